@@ -1,0 +1,39 @@
+"""The work table, its lease protocol, results, statistics and exports (SQLite)."""
+
+from db.connection import DatabaseError, connect, connect_sync
+from db.models import (
+    FLAG_OVERSIZED,
+    CompleteResult,
+    Completion,
+    EnqueueResult,
+    FailOutcome,
+    Failure,
+    Fleet,
+    Lease,
+    Run,
+    SourceRow,
+    Status,
+    VerdictRow,
+)
+from db.queue import Queue, SqliteQueue, new_owner_id
+
+__all__ = [
+    "FLAG_OVERSIZED",
+    "CompleteResult",
+    "Completion",
+    "DatabaseError",
+    "EnqueueResult",
+    "FailOutcome",
+    "Failure",
+    "Fleet",
+    "Lease",
+    "Queue",
+    "Run",
+    "SourceRow",
+    "SqliteQueue",
+    "Status",
+    "VerdictRow",
+    "connect",
+    "connect_sync",
+    "new_owner_id",
+]

@@ -1,0 +1,136 @@
+"""Opening a database: pragmas, migrations, and the one writer connection per process.
+
+SQLite is used the way several processes on one host can share it safely: WAL journal,
+``synchronous=NORMAL`` (durable at checkpoints, never corrupt), a long ``busy_timeout`` so that
+writers queue instead of failing, autocommit mode (``isolation_level=None``) and an explicit
+``BEGIN IMMEDIATE`` for every write, so a writer takes the lock before it reads anything it
+will change and never has to upgrade a read lock (which fails with SQLITE_BUSY at once,
+whatever the timeout). No network call ever happens inside a transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import aiosqlite
+
+from db.sql import migrations
+
+BUSY_TIMEOUT_MS = 60_000
+CACHE_KIB = 131_072  # page cache per connection: keeps the dedup index's hot pages in memory
+SCHEMA_VERSION = len(migrations())
+
+
+class DatabaseError(RuntimeError):
+    """The database cannot be used (newer schema, not a database, unwritable)."""
+
+
+def _configure(conn: sqlite3.Connection) -> None:
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if str(mode).lower() != "wal":
+        raise DatabaseError(f"could not switch the database to WAL mode (got {mode!r})")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA temp_store = MEMORY")
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply the migrations this database has not seen; returns the schema version.
+
+    The check and the migrations run under one ``BEGIN IMMEDIATE`` so that several processes
+    opening a fresh file at once apply each migration exactly once.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        current = conn.execute("PRAGMA user_version").fetchone()[0]
+        if current > SCHEMA_VERSION:
+            raise DatabaseError(
+                f"this database has schema version {current}, newer than this parallelprompt "
+                f"understands ({SCHEMA_VERSION}); upgrade parallelprompt"
+            )
+        for version, _name, script in migrations():
+            if version > current:
+                for statement in _statements(script):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {version}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return SCHEMA_VERSION
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements (executescript would commit our transaction)."""
+    out, buf = [], ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                out.append(buf)
+            buf = ""
+    if buf.strip() and not all(ln.strip().startswith("--") for ln in buf.splitlines()):
+        out.append(buf)
+    return out
+
+
+def connect_sync(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
+    """A configured, migrated synchronous connection (CLI reports, tests, producers)."""
+    path = Path(path)
+    if readonly:
+        if not path.exists():
+            raise DatabaseError(f"no database at {path} (run `parallelprompt ingest` first)")
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        return conn
+    if path.parent and not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        _configure(conn)
+        migrate(conn)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise DatabaseError(f"{path}: {exc}") from exc
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+async def connect(path: Path | str) -> aiosqlite.Connection:
+    """The process's async writer connection: configured and migrated."""
+    connect_sync(path).close()  # configure + migrate once, synchronously
+    conn = await aiosqlite.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    await conn.execute("PRAGMA synchronous = NORMAL")
+    await conn.execute("PRAGMA foreign_keys = ON")
+    await conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+    return conn
+
+
+@contextlib.contextmanager
+def write_tx(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (or ``ROLLBACK`` on any error)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+@contextlib.asynccontextmanager
+async def write_tx_async(conn: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
+    await conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        await conn.execute("ROLLBACK")
+        raise
+    await conn.execute("COMMIT")

@@ -1,0 +1,21 @@
+"""Lease and retry arithmetic: pure functions, no clock and no randomness of their own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+
+def backoff_delay(attempt: int, base: float, cap: float, rand: Callable[[], float]) -> float:
+    """Capped exponential backoff with full jitter: uniform in [0, min(cap, base * 2**(a-1))].
+
+    Full jitter spreads a burst of failures (a throttling storm) evenly over the window
+    instead of letting them return together (AWS architecture blog, "Exponential Backoff And
+    Jitter").
+    """
+    exp = min(attempt - 1, 62)
+    ceiling = min(cap, base * (2.0**exp)) if attempt > 0 else base
+    return rand() * ceiling
+
+
+def out_of_attempts(attempts: int, max_attempts: int) -> bool:
+    return attempts >= max_attempts

@@ -1,0 +1,147 @@
+"""Rows that cross the queue port, as frozen dataclasses. No SQL here."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Status(enum.StrEnum):
+    READY = "ready"
+    LEASED = "leased"
+    DONE = "done"
+    DEAD = "dead"
+
+
+FLAG_OVERSIZED = 1
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRow:
+    """One kept source row: its first-turn prompt and where it came from."""
+
+    prompt: str
+    text_hash: bytes  # dedup key: hash of the normalised prompt (producer.normalise)
+    source: str
+    split: str
+    row_index: int
+    conversation_id: str | None = None
+    language: str | None = None
+    model: str | None = None
+    toxic: bool | None = None
+    redacted: bool | None = None
+    flags: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class EnqueueResult:
+    rows: int  # source rows offered
+    new_prompts: int  # unique prompts not seen before
+    new_sources: int  # source rows not recorded before
+
+    @property
+    def known_sources(self) -> int:
+        """Source rows already recorded by an earlier ingest (re-running adds nothing)."""
+        return self.rows - self.new_sources
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    work_id: int
+    prompt: str
+    attempts: int  # including this one
+    expires_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class VerdictRow:
+    """A judgement as stored: the outcome under one rule profile and the extracted schema."""
+
+    profile: str
+    contract_version: str
+    outcome: str
+    reason: str | None = None
+    tier_label: str | None = None
+    validation_passed: bool = False
+    parallelizable: bool | None = None
+    category: str | None = None
+    is_novel_category: bool | None = None
+    category_description: str | None = None
+    serial: str | None = None
+    template: str | None = None
+    context: str | None = None
+    data: tuple[str, ...] | None = None
+    n: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """The final outcome of one leased prompt in one run: the answer (or error) and verdict."""
+
+    work_id: int
+    run_id: int
+    model_id: str
+    verdict: VerdictRow
+    attempts: int
+    raw_text: str | None = None
+    stop_reason: str | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    latency_ms: float | None = None
+    error_code: str | None = None  # set for dead letters
+    error_message: str | None = None
+
+    @property
+    def dead(self) -> bool:
+        return self.verdict.outcome == "dead"
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A failed attempt. Retryable ones go back to the ready set with backoff until the
+    attempts run out; then, or at once when not retryable, the prompt becomes a dead letter
+    recorded as a result with outcome ``dead``."""
+
+    work_id: int
+    run_id: int
+    model_id: str
+    profile: str
+    contract_version: str
+    attempts: int
+    error_code: str
+    message: str
+    retryable: bool
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+class FailOutcome(enum.StrEnum):
+    RETRY = "retry"
+    DEAD = "dead"
+    LOST = "lost"  # the lease had already passed to another worker: nothing written
+
+
+@dataclass(frozen=True, slots=True)
+class CompleteResult:
+    written: int
+    lost: tuple[int, ...]  # work ids whose lease was lost: their results were discarded
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    id: int
+    created_at: float
+    model_id: str
+    api: str
+    contract_version: str
+    rules: str
+    backend: str
+    config_json: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fleet:
+    live_workers: int
+    total_concurrency: int

@@ -107,7 +107,9 @@ class WorkerSettings:
         None, "AWS region (default: the AWS chain's, else us-east-1)", env="AWS_REGION"
     )
     endpoint_url: str | None = opt(
-        None, "Bedrock Runtime endpoint (e.g. the emulator)", env="AWS_ENDPOINT_URL_BEDROCK_RUNTIME"
+        None,
+        "Bedrock Runtime endpoint, e.g. the emulator (the SDK's own "
+        "AWS_ENDPOINT_URL_BEDROCK_RUNTIME works too)",
     )
     concurrency: int = opt(32, "in-flight calls per worker process")
     rpm: float = opt(1000.0, "requests/min quota shared by the whole fleet")
@@ -174,6 +176,7 @@ class OutputSettings:
     tier: str | None = opt(None, "restrict to this tier (high_confidence, medium_confidence)")
     category: str | None = opt(None, "restrict to this category")
     language: str | None = opt(None, "restrict to this language")
+    profile: str | None = opt(None, "rule profile to report (default: the run's own)")
 
 
 @dataclass(frozen=True)
@@ -283,8 +286,8 @@ def _from_env(opt_: Option, environ: Mapping[str, str]) -> Any:
         raise SettingsError(f"{origin}: {raw!r} is not a boolean (use 1/0, true/false)")
     if opt_.kind == "list":
         return tuple(p.strip() for p in raw.split(",") if p.strip())
-    if raw == "" and _scalar_type(opt_.type) is not str:
-        return None
+    if raw == "" and (opt_.default is None or _scalar_type(opt_.type) is not str):
+        return None  # an empty variable (compose's ${X:-}) means "not set"
     return _convert(opt_, raw, origin)
 
 

@@ -1,0 +1,3 @@
+from parallelprompt.cli import main
+
+raise SystemExit(main())

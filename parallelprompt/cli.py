@@ -1,0 +1,319 @@
+"""The ``parallelprompt`` command: a thin dispatcher over producer/, worker/, emulator/ and db/.
+
+Every command takes ``--db`` and its own flags (each also an environment variable, see
+``parallelprompt config-reference``); exit status 0 on success, non-zero with a one-line reason
+on stderr otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from parallelprompt import settings as cfg
+from parallelprompt.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from prompts import Contract
+
+EXIT_USAGE = 2
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as one line, exit status 2."""
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    help: str
+    sections: tuple[str, ...]
+    handler: Callable[[Settings], int]
+
+
+def _ingest(s: Settings) -> int:
+    from producer.ingest import run_ingest
+
+    summary = run_ingest(s, progress=not s.common.quiet)
+    print(summary.line())
+    return 0
+
+
+def _work(s: Settings) -> int:
+    from worker.run import main_work
+
+    return main_work(s)
+
+
+def _emulator(s: Settings) -> int:
+    import asyncio
+
+    from emulator import serve
+
+    asyncio.run(serve(s.emulator))
+    return 0
+
+
+def _run(s: Settings) -> int:
+    from parallelprompt.main_job import main_job
+
+    return main_job(s)
+
+
+def _stats(s: Settings) -> int:
+    import orjson
+
+    from db import connect_sync
+    from db.stats import compute_stats, format_stats
+
+    conn = connect_sync(s.common.db)
+    stats = compute_stats(
+        conn, run_id=s.output.run_id, source=s.output.source, profile=s.output.profile
+    )
+    if s.output.json or s.output.out:
+        blob = orjson.dumps(stats, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+        if s.output.out:
+            s.output.out.write_bytes(blob + b"\n")
+            print(f"statistics written to {s.output.out}")
+        else:
+            sys.stdout.write(blob.decode() + "\n")
+    else:
+        print(format_stats(stats))
+    return 0
+
+
+def _export(s: Settings) -> int:
+    from db import connect_sync
+    from db.export import export
+
+    if s.output.out is None:
+        raise UserError("export needs --out PATH")
+    conn = connect_sync(s.common.db)
+    o = s.output
+    rows = export(
+        conn,
+        o.out,  # type: ignore[arg-type]
+        fmt=o.format,
+        per=o.per,
+        run_id=o.run_id,
+        profile=o.profile,
+        tier=o.tier,
+        category=o.category,
+        source=o.source,
+        language=o.language,
+    )
+    print(f"exported {rows} rows ({o.format}, one per {o.per}) to {o.out}")
+    return 0
+
+
+def _report(s: Settings) -> int:
+    from db import connect_sync
+    from db.report import render_report
+
+    out = s.output.out or cfg.Path("report.html")
+    html = render_report(
+        connect_sync(s.common.db), run_id=s.output.run_id, profile=s.output.profile
+    )
+    out.write_text(html, encoding="utf-8")
+    print(f"report written to {out}")
+    return 0
+
+
+def _estimate(s: Settings) -> int:
+    from db import connect_sync
+    from db.estimate import estimate, format_estimate
+    from prompts import estimate_tokens
+    from worker.models import price_for
+
+    contract = load_contract(s)
+    price = price_for(s.worker.model, s.worker.price_in, s.worker.price_out)
+    result = estimate(
+        connect_sync(s.common.db),
+        model=s.worker.model,
+        price_in=price.input_per_million,
+        price_out=price.output_per_million,
+        rpm=s.worker.rpm,
+        tpm=s.worker.tpm,
+        max_tokens=s.contract.max_tokens,
+        system_prompt_tokens=estimate_tokens(contract.system_prompt),
+    )
+    print(format_estimate(result))
+    return 0
+
+
+def _status(s: Settings) -> int:
+    import orjson
+
+    from db import connect_sync
+    from db.status import format_status, status
+
+    result = status(connect_sync(s.common.db))
+    if s.output.json:
+        print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
+    else:
+        print(format_status(result))
+    return 0
+
+
+def _revalidate(s: Settings) -> int:
+    from parallelprompt.revalidate import format_revalidation, revalidate
+
+    counts = revalidate(
+        s.common.db,
+        rules=s.contract.rules,
+        system_prompt_path=s.contract.system_prompt,
+        categories_path=s.contract.categories_file,
+        run_id=s.output.run_id,
+    )
+    print(format_revalidation(counts))
+    return 0
+
+
+def _compare(s: Settings) -> int:
+    from db import connect_sync
+    from parallelprompt.revalidate import compare_rules, format_comparison
+
+    result = compare_rules(connect_sync(s.common.db), run_id=s.output.run_id)
+    print(format_comparison(result))
+    return 0
+
+
+def _config_reference(s: Settings) -> int:
+    sys.stdout.write(cfg.reference_table())
+    return 0
+
+
+def load_contract(s: Settings) -> Contract:
+    """The classification contract of these settings; a bad file or profile is a UserError."""
+    from prompts import Contract
+
+    try:
+        return Contract.load(
+            system_prompt_path=s.contract.system_prompt,
+            categories_path=s.contract.categories_file,
+            rules=s.contract.rules,
+        )
+    except (OSError, ValueError) as exc:
+        raise UserError(str(exc)) from exc
+
+
+COMMANDS = (
+    Command(
+        "run",
+        "ingest (default: the bundled sample), classify (emulator when no AWS credentials), "
+        "print statistics",
+        ("common", "ingest", "contract", "worker"),
+        _run,
+    ),
+    Command(
+        "ingest",
+        "read a dataset and enqueue its deduplicated first-turn prompts",
+        ("common", "ingest"),
+        _ingest,
+    ),
+    Command(
+        "work",
+        "a worker process: classify queued prompts through Bedrock",
+        ("common", "contract", "worker"),
+        _work,
+    ),
+    Command(
+        "emulator", "run the local Bedrock Runtime emulator", ("common", "emulator"), _emulator
+    ),
+    Command(
+        "status", "queue depth, live workers, rate, ETA, cost so far", ("common", "output"), _status
+    ),
+    Command(
+        "stats",
+        "statistics of a run (--json for the machine-readable form)",
+        ("common", "output"),
+        _stats,
+    ),
+    Command("export", "export results (jsonl, parquet, csv)", ("common", "output"), _export),
+    Command("report", "write a self-contained HTML report", ("common", "output"), _report),
+    Command(
+        "estimate",
+        "tokens, cost and time for the pending prompts",
+        ("common", "contract", "worker"),
+        _estimate,
+    ),
+    Command(
+        "revalidate",
+        "re-judge stored answers under a rule profile (--rules), without calling the model",
+        ("common", "contract", "output"),
+        _revalidate,
+    ),
+    Command(
+        "compare-rules",
+        "pass counts per category under each rule profile, and why they differ",
+        ("common", "output"),
+        _compare,
+    ),
+    Command(
+        "config-reference",
+        "print every setting with its flag, environment variable and default",
+        (),
+        _config_reference,
+    ),
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="parallelprompt",
+        description="Mine LLM chat logs for prompts with hidden parallel structure, through "
+        "AWS Bedrock. With no command, runs the demo job (`run`).",
+    )
+    subs = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in COMMANDS:
+        sub = subs.add_parser(command.name, help=command.help, description=command.help)
+        cfg.add_arguments(sub, command.sections)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if not args:
+        args = ["run"]
+    ns = parser.parse_args(args)
+    command = next(c for c in COMMANDS if c.name == ns.command)
+    try:
+        cfg.apply_aws_aliases(os.environ)
+        settings = cfg.build(ns)
+        return command.handler(settings)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the one place that turns errors into exit codes
+        if not _is_user_error(exc):
+            raise
+        print(f"parallelprompt {command.name}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _is_user_error(exc: BaseException) -> bool:
+    from db import DatabaseError
+
+    known: tuple[type[BaseException], ...] = (UserError, SettingsError, DatabaseError)
+    try:
+        from producer.errors import IngestError
+
+        known += (IngestError,)
+    except ImportError:
+        pass
+    try:
+        from worker.errors import FatalError
+
+        known += (FatalError,)
+    except ImportError:
+        pass
+    return isinstance(exc, known)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

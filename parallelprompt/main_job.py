@@ -1,0 +1,79 @@
+"""`parallelprompt run`: ingest, classify, report, in one command.
+
+With no dataset it ingests the bundled sample; with no AWS credentials (and no endpoint) it
+starts the local emulator on a free loopback port and says, everywhere, that the answers are
+heuristics and not a model's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import sys
+
+from parallelprompt.settings import Settings
+
+EMULATOR_NOTICE = (
+    "answers come from the local Bedrock emulator: heuristics, not a model's "
+    "(set AWS credentials to classify with Bedrock)"
+)
+
+
+def aws_credentials_available() -> bool:
+    """Whether the standard AWS chain (env, profile, SSO, role) yields credentials."""
+    import botocore.session
+
+    try:
+        return botocore.session.get_session().get_credentials() is not None
+    except Exception:  # a broken profile: no usable credentials
+        return False
+
+
+def main_job(s: Settings) -> int:
+    return asyncio.run(_main_job(s))
+
+
+async def _main_job(s: Settings) -> int:
+    from db import connect_sync
+    from db.stats import compute_stats, format_stats
+    from producer.ingest import ingest
+
+    summary = await ingest(s, progress=not s.common.quiet)
+    print(summary.line(), flush=True)
+
+    use_emulator = s.worker.endpoint_url is None and not aws_credentials_available()
+    if use_emulator:
+        print(f"note: {EMULATOR_NOTICE}", file=sys.stderr, flush=True)
+        code = await _work_on_emulator(s)
+    else:
+        from worker.run import work
+
+        result = await work(s)
+        print(result.line(), flush=True)
+        code = result.exit_code
+
+    stats = compute_stats(connect_sync(s.common.db))
+    print()
+    print(format_stats(stats))
+    db = s.common.db.resolve()
+    print(f"\nresults: {db}")
+    print(f"  parallelprompt stats --db {db}    |    sqlite3 {db} 'SELECT * FROM parallelizable'")
+    if use_emulator:
+        print(f"note: {EMULATOR_NOTICE}")
+    return code
+
+
+async def _work_on_emulator(s: Settings) -> int:
+    from emulator import Emulator
+    from worker.run import work
+
+    # Dummy keys: the emulator accepts any SigV4 signature. Only set when the chain is empty.
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "emulator")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "emulator")
+    emu_settings = dataclasses.replace(s.emulator, host="127.0.0.1", port=0)
+    async with Emulator(emu_settings) as emu:
+        worker = dataclasses.replace(s.worker, endpoint_url=emu.endpoint)
+        result = await work(dataclasses.replace(s, worker=worker), backend_label="emulator")
+    print(result.line(), flush=True)
+    return result.exit_code

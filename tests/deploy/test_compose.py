@@ -1,0 +1,176 @@
+"""docker-compose.yml and the Dockerfile: structure, and every command they run exists and
+accepts its flags. No Docker engine runs here; `docker compose config` runs when available."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from parallelprompt import settings as cfg
+
+ROOT = Path(__file__).resolve().parents[2]
+MODULE_SECTIONS = {
+    "producer": ["common", "ingest"],
+    "worker": ["common", "contract", "worker"],
+    "emulator": ["common", "emulator"],
+}
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    return data
+
+
+def known_env_vars() -> set[str]:
+    return {
+        o.env
+        for section in MODULE_SECTIONS["worker"] + ["ingest", "emulator", "output"]
+        for o in cfg.options(section)
+    }
+
+
+def test_services_and_profiles(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert set(services) == {"producer", "worker", "emulator"}
+    assert services["emulator"]["profiles"] == ["local"]
+    assert "profiles" not in services["worker"] and "profiles" not in services["producer"]
+    assert services["producer"]["restart"] == "no"
+    assert services["worker"]["restart"] in {"on-failure", "unless-stopped", "always"}
+    # workers start after the one-shot ingest finished
+    dep = services["worker"]["depends_on"]["producer"]["condition"]
+    assert dep == "service_completed_successfully"
+    # scaling: no fixed container name or host port on the worker
+    assert "container_name" not in services["worker"] and "ports" not in services["worker"]
+
+
+def test_database_on_a_named_volume(compose: dict[str, Any]) -> None:
+    assert "data" in compose["volumes"]
+    for name in ("producer", "worker"):
+        mounts = compose["services"][name]["volumes"]
+        assert "data:/data" in mounts
+        env = compose["services"][name].get("environment", {})
+        assert env.get("PARALLELPROMPT_DB", "/data/parallelprompt.db").startswith("/data/")
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "PARALLELPROMPT_DB=/data/parallelprompt.db" in dockerfile
+
+
+def test_env_file_and_example(compose: dict[str, Any]) -> None:
+    env_files = compose["services"]["worker"]["env_file"]
+    assert any((e["path"] if isinstance(e, dict) else e) == ".env" for e in env_files)
+    example = (ROOT / ".env.example").read_text()
+    names = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", example, re.MULTILINE))
+    for needed in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_REGION",
+        "PARALLELPROMPT_MODEL",
+        "PARALLELPROMPT_RPM",
+        "PARALLELPROMPT_TPM",
+    ):
+        assert needed in names
+    aws = {
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_REGION",
+        "HF_TOKEN",
+    }
+    unknown = {n for n in names if n not in aws} - known_env_vars()
+    assert not unknown, f".env.example names settings that do not exist: {unknown}"
+
+
+def test_worker_stop_grace_exceeds_drain_and_health(compose: dict[str, Any]) -> None:
+    worker = compose["services"]["worker"]
+    grace = float(worker["environment"]["PARALLELPROMPT_GRACE_SECONDS"].split(":-")[-1].strip("}"))
+    stop = worker["stop_grace_period"]
+    assert stop.endswith("s") and float(stop[:-1]) > grace
+    test = worker["healthcheck"]["test"]
+    assert test[:4] == ["CMD", "python", "-m", "parallelprompt.healthcheck"]
+    assert test[4].endswith(":9100/healthz")
+    assert "9100" in worker["command"]
+
+
+def _command_parser(module: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=f"python -m {module}", exit_on_error=False)
+    cfg.add_arguments(parser, MODULE_SECTIONS[module])
+    return parser
+
+
+@pytest.mark.parametrize("service", ["producer", "worker", "emulator"])
+def test_every_command_exists_and_accepts_its_flags(compose: dict[str, Any], service: str) -> None:
+    command = compose["services"][service]["command"]
+    assert command[:2] == ["python", "-m"]
+    module, flags = command[2], command[3:]
+    _command_parser(module).parse_args(flags)  # raises on an unknown flag or a bad value
+    # and the real entry point runs
+    done = subprocess.run(
+        [sys.executable, "-m", module, *flags, "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    for flag in flags:
+        if flag.startswith("--"):
+            assert flag in done.stdout, f"{module} --help does not list {flag}"
+    env = compose["services"][service].get("environment", {})
+    unknown = set(env) - known_env_vars()
+    assert not unknown, f"{service} sets unknown settings {unknown}"
+
+
+def test_healthcheck_module_answers() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "parallelprompt.healthcheck", "http://127.0.0.1:9/healthz"],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=30,
+    )
+    assert done.returncode == 1  # nothing listens there: unhealthy, not a crash
+
+
+def test_dockerfile() -> None:
+    text = (ROOT / "Dockerfile").read_text()
+    assert re.search(r"^FROM python:3\.1[1-9]-slim", text, re.MULTILINE)
+    user = re.findall(r"^USER (\S+)", text, re.MULTILINE)
+    assert user and user[-1] not in {"root", "0"}
+    assert "HEALTHCHECK" in text and "pip install ." in text
+    for copied in re.findall(r"^COPY (\S+) ", text, re.MULTILINE):
+        if copied != "pyproject.toml":
+            assert (ROOT / copied).exists(), copied
+    # every package the project installs is copied into the image
+    for package in ("parallelprompt", "producer", "worker", "prompts", "db", "emulator"):
+        assert f"COPY {package} " in text
+
+
+def _compose_tool() -> list[str] | None:
+    docker = shutil.which("docker")
+    if (
+        docker
+        and subprocess.run([docker, "compose", "version"], capture_output=True).returncode == 0
+    ):
+        return [docker, "compose"]
+    return None
+
+
+def test_docker_compose_config_when_available(tmp_path: Path) -> None:
+    tool = _compose_tool()
+    if tool is None:
+        pytest.skip("no `docker compose` plugin on this machine (the tests above still ran)")
+    done = subprocess.run(
+        [*tool, "-f", str(ROOT / "docker-compose.yml"), "--profile", "local", "config", "-q"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr

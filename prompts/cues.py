@@ -1,0 +1,227 @@
+"""Structural cues in a prompt: the evidence that a "parallelizable" answer is believable.
+
+Two families: ORIGINAL_* reproduce the published pipeline's regular expressions exactly
+(quirks included); the others are ours, multilingual, used by the `default` profile and by
+the heuristic extractor.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from .text import normalise
+
+# --- the published pipeline's patterns (applied to the lower-cased prompt unless noted) ---
+
+_ORIGINAL_VERBS = (
+    "generate|create|write|make|give|provide|list|show|tell|name|identify|find|spot|translate|"
+    "correct|develop|produce|craft|prepare|construct|compile|analyze|evaluate|compare|contrast|"
+    "offer|suggest|need|want|require|discuss"
+)
+# 26 nouns; note `stories?` matches "storie(s)", never "story" (a quirk kept on purpose).
+_ORIGINAL_NOUNS = (
+    "examples?|stories?|variations?|ideas?|options?|questions?|sentences?|paragraphs?|items?|"
+    "tasks?|entities?|keywords?|words?|phrases?|translations?|summaries?|reports?|reviews?|"
+    "analyses?|cases?|scenarios?|characters?|profiles?|descriptions?|suggestions?|"
+    "recommendations?"
+)
+ORIGINAL_NUMERIC_REQUEST = re.compile(rf"\b({_ORIGINAL_VERBS})?\s*\d+\s*({_ORIGINAL_NOUNS})\b")
+ORIGINAL_LIST_MARKERS = re.compile(
+    r"\b(following|these|each of|all of|todos?|las?s?|die|der|das|les?|la|il|и)\s+"
+    r"(questions?|items?|prompts?|sentences?|paragraphs?|tasks?|texts?|statements?|passages?|"
+    r"preguntas?|frases?|fragen|sätze|questions|phrases|вопросы|предложения)\b"
+)
+ORIGINAL_NUMBERED_ITEMS = re.compile(r"(?:\d+[\.\)\:]|(?:\n[-•*]\s+))")  # original case, > 1
+ORIGINAL_MULTIPLE_QUESTIONS = re.compile(r"\?[\s\n]+")  # original case, > 1
+ORIGINAL_BULLET_LIST = re.compile(r"(\n\s*[-•*]\s+|\n\s*\d+[\.\)]\s+)")  # original case, > 1
+ORIGINAL_MULTIPLICITY = re.compile(
+    r"\b(multiple|several|each|all|every|various|respectively|varios?s?|plusieurs|mehrere|"
+    r"多个|многие)\b"
+)
+ORIGINAL_COMMA_LIST = re.compile(r"\b\w+\b\s*,\s*\b\w+\b\s*(?:,\s*(?:and\s+)?\b\w+\b)+")
+ORIGINAL_FOR_EACH = re.compile(r"\bfor\s+(every|each)\b")
+ORIGINAL_PLURAL_LIST = re.compile(r"\b\w+s\b\s*[:;]\s*\b")
+ORIGINAL_TIER_CATEGORIES = ("Reading Comprehension", "Named Entity Recognition", "Translation")
+
+# --- ours ---
+
+NUMBER_WORDS: dict[str, int] = {}
+for _words in (
+    "two three four five six seven eight nine ten eleven twelve",  # en
+    "deux trois quatre cinq six sept huit neuf dix onze douze",  # fr
+    "dos tres cuatro cinco seis siete ocho nueve diez once doce",  # es
+    "zwei drei vier fünf sechs sieben acht neun zehn elf zwölf",  # de
+    "_ tre quattro cinque _ sette otto nove dieci undici dodici",  # it ("due", "sei" clash)
+    "dois três quatro cinco seis sete oito nove dez onze doze",  # pt
+    "два три четыре пять шесть семь восемь девять десять",  # ru
+):
+    for _value, _word in enumerate(_words.split(), start=2):
+        if _word != "_":
+            NUMBER_WORDS.setdefault(_word, _value)
+NUMBER_WORDS.update({"duas": 2, "две": 2, "fifteen": 15, "twenty": 20, "quinze": 15})
+NUMBER_WORDS.update({"veinte": 20, "vingt": 20, "zwanzig": 20, "thirty": 30, "fifty": 50})
+CJK_NUMBERS = {"两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+CJK_NUMBERS.update({"十": 10, "二十": 20})
+
+_NUMBER = (
+    r"(?P<num>\d{1,4}|"
+    + "|".join(sorted(map(re.escape, NUMBER_WORDS), key=len, reverse=True))
+    + r")"
+)
+# Countable output nouns, plural forms, several languages (prefix stems for ru).
+_OUTPUT_NOUNS = (
+    r"ideas|names|examples|stories|questions|sentences|titles|slogans|taglines|jokes|tips|facts|"
+    r"options|suggestions|variations|versions|alternatives|ways|reasons|words|phrases|synonyms|"
+    r"antonyms|poems|haikus|limericks|tweets|posts|headlines|captions|descriptions|summaries|"
+    r"items|points|products|recipes|quotes|songs|characters|scenarios|prompts|emails|messages|"
+    r"responses|answers|replies|keywords|hashtags|topics|dialogues|riddles|puzzles|problems|"
+    r"exercises|quizzes|lines|bullet points|taglines|things|activities|places|books|movies|"
+    r"recommendations|translations|paraphrases|rewrites|outlines|lists|examples|"
+    r"ideas|nombres|ejemplos|preguntas|frases|oraciones|títulos|historias|chistes|consejos|"
+    r"opciones|eslóganes|palabras|respuestas|"
+    r"idées|noms|exemples|phrases|titres|histoires|blagues|conseils|mots|propositions|"
+    r"ideen|namen|beispiele|fragen|sätze|titel|geschichten|witze|tipps|optionen|wörter|"
+    r"vorschläge|slogans|"
+    r"ideias|nomes|exemplos|perguntas|histórias|piadas|dicas|opções|palavras|"
+    r"idee|nomi|esempi|domande|frasi|titoli|storie|barzellette|consigli|opzioni|parole|"
+    r"иде\w*|имен\w*|пример\w*|вопрос\w*|предложени\w*|назван\w*|истори\w*|шут\w*|"
+    r"совет\w*|вариант\w*|слоган\w*|заголов\w*|слов\w*"
+)
+_UNITS = frozenset(
+    [
+        "minutes",
+        "hours",
+        "days",
+        "weeks",
+        "months",
+        "years",
+        "seconds",
+        "times",
+        "percent",
+        "dollars",
+        "euros",
+        "pounds",
+        "people",
+        "persons",
+        "kg",
+        "km",
+        "miles",
+        "meters",
+        "metres",
+        "degrees",
+        "pages",
+        "paragraphs",
+        "steps",
+        "cups",
+        "grams",
+    ]
+)
+COUNT_REQUEST = re.compile(
+    rf"(?<![\w.,]){_NUMBER}\s+(?:[^\W\d_][\w'’-]*\s+){{0,3}}?(?P<noun>{_OUTPUT_NOUNS})\b"
+)
+COUNT_PLURAL = re.compile(rf"(?<![\w.,]){_NUMBER}\s+(?P<noun>[^\W\d_]{{2,}}s)\b")
+CJK_COUNT = re.compile(
+    r"(?P<num>\d{1,3}|二十|[两二三四五六七八九十])\s*"
+    r"(?:个|個|条|條|篇|首|句|道|种|種|则|則|项|項|点|點|つ|件|問|题|題|개|가지)"
+)
+LIST_INTRO = re.compile(
+    r"\b(?:the following|following|these|those|the below|below|each of the|all of the|"
+    r"las siguientes|los siguientes|estas|estos|les|ces|die folgenden|folgende|folgenden|"
+    r"diese|le seguenti|i seguenti|queste|questi|as seguintes|os seguintes|"
+    r"следующие|эти)\s+(?:[^\W\d_]+\s+){0,2}?"
+    r"(?:questions|sentences|items|words|phrases|texts|reviews|statements|paragraphs|passages|"
+    r"names|tasks|prompts|terms|lines|comments|tweets|titles|sentences|examples|"
+    r"preguntas|frases|oraciones|palabras|textos|reseñas|"
+    r"phrases|questions|mots|textes|avis|"
+    r"fragen|sätze|wörter|texte|begriffe|bewertungen|"
+    r"domande|frasi|parole|testi|recensioni|perguntas|palavras|"
+    r"вопросы|предложения|слова|тексты|отзывы)\b"
+    r"|\b(?:phrases|questions|mots|textes|avis|éléments)\s+suivant(?:e)?s\b"
+    r"|(?:以下|下面|下列|这些|這些|次の)の?的?(?:问题|問題|句子|单词|單詞|词语|文本|评论|質問|文|単語|文章)"
+)
+LINE_ITEM = re.compile(
+    r"(?m)^[ \t]*(?:\(?\d{1,3}\s*[.)．、:：）]|\(?[a-hA-H][.)]\s|[①-⑳]|"
+    r"[一二三四五六七八九十]{1,3}[、.．]|[-•*·◦▪–—]\s)"
+)
+INLINE_NUMBER = re.compile(r"(?:^|(?<=\s))\(?(\d{1,2})[.)]\s+\S")
+QUESTION_MARK = re.compile(r"[?](?=\s|$|[\"'”’)\]*])|[？؟]")
+MULTIPLICITY = re.compile(
+    r"\b(?:multiple|several|each|every|all|various|respectively|"
+    r"varios|varias|cada|todos|todas|diversos|diversas|"
+    r"plusieurs|chaque|tous|toutes|divers|"
+    r"mehrere|jede|jeden|jeder|jedes|alle|verschiedene|"
+    r"diversi|ogni|tutti|tutte|vari|alcuni|"
+    r"vários|várias|"
+    r"несколько|каждый|каждого|каждое|каждую|все|различные)\b"
+    r"|每个|每一|各个|多个|几个|所有|分别|それぞれ|各々|複数|いくつか"
+)
+_CONJ = r"(?:and|or|y|e|et|ou|und|oder|o|и|или)"
+_WORD = r"[\"'«“‘]?[^\W_][\w'’-]*[\"'»”’]?"
+_ITEM = rf"{_WORD}(?:[ \t]+{_WORD}){{0,3}}"
+ENUMERATION = re.compile(
+    rf"{_ITEM}[ \t]*,[ \t]*{_ITEM}(?:[ \t]*,[ \t]*(?:{_CONJ}[ \t]+)?|[ \t]+{_CONJ}[ \t]+){_WORD}"
+    r"|[^\s、]+、[^\s、]+(?:、|和|及|与|與|と|や)[^\s、]+"
+)
+FOR_EACH = re.compile(
+    r"\b(?:for (?:each|every)|pour chaque|para cada|für jede[nrsm]?|per ogni|per ciascun[oa]?|"
+    r"для кажд\w*|по кажд\w*)\b|对每|對每|针对每|各自"
+)
+PLURAL_COLON = re.compile(r"\b\w+s\s*[:;]")
+
+
+def count_original(pattern: re.Pattern[str], text: str) -> int:
+    return sum(1 for _ in pattern.finditer(text))
+
+
+def requested_counts(prompt: str) -> list[int]:
+    """The numbers n for which the prompt asks for "n <output things>" (any language)."""
+    lower = prompt.lower()
+    counts: list[int] = []
+    for match in COUNT_REQUEST.finditer(lower):
+        counts.append(_number_value(match.group("num")))
+    for match in COUNT_PLURAL.finditer(lower):
+        if match.group("noun") not in _UNITS:
+            counts.append(_number_value(match.group("num")))
+    for match in CJK_COUNT.finditer(prompt):
+        counts.append(_number_value(match.group("num")))
+    return counts
+
+
+def _number_value(token: str) -> int:
+    if token.isdigit():
+        return int(token)
+    return NUMBER_WORDS.get(token, CJK_NUMBERS.get(token, 0))
+
+
+def has_numbered_list(prompt: str) -> bool:
+    """Two or more list items: numbered or bulleted lines (any script's digits, circled
+    numbers, CJK ordinals), or inline "1. ... 2. ..." with consecutive numbers."""
+    if count_original(LINE_ITEM, prompt) >= 2:
+        return True
+    numbers = {int(m.group(1)) for m in INLINE_NUMBER.finditer(prompt) if m.group(1).isascii()}
+    return any(k + 1 in numbers for k in numbers)
+
+
+def question_count(prompt: str) -> int:
+    """Question marks that end a question (a final one counts; "??" counts once)."""
+    return count_original(QUESTION_MARK, re.sub(r"[?？؟]{2,}", "?", prompt))
+
+
+def mentions_number(prompt: str, n: int) -> bool:
+    """Whether n appears in the prompt as a number or a number word."""
+    if re.search(rf"(?<![\d.,]){n}(?![\d.,]\d)", prompt):
+        return True
+    lower = prompt.lower()
+    words = [w for w, v in NUMBER_WORDS.items() if v == n]
+    words += [w for w, v in CJK_NUMBERS.items() if v == n]
+    return any(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", lower) for w in words) or any(
+        w in prompt for w, v in CJK_NUMBERS.items() if v == n
+    )
+
+
+def items_on_lines(prompt: str, items: Iterable[str]) -> int:
+    """How many items fill a whole line of the prompt (a list without markers)."""
+    lines = {normalise(line).strip(" -•*\"'") for line in prompt.splitlines()}
+    lines.discard("")
+    return sum(1 for item in items if normalise(item).strip(" -•*\"'") in lines)

@@ -1,0 +1,231 @@
+"""From the model's text to a typed Candidate or a typed ParseFailure. Never raises."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from typing import Any
+
+from .types import Candidate, Coercion, ParseFailure, ParseFailureReason
+
+_TRUNCATION_STOPS = frozenset({"max_tokens", "length", "model_length"})
+_REFUSAL_STOPS = frozenset({"content_filtered", "guardrail_intervened", "refusal"})
+_FENCE = re.compile(r"```[ \t]*(?:json|JSON|javascript)?[ \t]*\n?(.*?)```", re.DOTALL)
+_STRUCTURAL = re.compile(r'[{}"\\]')
+_TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+_REFUSAL = re.compile(
+    r"\b(?:I\s+can(?:'|’|no)?t|I\s+cannot|I'?m\s+sorry|I\s+am\s+sorry|I\s+apologi[sz]e|"
+    r"I\s+won'?t|I\s+will\s+not|unable\s+to\s+(?:help|assist|comply))\b",
+    re.IGNORECASE,
+)
+_MAX_OBJECT_STARTS = 64  # bound the work on adversarial text full of braces
+_TRUE = frozenset({"true", "yes", "y"})
+_FALSE = frozenset({"false", "no", "n"})
+_TEXT_FIELDS = ("category", "category_description", "serial", "template", "context")
+_BLANK_IS_NULL = frozenset({"category", "category_description", "context"})
+
+
+class _WrongType(Exception):
+    pass
+
+
+def parse_answer(text: str | None, stop_reason: str | None = None) -> Candidate | ParseFailure:
+    """Parse one model answer: plain JSON, a fenced json block, JSON inside prose, or the first
+    complete object of several. Type repairs are recorded in Candidate.coercions."""
+    try:
+        return _parse(text, stop_reason)
+    except Exception as exc:  # the contract is "never raises"; a bug here must not kill a worker
+        return ParseFailure(ParseFailureReason.broken_json, f"parser error: {exc!r}"[:200])
+
+
+def _parse(text: str | None, stop_reason: str | None) -> Candidate | ParseFailure:
+    if stop_reason in _REFUSAL_STOPS:
+        return ParseFailure(ParseFailureReason.refusal, f"stop reason {stop_reason}")
+    if text is None or not text.strip():
+        return ParseFailure(ParseFailureReason.empty, "no text in the answer")
+    found = _find_object(text)
+    if isinstance(found, ParseFailure):
+        if stop_reason in _TRUNCATION_STOPS and found.reason is not ParseFailureReason.refusal:
+            return ParseFailure(ParseFailureReason.truncated, f"stop reason {stop_reason}")
+        return found
+    return candidate_from_object(found)
+
+
+def _find_object(text: str) -> dict[str, Any] | ParseFailure:
+    stripped = text.strip()
+    whole = _loads(stripped)
+    if isinstance(whole, dict):
+        return whole
+    if whole is not None and not stripped.startswith("{"):
+        return ParseFailure(ParseFailureReason.not_an_object, f"top-level {type(whole).__name__}")
+    for match in _FENCE.finditer(text):
+        fenced = _loads(match.group(1).strip())
+        if isinstance(fenced, dict):
+            return fenced
+    return _scan_objects(text)
+
+
+def _scan_objects(text: str) -> dict[str, Any] | ParseFailure:
+    start = text.find("{")
+    if start < 0:
+        if _REFUSAL.search(text):
+            return ParseFailure(ParseFailureReason.refusal, text.strip()[:120])
+        return ParseFailure(ParseFailureReason.no_json, "no '{' in the answer")
+    for _ in range(_MAX_OBJECT_STARTS):
+        end = _balanced_end(text, start)
+        if end is None:
+            return ParseFailure(ParseFailureReason.truncated, "JSON object never closes")
+        obj = _loads(text[start:end])
+        if isinstance(obj, dict):
+            return obj
+        start = text.find("{", end)
+        if start < 0:
+            break
+    return ParseFailure(ParseFailureReason.broken_json, "no parseable JSON object")
+
+
+def _balanced_end(text: str, start: int) -> int | None:
+    """Index just past the brace that closes the one at `start` (strings respected)."""
+    depth, pos, in_string = 0, start, False
+    while True:
+        match = _STRUCTURAL.search(text, pos)
+        if match is None:
+            return None
+        char, pos = match.group(), match.end()
+        if in_string:
+            if char == "\\":
+                pos += 1
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                return pos
+
+
+def _loads(text: str) -> Any:
+    """json.loads with two repairs (trailing commas, Python literals); None when hopeless."""
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        pass
+    if not text.startswith("{"):
+        return None
+    try:
+        return json.loads(_TRAILING_COMMA.sub(r"\1", text))
+    except (ValueError, RecursionError):
+        pass
+    try:
+        value = ast.literal_eval(text)  # {'parallelizable': True, ...} from a chatty model
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def candidate_from_object(obj: dict[str, Any]) -> Candidate | ParseFailure:
+    """Type one decoded answer object (keys matched case-insensitively)."""
+    fields = {str(k).strip().lower(): v for k, v in obj.items()}
+    if "parallelizable" not in fields:
+        return ParseFailure(ParseFailureReason.missing_parallelizable, "no 'parallelizable' key")
+    coercions: set[Coercion] = set()
+    try:
+        parallelizable = _boolean(fields["parallelizable"], coercions, required=True)
+        novel = _boolean(fields.get("is_novel_category"), coercions, required=False)
+        texts = {name: _text(name, fields.get(name)) for name in _TEXT_FIELDS}
+    except _WrongType as exc:
+        return ParseFailure(ParseFailureReason.wrong_types, str(exc)[:200])
+    return Candidate(
+        parallelizable=bool(parallelizable),
+        category=texts["category"],
+        is_novel_category=novel,
+        category_description=texts["category_description"],
+        serial=texts["serial"],
+        template=texts["template"],
+        context=texts["context"],
+        data=_data(fields.get("data"), coercions),
+        n=_count(fields.get("n"), coercions),
+        coercions=frozenset(coercions),
+    )
+
+
+def _boolean(value: object, coercions: set[Coercion], *, required: bool) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if value is None and not required:
+        return None
+    if isinstance(value, str):
+        word = value.strip().casefold()
+        if word in _TRUE or word in _FALSE:
+            if required:
+                coercions.add(Coercion.parallelizable_from_string)
+            return word in _TRUE
+    raise _WrongType(f"expected a boolean, got {value!r}")
+
+
+def _text(name: str, value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _WrongType(f"'{name}' must be a string or null, got {type(value).__name__}")
+    if name in _BLANK_IS_NULL and not value.strip():
+        return None
+    return value
+
+
+def _data(value: object, coercions: set[Coercion]) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if not value.strip():
+            return None
+        coercions.add(Coercion.data_from_string)
+        inner = _loads(value.strip()) if value.strip().startswith("[") else None
+        return _items(inner, coercions) if isinstance(inner, list) else (value,)
+    if isinstance(value, list):
+        return _items(value, coercions)
+    coercions.add(Coercion.data_not_a_list)
+    return None
+
+
+def _items(values: list[Any], coercions: set[Coercion]) -> tuple[str, ...]:
+    items: list[str] = []
+    for item in values:
+        if isinstance(item, str):
+            items.append(item)
+        elif isinstance(item, int | float) and not isinstance(item, bool):
+            coercions.add(Coercion.data_items_from_numbers)
+            items.append(str(item))
+        else:
+            coercions.add(Coercion.data_items_not_strings)
+            items.append(json.dumps(item, ensure_ascii=False, default=str))
+    return tuple(items)
+
+
+def _count(value: object, coercions: set[Coercion]) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        coercions.add(Coercion.n_unusable)
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if value.is_integer():
+            coercions.add(Coercion.n_from_float)
+            return int(value)
+    elif isinstance(value, str):
+        word = value.strip()
+        if word.casefold() in ("", "null", "none"):
+            return None
+        if word.isascii() and word.isdigit() and len(word) <= 18:
+            coercions.add(Coercion.n_from_string)
+            return int(word)
+    coercions.add(Coercion.n_unusable)
+    return None

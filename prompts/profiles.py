@@ -1,0 +1,382 @@
+"""Rule profiles: named, ordered lists of schema rules and tier cues.
+
+A profile is data: a user adds one by building a RuleProfile from SchemaRule and Cue objects
+(reusing ours or writing new ones) and registering it in PROFILES. See docs/rules.md.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+
+from . import cues
+from .categories import REPEATED_GENERATION, CategorySet
+from .text import found_in, grounding_texts, normalise
+from .types import Candidate, Coercion, FailureReason
+
+
+@dataclass(frozen=True)
+class Case:
+    """One answer under judgement, with the derived views the rules share (computed lazily)."""
+
+    prompt: str
+    candidate: Candidate
+    categories: CategorySet
+    category: str | None  # normalised
+    profile: RuleProfile
+
+    @cached_property
+    def lower(self) -> str:
+        return self.prompt.lower()
+
+    @cached_property
+    def grounding(self) -> tuple[str, ...]:
+        return grounding_texts(self.prompt, self.candidate.serial)
+
+    @property
+    def data(self) -> tuple[str, ...]:
+        return self.candidate.data or ()
+
+    def coerced(self, *kinds: Coercion) -> bool:
+        return any(kind in self.candidate.coercions for kind in kinds)
+
+
+@dataclass(frozen=True)
+class SchemaRule:
+    name: str
+    doc: str
+    check: Callable[[Case], FailureReason | None]
+
+
+@dataclass(frozen=True)
+class Cue:
+    name: str
+    doc: str
+    test: Callable[[Case], bool]
+
+
+@dataclass(frozen=True)
+class TierLabels:
+    high: str = "high_confidence"
+    medium: str = "medium_confidence"
+    no_cue: str = "failed"  # the model said yes, the schema is valid, but no cue was found
+    schema_failure: str = "failed"
+    not_parallelizable: str = "not_parallelizable"
+
+
+@dataclass(frozen=True)
+class RuleProfile:
+    """Schema rules run in order (the first failure is the reason); then the prompt is HIGH if
+    any high cue holds, MEDIUM if any medium cue holds, else FAILED/no_structural_cue."""
+
+    name: str
+    description: str
+    schema: tuple[SchemaRule, ...]
+    high: tuple[Cue, ...]
+    medium: tuple[Cue, ...]
+    labels: TierLabels = TierLabels()
+    max_n: int = 1000
+    revision: str = "1"  # bump when a rule's behaviour changes without a name change
+
+    def fingerprint(self) -> str:
+        """Canonical text of the profile (for the contract's version id)."""
+        return json.dumps(
+            {
+                "name": self.name,
+                "revision": self.revision,
+                "schema": [r.name for r in self.schema],
+                "high": [c.name for c in self.high],
+                "medium": [c.name for c in self.medium],
+                "labels": vars(self.labels),
+                "max_n": self.max_n,
+            },
+            sort_keys=True,
+        )
+
+
+# ----------------------------------------------------------------- original (published) rules
+
+
+def _o_both(case: Case) -> FailureReason | None:
+    c = case.candidate
+    has_data = c.data is not None or case.coerced(Coercion.data_not_a_list)
+    has_n = c.n is not None or case.coerced(Coercion.n_unusable)
+    return FailureReason.both_data_and_n if has_data and has_n else None
+
+
+def _o_data(case: Case) -> FailureReason | None:
+    if case.coerced(Coercion.data_from_string, Coercion.data_not_a_list):
+        return FailureReason.data_not_a_list
+    if case.candidate.data is None:
+        return None
+    if len(case.candidate.data) < 2:
+        return FailureReason.data_too_short
+    if case.coerced(Coercion.data_items_from_numbers, Coercion.data_items_not_strings):
+        return FailureReason.data_not_strings
+    return None
+
+
+def _o_n(case: Case) -> FailureReason | None:
+    if case.coerced(Coercion.n_from_string, Coercion.n_unusable):
+        return FailureReason.n_invalid
+    n = case.candidate.n
+    return FailureReason.n_invalid if n is not None and n < 2 else None
+
+
+def _o_template(case: Case) -> FailureReason | None:
+    template, label = case.candidate.template, case.candidate.category
+    if template is None:
+        return None
+    if label == REPEATED_GENERATION:  # the raw label, compared exactly
+        return FailureReason.template_has_n if "{n}" in template else None
+    if "{data}" not in template and "{context}" not in template:
+        return FailureReason.template_missing_data
+    return None
+
+
+def _o_many(case: Case) -> bool:
+    c = case.candidate
+    return len(c.data or ()) > 1 or (c.n is not None and c.n > 1)
+
+
+ORIGINAL = RuleProfile(
+    name="original",
+    description="The published ParallelPrompt pipeline's rules and labels, quirks included.",
+    schema=(
+        SchemaRule("data_n_exclusive", "data and n not both present", _o_both),
+        SchemaRule("data_list", "data, if present, a list of >= 2 strings", _o_data),
+        SchemaRule("n_number", "n, if present, a number >= 2", _o_n),
+        SchemaRule("template_placeholders", "RG: no {n}; others: {data} or {context}", _o_template),
+    ),
+    high=(
+        Cue(
+            "numeric_request",
+            "a number directly followed by one of 26 nouns",
+            lambda k: bool(cues.ORIGINAL_NUMERIC_REQUEST.search(k.lower)),
+        ),
+        Cue(
+            "list_markers",
+            "a determiner + list noun",
+            lambda k: bool(cues.ORIGINAL_LIST_MARKERS.search(k.lower)),
+        ),
+        Cue(
+            "numbered_items",
+            "2+ 'N.'/'N)'/'N:' or '- ' items anywhere",
+            lambda k: cues.count_original(cues.ORIGINAL_NUMBERED_ITEMS, k.prompt) > 1,
+        ),
+        Cue(
+            "bullet_list",
+            "2+ bulleted or numbered lines",
+            lambda k: cues.count_original(cues.ORIGINAL_BULLET_LIST, k.prompt) > 1,
+        ),
+        Cue(
+            "multiple_questions",
+            "2+ '?' followed by whitespace",
+            lambda k: cues.count_original(cues.ORIGINAL_MULTIPLE_QUESTIONS, k.prompt) > 1,
+        ),
+        Cue(
+            "multiplicity_with_items",
+            "a multiplicity word with >= 2 data items or n > 1",
+            lambda k: bool(cues.ORIGINAL_MULTIPLICITY.search(k.lower)) and _o_many(k),
+        ),
+    ),
+    medium=(
+        Cue(
+            "comma_list",
+            "a, b, c",
+            lambda k: bool(cues.ORIGINAL_COMMA_LIST.search(k.lower)),
+        ),
+        Cue(
+            "for_each",
+            "'for each' / 'for every'",
+            lambda k: bool(cues.ORIGINAL_FOR_EACH.search(k.lower)),
+        ),
+        Cue(
+            "plural_list",
+            "a word ending in s followed by ':' or ';'",
+            lambda k: bool(cues.ORIGINAL_PLURAL_LIST.search(k.lower)),
+        ),
+        Cue(
+            "category_tier",
+            "raw category RC / NER / Translation",
+            lambda k: k.candidate.category in cues.ORIGINAL_TIER_CATEGORIES,
+        ),
+        Cue("three_items", ">= 3 data items", lambda k: len(k.candidate.data or ()) >= 3),
+    ),
+    labels=TierLabels(no_cue="low_confidence", schema_failure="not_parallelizable"),
+)
+
+
+# ----------------------------------------------------------------- default (ours) rules
+
+
+def _d_types(case: Case) -> FailureReason | None:
+    if case.coerced(Coercion.data_not_a_list):
+        return FailureReason.data_not_a_list
+    if case.coerced(Coercion.data_items_not_strings):
+        return FailureReason.data_not_strings
+    if case.coerced(Coercion.n_unusable):
+        return FailureReason.n_invalid
+    return None
+
+
+def _d_category(case: Case) -> FailureReason | None:
+    return FailureReason.missing_category if case.category is None else None
+
+
+def _d_exclusive(case: Case) -> FailureReason | None:
+    c = case.candidate
+    if c.data is not None and c.n is not None:
+        return FailureReason.both_data_and_n
+    if c.data is None and c.n is None:
+        return FailureReason.neither_data_nor_n
+    return None
+
+
+def _d_data(case: Case) -> FailureReason | None:
+    data = case.candidate.data
+    if data is None:
+        return None
+    if len(data) < 2:
+        return FailureReason.data_too_short
+    keys = [normalise(item) for item in data]
+    if any(not key for key in keys):
+        return FailureReason.data_empty_item
+    if len(set(keys)) != len(keys):
+        return FailureReason.data_duplicate_items
+    return None
+
+
+def _d_n(case: Case) -> FailureReason | None:
+    n = case.candidate.n
+    if n is None:
+        return None
+    if not 2 <= n <= case.profile.max_n:
+        return FailureReason.n_invalid
+    definition = case.categories.get(case.category)
+    if definition is None or not definition.uses_n:
+        return FailureReason.n_wrong_category
+    return None
+
+
+def _d_template(case: Case) -> FailureReason | None:
+    c = case.candidate
+    template = c.template
+    if template is None or not template.strip():
+        return FailureReason.template_missing
+    if "{n}" in template:
+        return FailureReason.template_has_n
+    if c.data is not None and "{data}" not in template:
+        return FailureReason.template_missing_data
+    if c.data is None and "{data}" in template:
+        return FailureReason.template_unexpected_data
+    if c.context is not None and "{context}" not in template:
+        return FailureReason.template_missing_context
+    if c.context is None and "{context}" in template:
+        return FailureReason.template_unexpected_context
+    return None
+
+
+def _d_context(case: Case) -> FailureReason | None:
+    context = case.candidate.context
+    if context is not None and not found_in(context, case.grounding):
+        return FailureReason.context_not_in_prompt
+    return None
+
+
+def _d_items(case: Case) -> FailureReason | None:
+    definition = case.categories.get(case.category)
+    if definition is None or not definition.grounded_data:
+        return None
+    if all(found_in(item, case.grounding) for item in case.data):
+        return None
+    return FailureReason.items_not_in_prompt
+
+
+def _d_count(case: Case) -> bool:
+    return any(2 <= n <= case.profile.max_n for n in cues.requested_counts(case.prompt))
+
+
+def _d_many(case: Case) -> bool:
+    n = case.candidate.n
+    return len(case.data) >= 2 or (n is not None and n > 1)
+
+
+def _d_grounded_three(case: Case) -> bool:
+    return len(case.data) >= 3 and all(found_in(item, case.grounding) for item in case.data)
+
+
+DEFAULT = RuleProfile(
+    name="default",
+    description="Stricter schema, grounding checks and multilingual cues that fix the "
+    "original's misses.",
+    schema=(
+        SchemaRule("types", "no unusable types (non-string items, non-list data, bad n)", _d_types),
+        SchemaRule("category", "a category is given", _d_category),
+        SchemaRule("data_n_exclusive", "exactly one of data / n", _d_exclusive),
+        SchemaRule("data_items", ">= 2 non-empty, distinct items", _d_data),
+        SchemaRule("n_range", "n an integer in [2, max_n], only for n-categories", _d_n),
+        SchemaRule(
+            "template_placeholders", "{data} iff data, {context} iff context, no {n}", _d_template
+        ),
+        SchemaRule("context_grounded", "context copied from the prompt", _d_context),
+        SchemaRule(
+            "items_grounded", "items copied from the prompt (grounded categories)", _d_items
+        ),
+    ),
+    high=(
+        Cue("count_request", "a number (digits or words) + up to 3 words + output noun", _d_count),
+        Cue(
+            "list_intro",
+            "a determiner + list noun ('the following questions', 'les phrases suivantes')",
+            lambda k: bool(cues.LIST_INTRO.search(k.lower)),
+        ),
+        Cue(
+            "numbered_list",
+            "2+ numbered/bulleted items, any script",
+            lambda k: cues.has_numbered_list(k.prompt),
+        ),
+        Cue(
+            "questions",
+            "2+ questions (a final '?' counts)",
+            lambda k: cues.question_count(k.prompt) >= 2,
+        ),
+        Cue(
+            "multiplicity_with_items",
+            "a multiplicity word (each, cada, tous, alle, 每个...) with >= 2 items or n > 1",
+            lambda k: bool(cues.MULTIPLICITY.search(k.lower)) and _d_many(k),
+        ),
+        Cue(
+            "items_on_lines",
+            ">= 2 data items each filling a whole line of the prompt",
+            lambda k: cues.items_on_lines(k.prompt, k.data) >= 2,
+        ),
+    ),
+    medium=(
+        Cue(
+            "enumeration",
+            "'a, b, c' / 'a, b and c' / 'a、b、c'",
+            lambda k: bool(cues.ENUMERATION.search(k.lower)),
+        ),
+        Cue(
+            "for_each",
+            "'for each', 'para cada', 'für jede'...",
+            lambda k: bool(cues.FOR_EACH.search(k.lower)),
+        ),
+        Cue(
+            "plural_colon",
+            "a plural word followed by ':' and >= 2 data items",
+            lambda k: bool(cues.PLURAL_COLON.search(k.lower)) and len(k.data) >= 2,
+        ),
+        Cue(
+            "n_mentioned",
+            "n appears in the prompt as a number or number word",
+            lambda k: k.candidate.n is not None and cues.mentions_number(k.prompt, k.candidate.n),
+        ),
+        Cue("grounded_items", ">= 3 data items, all copied from the prompt", _d_grounded_three),
+    ),
+)
+
+PROFILES: dict[str, RuleProfile] = {ORIGINAL.name: ORIGINAL, DEFAULT.name: DEFAULT}

@@ -1,0 +1,118 @@
+"""The typed vocabulary of the classification contract: outcomes, reasons, answers, verdicts."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Outcome(enum.StrEnum):
+    """Exactly one per prompt (see the design guide's outcome taxonomy)."""
+
+    HIGH = "high_confidence"
+    MEDIUM = "medium_confidence"
+    NOT_PARALLELIZABLE = "not_parallelizable"
+    FAILED = "failed"
+    UNPARSEABLE = "unparseable"
+    DEAD = "dead"  # set by the worker when transport kept failing; judge() never returns it
+
+
+class FailureReason(enum.StrEnum):
+    """Why a parallelizable answer failed validation. Values equal the lower snake names."""
+
+    missing_category = "missing_category"
+    both_data_and_n = "both_data_and_n"
+    neither_data_nor_n = "neither_data_nor_n"
+    data_not_a_list = "data_not_a_list"
+    data_too_short = "data_too_short"
+    data_not_strings = "data_not_strings"
+    data_empty_item = "data_empty_item"
+    data_duplicate_items = "data_duplicate_items"
+    n_invalid = "n_invalid"
+    n_wrong_category = "n_wrong_category"
+    template_missing = "template_missing"
+    template_missing_data = "template_missing_data"
+    template_has_n = "template_has_n"
+    template_unexpected_data = "template_unexpected_data"
+    template_missing_context = "template_missing_context"
+    template_unexpected_context = "template_unexpected_context"
+    context_not_in_prompt = "context_not_in_prompt"
+    items_not_in_prompt = "items_not_in_prompt"
+    no_structural_cue = "no_structural_cue"
+    rule_error = "rule_error"  # a profile's rule raised (a bug in a user-added rule)
+
+
+class ParseFailureReason(enum.StrEnum):
+    """Why the model's text could not be turned into a Candidate."""
+
+    empty = "empty"
+    no_json = "no_json"
+    truncated = "truncated"
+    refusal = "refusal"
+    broken_json = "broken_json"
+    not_an_object = "not_an_object"
+    missing_parallelizable = "missing_parallelizable"
+    wrong_types = "wrong_types"
+
+
+class Coercion(enum.StrEnum):
+    """A type repair that parse_answer made. Profiles decide whether a repair is acceptable:
+    the `original` profile fails the ones the published pipeline would have rejected."""
+
+    parallelizable_from_string = "parallelizable_from_string"
+    n_from_string = "n_from_string"
+    n_from_float = "n_from_float"
+    n_unusable = "n_unusable"  # bool, fractional, non-numeric: n is None in the Candidate
+    data_from_string = "data_from_string"  # a bare string (or a JSON list inside a string)
+    data_not_a_list = "data_not_a_list"  # an object or number: data is None in the Candidate
+    data_items_from_numbers = "data_items_from_numbers"
+    data_items_not_strings = "data_items_not_strings"  # objects/lists/null/bool items
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """The model's answer, typed after safe coercion (see Coercion for what was repaired)."""
+
+    parallelizable: bool
+    category: str | None = None
+    is_novel_category: bool | None = None
+    category_description: str | None = None
+    serial: str | None = None
+    template: str | None = None
+    context: str | None = None
+    data: tuple[str, ...] | None = None
+    n: int | None = None
+    coercions: frozenset[Coercion] = field(default=frozenset())
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready dict in the published column order (data as a list)."""
+        return {
+            "parallelizable": self.parallelizable,
+            "category": self.category,
+            "is_novel_category": self.is_novel_category,
+            "category_description": self.category_description,
+            "serial": self.serial,
+            "template": self.template,
+            "context": self.context,
+            "data": list(self.data) if self.data is not None else None,
+            "n": self.n,
+        }
+
+
+@dataclass(frozen=True)
+class ParseFailure:
+    reason: ParseFailureReason
+    detail: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The judgement of one model answer under one rule profile."""
+
+    outcome: Outcome
+    reason: str | None
+    tier_label: str
+    validation_passed: bool
+    candidate: Candidate | None
+    category: str | None
+    is_novel_category: bool

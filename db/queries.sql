@@ -150,3 +150,9 @@ UPDATE workers SET stopped_at = :now, heartbeat_at = :now WHERE id = :id;
 -- name: live_workers
 SELECT count(*), coalesce(sum(concurrency), 0) FROM workers
 WHERE stopped_at IS NULL AND heartbeat_at >= :since;
+
+-- ---- added by worker/ (issue 5) -------------------------------------------------------------
+
+-- name: run_cost
+-- The money a run has spent so far (all workers): the budget stop counts it.
+SELECT coalesce(sum(cost_usd), 0.0) FROM results WHERE run_id = :run_id;

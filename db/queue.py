@@ -363,6 +363,14 @@ class SqliteQueue:
         async with write_tx_async(self.conn):
             await self.conn.execute(query("stop_worker"), {"id": self.owner, "now": self.clock()})
 
+    # -- added by worker/ (issue 5) ----------------------------------------------------------
+
+    async def run_cost(self, run_id: int) -> float:
+        """USD spent by a run so far, by every worker (the budget stop counts it)."""
+        cur = await self.conn.execute(query("run_cost"), {"run_id": run_id})
+        row = await cur.fetchone()
+        return float(row[0]) if row else 0.0
+
 
 def _error_text(c: Completion) -> str:
     return f"{c.error_code}: {c.error_message}" if c.error_message else str(c.error_code)

@@ -40,3 +40,9 @@ def migrations() -> tuple[tuple[int, str, str], ...]:
     if versions != list(range(1, len(found) + 1)):
         raise RuntimeError(f"migrations are not numbered 1..n: {versions}")
     return tuple(found)
+
+
+@cache
+def named_queries(file: str) -> dict[str, str]:
+    """The named queries of another SQL file in ``db/`` (same ``-- name:`` format)."""
+    return _parse(resources.files("db").joinpath(file).read_text("utf-8"))

@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from parallelprompt import settings as cfg
@@ -114,7 +115,7 @@ def _report(s: Settings) -> int:
     from db import connect_sync
     from db.report import render_report
 
-    out = s.output.out or cfg.Path("report.html")
+    out = s.output.out or Path("report.html")
     html = render_report(
         connect_sync(s.common.db), run_id=s.output.run_id, profile=s.output.profile
     )
@@ -127,15 +128,15 @@ def _estimate(s: Settings) -> int:
     from db import connect_sync
     from db.estimate import estimate, format_estimate
     from prompts import estimate_tokens
-    from worker.models import price_for
+    from worker.models import pricing
 
     contract = load_contract(s)
-    price = price_for(s.worker.model, s.worker.price_in, s.worker.price_out)
+    price = pricing(s.worker.model, s.worker.price_in, s.worker.price_out)
     result = estimate(
         connect_sync(s.common.db),
         model=s.worker.model,
-        price_in=price.input_per_million,
-        price_out=price.output_per_million,
+        price_in=price.price_in,
+        price_out=price.price_out,
         rpm=s.worker.rpm,
         tpm=s.worker.tpm,
         max_tokens=s.contract.max_tokens,

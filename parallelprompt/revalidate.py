@@ -108,11 +108,11 @@ def revalidate(
     }
 
 
-def format_revalidate(summary: Mapping[str, Any]) -> str:
+def format_revalidation(summary: Mapping[str, Any]) -> str:
     counts = ", ".join(f"{k} {v:,}" for k, v in summary["outcomes"].items())
     return (
         f"run {summary['run_id']}: {summary['results']:,} results judged under profile "
-        f"{summary['profile']} (contract {summary['contract_version']}): {counts or 'none'}\n"
+        f"{summary['profile']} (contract {summary['contract_version']}): {counts or 'none'}"
     )
 
 
@@ -151,7 +151,7 @@ def shape_comparison(
         reasons.setdefault(str(category), []).append(
             {"passes_under": passes_under, "other_outcome": why, "prompts": int(n)}
         )
-    categories = [
+    categories: list[dict[str, Any]] = [
         {
             "category": str(cat),
             "parallelizable": {a: int(pa), b: int(pb)},
@@ -161,9 +161,7 @@ def shape_comparison(
         }
         for cat, pa, sa, pb, sb in cats
     ]
-    totals = {
-        p: sum(c["passed"][p] for c in categories) for p in (a, b)
-    }
+    totals = {p: sum(c["passed"][p] for c in categories) for p in (a, b)}
     return {
         "run_id": run_id,
         "profiles": [a, b],
@@ -199,4 +197,4 @@ def format_comparison(cmp: Mapping[str, Any]) -> str:
         f"  {'total':<34} {cmp['passed'][a]:>10,} {cmp['passed'][b]:>10,} "
         f"{cmp['passed'][b] - cmp['passed'][a]:>+8,}"
     )
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines)

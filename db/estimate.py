@@ -1,0 +1,149 @@
+"""What the pending prompts will cost and how long they will take, before a single call.
+
+Tokens come from completed results when there are some (the observed input tokens per prompt
+character beyond the system prompt, and the observed output tokens per answer), else from the
+prompt lengths and defaults. Time is bounded by both quotas: requests/min and tokens/min.
+The arithmetic is a pure function (``project``) of the rows read.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from db.stats import rq, snapshot
+
+CHARS_PER_TOKEN = 4.0  # a rough default for English-heavy text; observed ratios replace it
+MESSAGE_OVERHEAD_TOKENS = 10  # role markers and the like around the user turn
+DEFAULT_OUTPUT_TOKENS = 250  # a typical JSON answer of the contract
+BATCH_DISCOUNT = 0.5  # Bedrock batch inference: 50 % of on-demand
+
+
+@dataclass(frozen=True)
+class Observed:
+    """Usage of answered calls: count, input and output tokens, prompt characters."""
+
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    chars: int
+
+
+def project(
+    *,
+    pending: int,
+    pending_chars: int,
+    observed: Observed | None,
+    price_in: float,
+    price_out: float,
+    rpm: float,
+    tpm: float,
+    max_tokens: int,
+    system_prompt_tokens: int,
+) -> dict[str, Any]:
+    """Token, cost and time estimate for ``pending`` prompts of ``pending_chars`` characters.
+    Prices are USD per million tokens."""
+    fixed = system_prompt_tokens + MESSAGE_OVERHEAD_TOKENS
+    per_char, out_per_call, basis = 1.0 / CHARS_PER_TOKEN, float(DEFAULT_OUTPUT_TOKENS), "defaults"
+    if observed is not None and observed.calls > 0:
+        basis = f"{observed.calls} completed results"
+        out_per_call = observed.output_tokens / observed.calls
+        beyond_fixed = observed.input_tokens - observed.calls * fixed
+        if observed.chars > 0 and beyond_fixed > 0:
+            per_char = beyond_fixed / observed.chars
+    out_per_call = min(out_per_call, float(max_tokens))
+    tokens_in = round(pending * fixed + pending_chars * per_char)
+    tokens_out = round(pending * out_per_call)
+    cost = (tokens_in * price_in + tokens_out * price_out) / 1e6
+    by_requests = pending / rpm if rpm > 0 else math.inf
+    by_tokens = (tokens_in + tokens_out) / tpm if tpm > 0 else math.inf
+    # Bedrock reserves input + max_tokens when a call starts; a loose max_tokens makes the
+    # token quota bind earlier than the actual use suggests.
+    reserved = (tokens_in + pending * max_tokens) / tpm if tpm > 0 else math.inf
+    minutes = max(by_requests, by_tokens)
+    return {
+        "pending_prompts": pending,
+        "pending_chars": pending_chars,
+        "basis": basis,
+        "input_tokens": tokens_in,
+        "output_tokens": tokens_out,
+        "output_tokens_worst_case": pending * max_tokens,
+        "input_tokens_per_prompt": round(tokens_in / pending, 1) if pending else None,
+        "output_tokens_per_prompt": round(out_per_call, 1),
+        "cost_on_demand_usd": round(cost, 4),
+        "cost_batch_usd": round(cost * BATCH_DISCOUNT, 4),
+        "cost_worst_case_usd": round(
+            (tokens_in * price_in + pending * max_tokens * price_out) / 1e6, 4
+        ),
+        "price_in_per_mtok": price_in,
+        "price_out_per_mtok": price_out,
+        "rpm": rpm,
+        "tpm": tpm,
+        "minutes": _finite(minutes),
+        "minutes_if_reservation_binds": _finite(max(by_requests, reserved)),
+        "bound_by": "requests/min" if by_requests >= by_tokens else "tokens/min",
+    }
+
+
+def _finite(x: float) -> float | None:
+    return None if math.isinf(x) else round(x, 2)
+
+
+def estimate(
+    conn: sqlite3.Connection,
+    *,
+    model: str,
+    price_in: float,
+    price_out: float,
+    rpm: float,
+    tpm: float,
+    max_tokens: int,
+    system_prompt_tokens: int,
+) -> dict[str, Any]:
+    """Estimate for the pending (ready or leased) prompts with ``model`` at the given prices
+    (USD per million tokens) and quota. Observed usage of the same model is preferred."""
+    with snapshot(conn):
+        pending, chars = conn.execute(rq("pending_work")).fetchone()
+        row = conn.execute(rq("completed_usage"), {"model": model}).fetchone()
+        if not row[0]:
+            row = conn.execute(rq("completed_usage"), {"model": None}).fetchone()
+    observed = Observed(*(int(x) for x in row)) if row[0] else None
+    result = project(
+        pending=int(pending),
+        pending_chars=int(chars),
+        observed=observed,
+        price_in=price_in,
+        price_out=price_out,
+        rpm=rpm,
+        tpm=tpm,
+        max_tokens=max_tokens,
+        system_prompt_tokens=system_prompt_tokens,
+    )
+    return {"model": model, **result}
+
+
+def _duration(minutes: float | None) -> str:
+    if minutes is None:
+        return "unbounded (no quota set)"
+    if minutes < 60:
+        return f"{minutes:.1f} min"
+    return f"{minutes / 60:.1f} h"
+
+
+def format_estimate(est: Mapping[str, Any]) -> str:
+    lines = [
+        f"pending: {est['pending_prompts']:,} prompts ({est['pending_chars']:,} characters)",
+        f"model: {est['model']} at ${est['price_in_per_mtok']}/M in, "
+        f"${est['price_out_per_mtok']}/M out (estimate from {est['basis']})",
+        f"tokens: ~{est['input_tokens']:,} in + ~{est['output_tokens']:,} out "
+        f"(worst case out: {est['output_tokens_worst_case']:,})",
+        f"cost: ~${est['cost_on_demand_usd']:,.2f} on demand, ~${est['cost_batch_usd']:,.2f} "
+        f"at batch price (worst case on demand ${est['cost_worst_case_usd']:,.2f})",
+        f"time: ~{_duration(est['minutes'])} at {est['rpm']:,.0f} RPM / {est['tpm']:,.0f} TPM "
+        f"(bound by {est['bound_by']}; "
+        f"{_duration(est['minutes_if_reservation_binds'])} if max_tokens reservations bind)",
+    ]
+    return "\n".join(lines)

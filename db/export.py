@@ -1,0 +1,175 @@
+"""Export in the published ParallelPrompt dataset's columns, to JSONL, Parquet or CSV.
+
+Rows are streamed from one read snapshot in chunks, so a multi-million-row export holds one
+chunk in memory at a time. By default every prompt with a verdict is exported (model
+negatives, failures, unparseable answers and dead letters included, with
+``validation_passed`` false), one row per source row; the filters narrow it.
+"""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from db.stats import resolve_run, rq, snapshot
+
+COLUMNS = (
+    "source",
+    "source_index",
+    "prompt",
+    "parallelizable",
+    "category",
+    "is_novel_category",
+    "category_description",
+    "serial",
+    "template",
+    "context",
+    "data",
+    "n",
+    "validation_passed",
+    "validation_tier",
+)
+FORMATS = ("jsonl", "parquet", "csv")
+PER = ("source", "prompt")
+CHUNK_ROWS = 10_000
+
+SCHEMA = pa.schema(
+    [
+        ("source", pa.string()),
+        ("source_index", pa.int64()),
+        ("prompt", pa.string()),
+        ("parallelizable", pa.bool_()),
+        ("category", pa.string()),
+        ("is_novel_category", pa.bool_()),
+        ("category_description", pa.string()),
+        ("serial", pa.string()),
+        ("template", pa.string()),
+        ("context", pa.string()),
+        ("data", pa.list_(pa.string())),
+        ("n", pa.int64()),
+        ("validation_passed", pa.bool_()),
+        ("validation_tier", pa.string()),
+    ]
+)
+
+Record = dict[str, Any]
+
+
+def _bool(value: Any) -> bool | None:
+    return None if value is None else bool(value)
+
+
+def to_record(row: Sequence[Any]) -> Record:
+    """One query row (``export_by_source`` / ``export_by_prompt``) as a typed record."""
+    (source, index, prompt, par, category, novel, desc, serial, template, context, data, n) = row[
+        :12
+    ]
+    passed, tier = row[12], row[13]
+    return {
+        "source": source,
+        "source_index": index,
+        "prompt": prompt,
+        "parallelizable": _bool(par),
+        "category": category,
+        "is_novel_category": _bool(novel),
+        "category_description": desc,
+        "serial": serial,
+        "template": template,
+        "context": context,
+        "data": None if data is None else orjson.loads(data),
+        "n": n,
+        "validation_passed": bool(passed),
+        "validation_tier": tier,
+    }
+
+
+def _chunks(cursor: sqlite3.Cursor) -> Iterator[list[Record]]:
+    while True:
+        rows = cursor.fetchmany(CHUNK_ROWS)
+        if not rows:
+            return
+        yield [to_record(r) for r in rows]
+
+
+def _write_jsonl(out: Path, chunks: Iterator[list[Record]]) -> int:
+    written = 0
+    with out.open("wb") as fh:
+        for chunk in chunks:
+            fh.write(b"".join(orjson.dumps(r) + b"\n" for r in chunk))
+            written += len(chunk)
+    return written
+
+
+def _write_parquet(out: Path, chunks: Iterator[list[Record]]) -> int:
+    written = 0
+    with pq.ParquetWriter(out, SCHEMA) as writer:
+        for chunk in chunks:
+            writer.write_table(pa.Table.from_pylist(chunk, schema=SCHEMA))
+            written += len(chunk)
+        if written == 0:
+            writer.write_table(SCHEMA.empty_table())
+    return written
+
+
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, list):
+        return orjson.dumps(value).decode()
+    return value
+
+
+def _write_csv(out: Path, chunks: Iterator[list[Record]]) -> int:
+    written = 0
+    with out.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(COLUMNS)
+        for chunk in chunks:
+            writer.writerows([[_csv_cell(r[c]) for c in COLUMNS] for r in chunk])
+            written += len(chunk)
+    return written
+
+
+WRITERS = {"jsonl": _write_jsonl, "parquet": _write_parquet, "csv": _write_csv}
+
+
+def export(
+    conn: sqlite3.Connection,
+    out: Path,
+    *,
+    fmt: str,
+    per: str = "source",
+    run_id: int | None = None,
+    profile: str | None = None,
+    tier: str | None = None,
+    category: str | None = None,
+    source: str | None = None,
+    language: str | None = None,
+) -> int:
+    """Write the run's verdicts (default: latest run, its own profile) to ``out``; returns the
+    number of rows written. ``per="prompt"``: one row per unique prompt, with the source and
+    row index of its first source row."""
+    if fmt not in WRITERS:
+        raise ValueError(f"unknown export format {fmt!r} (use {', '.join(FORMATS)})")
+    if per not in PER:
+        raise ValueError(f"per must be one of {', '.join(PER)}, got {per!r}")
+    out = Path(out)
+    if out.parent and not out.parent.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+    with snapshot(conn):
+        run = resolve_run(conn, run_id)
+        params = {
+            "run_id": run.id if run else -1,
+            "profile": profile or (run.rules if run else None),
+            "tier": tier,
+            "category": category,
+            "source": source,
+            "language": language,
+        }
+        cursor = conn.execute(rq(f"export_by_{per}"), params)
+        return WRITERS[fmt](out, _chunks(cursor))

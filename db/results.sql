@@ -1,0 +1,273 @@
+-- Named queries of the results side: statistics, export, report, estimate, status and
+-- revalidation. Loaded with db.sql.named_queries("results.sql").
+--
+-- Common parameters: :run_id, :profile (the rule profile whose verdicts are read) and :source
+-- (NULL = every source dataset; else only prompts that have a source row in that dataset).
+-- "Passed" always means outcome IN ('high_confidence', 'medium_confidence').
+
+-- name: outcome_counts
+SELECT coalesce(v.outcome, 'unjudged') AS outcome,
+       count(*) AS prompts,
+       coalesce(sum(v.parallelizable = 1), 0) AS parallelizable
+FROM results AS r
+LEFT JOIN verdicts AS v ON v.result_id = r.id AND v.profile = :profile
+WHERE r.run_id = :run_id
+  AND (:source IS NULL OR EXISTS (SELECT 1 FROM sources AS s
+                                  WHERE s.work_id = r.work_id AND s.source = :source))
+GROUP BY 1;
+
+-- name: category_counts
+SELECT coalesce(v.category, '(none)') AS category,
+       max(coalesce(v.is_novel_category, 0)) AS novel,
+       count(*) AS classified,
+       sum(v.outcome IN ('high_confidence', 'medium_confidence')) AS passed,
+       sum(v.outcome = 'high_confidence') AS high
+FROM results AS r
+JOIN verdicts AS v ON v.result_id = r.id AND v.profile = :profile
+WHERE r.run_id = :run_id AND v.parallelizable = 1
+  AND (:source IS NULL OR EXISTS (SELECT 1 FROM sources AS s
+                                  WHERE s.work_id = r.work_id AND s.source = :source))
+GROUP BY 1
+ORDER BY classified DESC, category;
+
+-- name: reason_counts
+SELECT v.outcome, coalesce(v.reason, r.error_code, '(none)') AS reason, count(*) AS prompts
+FROM results AS r
+JOIN verdicts AS v ON v.result_id = r.id AND v.profile = :profile
+WHERE r.run_id = :run_id AND v.outcome IN ('failed', 'unparseable', 'dead')
+  AND (:source IS NULL OR EXISTS (SELECT 1 FROM sources AS s
+                                  WHERE s.work_id = r.work_id AND s.source = :source))
+GROUP BY 1, 2
+ORDER BY prompts DESC, reason;
+
+-- name: language_counts
+-- Source-level: a prompt seen in two languages counts once in each.
+SELECT coalesce(s.language, 'unknown') AS language,
+       count(*) AS source_rows,
+       count(DISTINCT r.id) AS prompts,
+       count(DISTINCT CASE WHEN v.parallelizable = 1 THEN r.id END) AS parallelizable,
+       count(DISTINCT CASE WHEN v.outcome IN ('high_confidence', 'medium_confidence')
+                           THEN r.id END) AS passed
+FROM results AS r
+JOIN sources AS s ON s.work_id = r.work_id
+LEFT JOIN verdicts AS v ON v.result_id = r.id AND v.profile = :profile
+WHERE r.run_id = :run_id AND (:source IS NULL OR s.source = :source)
+GROUP BY 1
+ORDER BY source_rows DESC, language;
+
+-- name: source_outcome_counts
+-- Per source dataset and outcome: source rows and unique prompts. Summed over outcomes, the
+-- rows give the dataset's processed source rows and the prompts its unique prompts.
+SELECT s.source, coalesce(v.outcome, 'unjudged') AS outcome,
+       count(*) AS source_rows,
+       count(DISTINCT r.id) AS prompts,
+       count(DISTINCT CASE WHEN v.parallelizable = 1 THEN r.id END) AS parallelizable
+FROM results AS r
+JOIN sources AS s ON s.work_id = r.work_id
+LEFT JOIN verdicts AS v ON v.result_id = r.id AND v.profile = :profile
+WHERE r.run_id = :run_id AND (:source IS NULL OR s.source = :source)
+GROUP BY 1, 2
+ORDER BY 1, 2;
+
+-- name: novel_categories
+SELECT v.category,
+       count(*) AS prompts,
+       sum(v.outcome IN ('high_confidence', 'medium_confidence')) AS passed,
+       min(r.created_at) AS first_seen_at,
+       min(r.id) AS first_result_id
+FROM results AS r
+JOIN verdicts AS v ON v.result_id = r.id AND v.profile = :profile
+WHERE r.run_id = :run_id AND v.is_novel_category = 1 AND v.parallelizable = 1
+  AND v.category IS NOT NULL
+  AND (:source IS NULL OR EXISTS (SELECT 1 FROM sources AS s
+                                  WHERE s.work_id = r.work_id AND s.source = :source))
+GROUP BY v.category
+ORDER BY prompts DESC, v.category;
+
+-- name: novel_examples
+SELECT category, description, prompt FROM (
+    SELECT v.category, v.category_description AS description, w.prompt,
+           row_number() OVER (PARTITION BY v.category ORDER BY r.id) AS rn
+    FROM results AS r
+    JOIN verdicts AS v ON v.result_id = r.id AND v.profile = :profile
+    JOIN work AS w ON w.id = r.work_id
+    WHERE r.run_id = :run_id AND v.is_novel_category = 1 AND v.parallelizable = 1
+      AND v.category IS NOT NULL
+      AND (:source IS NULL OR EXISTS (SELECT 1 FROM sources AS s
+                                      WHERE s.work_id = r.work_id AND s.source = :source))
+)
+WHERE rn <= :examples
+ORDER BY category, rn;
+
+-- name: novel_emergence
+-- For each novel label, how many prompts of the run had been processed when it first appeared.
+WITH ranked AS (
+    SELECT r.id, row_number() OVER (ORDER BY r.id) AS pos
+    FROM results AS r
+    WHERE r.run_id = :run_id
+      AND (:source IS NULL OR EXISTS (SELECT 1 FROM sources AS s
+                                      WHERE s.work_id = r.work_id AND s.source = :source))
+),
+firsts AS (
+    SELECT v.category, min(r.id) AS first_id
+    FROM results AS r
+    JOIN verdicts AS v ON v.result_id = r.id AND v.profile = :profile
+    WHERE r.run_id = :run_id AND v.is_novel_category = 1 AND v.parallelizable = 1
+      AND v.category IS NOT NULL
+    GROUP BY v.category
+)
+SELECT f.category, k.pos FROM firsts AS f JOIN ranked AS k ON k.id = f.first_id
+ORDER BY k.pos;
+
+-- name: run_totals
+SELECT count(*) AS prompts,
+       coalesce(sum(r.input_tokens), 0) AS input_tokens,
+       coalesce(sum(r.output_tokens), 0) AS output_tokens,
+       coalesce(sum(r.cost_usd), 0.0) AS cost_usd,
+       min(r.created_at) AS first_at,
+       max(r.created_at) AS last_at,
+       avg(r.latency_ms) AS avg_latency_ms,
+       coalesce(sum(r.attempts), 0) AS attempts
+FROM results AS r
+WHERE r.run_id = :run_id
+  AND (:source IS NULL OR EXISTS (SELECT 1 FROM sources AS s
+                                  WHERE s.work_id = r.work_id AND s.source = :source));
+
+-- name: corpus_totals
+-- Everything ingested (whatever has been processed): unique prompts and source rows.
+SELECT (SELECT count(*) FROM work AS w
+        WHERE :source IS NULL OR EXISTS (SELECT 1 FROM sources AS s
+                                         WHERE s.work_id = w.id AND s.source = :source)),
+       (SELECT count(*) FROM sources AS s WHERE :source IS NULL OR s.source = :source);
+
+-- name: timeline
+-- Results per time bucket: prompts, tokens and cost (throughput and cost over time).
+SELECT CAST((r.created_at - :t0) / :bucket AS INTEGER) AS bucket,
+       count(*) AS prompts,
+       coalesce(sum(r.input_tokens + r.output_tokens), 0) AS tokens,
+       coalesce(sum(r.cost_usd), 0.0) AS cost_usd
+FROM results AS r
+WHERE r.run_id = :run_id
+  AND (:source IS NULL OR EXISTS (SELECT 1 FROM sources AS s
+                                  WHERE s.work_id = r.work_id AND s.source = :source))
+GROUP BY 1
+ORDER BY 1;
+
+-- name: export_by_source
+-- One row per source row whose prompt has a verdict; duplicates fan out with their own
+-- source and row index. CROSS JOIN fixes the join order: sources are scanned in id order, so
+-- ORDER BY needs no sort (a sort of millions of rows would be held in temp storage).
+SELECT s.source, s.row_index, w.prompt, v.parallelizable, v.category, v.is_novel_category,
+       v.category_description, v.serial, v.template, v.context, v.data_json, v.n,
+       v.validation_passed, v.tier_label
+FROM sources AS s
+CROSS JOIN results AS r ON r.work_id = s.work_id AND r.run_id = :run_id
+CROSS JOIN verdicts AS v ON v.result_id = r.id AND v.profile = :profile
+CROSS JOIN work AS w ON w.id = s.work_id
+WHERE (:source IS NULL OR s.source = :source)
+  AND (:language IS NULL OR s.language = :language)
+  AND (:tier IS NULL OR v.tier_label = :tier)
+  AND (:category IS NULL OR v.category = :category COLLATE NOCASE)
+ORDER BY s.id;
+
+-- name: export_by_prompt
+-- One row per unique prompt, in the order they were processed; source and row index are those
+-- of its first source row (the first that matches the source and language filters). Results
+-- are scanned in id order (no sort), hence the CROSS JOINs and the unindexed +r.run_id.
+SELECT s.source, s.row_index, w.prompt, v.parallelizable, v.category, v.is_novel_category,
+       v.category_description, v.serial, v.template, v.context, v.data_json, v.n,
+       v.validation_passed, v.tier_label
+FROM results AS r
+CROSS JOIN verdicts AS v ON v.result_id = r.id AND v.profile = :profile
+CROSS JOIN work AS w ON w.id = r.work_id
+LEFT JOIN sources AS s ON s.id = (
+    SELECT min(s2.id) FROM sources AS s2
+    WHERE s2.work_id = r.work_id
+      AND (:source IS NULL OR s2.source = :source)
+      AND (:language IS NULL OR s2.language = :language))
+WHERE +r.run_id = :run_id
+  AND ((:source IS NULL AND :language IS NULL) OR s.id IS NOT NULL)
+  AND (:tier IS NULL OR v.tier_label = :tier)
+  AND (:category IS NULL OR v.category = :category COLLATE NOCASE)
+ORDER BY r.id;
+
+-- name: pending_work
+SELECT count(*), coalesce(sum(chars), 0) FROM work WHERE status IN ('ready', 'leased');
+
+-- name: completed_usage
+-- Answered calls (dead letters excluded), for the token estimate; :model NULL = any model.
+SELECT count(*), coalesce(sum(r.input_tokens), 0), coalesce(sum(r.output_tokens), 0),
+       coalesce(sum(w.chars), 0)
+FROM results AS r
+JOIN work AS w ON w.id = r.work_id
+WHERE r.raw_text IS NOT NULL AND r.input_tokens > 0
+  AND (:model IS NULL OR r.model_id = :model);
+
+-- name: live_worker_rows
+SELECT id, run_id, host, pid, concurrency, started_at, heartbeat_at
+FROM workers
+WHERE stopped_at IS NULL AND heartbeat_at >= :since
+ORDER BY started_at, id;
+
+-- name: worker_totals
+SELECT count(*), coalesce(sum(stopped_at IS NULL), 0) FROM workers;
+
+-- name: recent_results
+SELECT count(*), coalesce(sum(input_tokens + output_tokens), 0), coalesce(sum(cost_usd), 0.0)
+FROM results
+WHERE run_id = :run_id AND created_at >= :since;
+
+-- name: results_to_judge
+SELECT r.id, w.prompt, r.raw_text, r.stop_reason, r.error_code
+FROM results AS r
+JOIN work AS w ON w.id = r.work_id
+WHERE r.id > :after AND +r.run_id = :run_id  -- walk the rowid range: no sort per batch
+ORDER BY r.id
+LIMIT :limit;
+
+-- name: compare_missing
+SELECT count(*), coalesce(sum(va.result_id IS NULL), 0), coalesce(sum(vb.result_id IS NULL), 0)
+FROM results AS r
+LEFT JOIN verdicts AS va ON va.result_id = r.id AND va.profile = :a
+LEFT JOIN verdicts AS vb ON vb.result_id = r.id AND vb.profile = :b
+WHERE r.run_id = :run_id;
+
+-- name: compare_categories
+-- Per category (the second profile's label, which is normalised, else the first's): prompts
+-- classified parallelizable and passed under each profile.
+SELECT coalesce(vb.category, va.category, '(none)') AS category,
+       coalesce(sum(va.parallelizable = 1), 0) AS a_parallelizable,
+       coalesce(sum(va.outcome IN ('high_confidence', 'medium_confidence')), 0) AS a_passed,
+       coalesce(sum(vb.parallelizable = 1), 0) AS b_parallelizable,
+       coalesce(sum(vb.outcome IN ('high_confidence', 'medium_confidence')), 0) AS b_passed
+FROM results AS r
+LEFT JOIN verdicts AS va ON va.result_id = r.id AND va.profile = :a
+LEFT JOIN verdicts AS vb ON vb.result_id = r.id AND vb.profile = :b
+WHERE r.run_id = :run_id AND (va.parallelizable = 1 OR vb.parallelizable = 1)
+GROUP BY 1
+ORDER BY max(a_passed, b_passed) DESC, category;
+
+-- name: compare_differences
+-- Prompts that pass under exactly one profile, with the outcome:reason under the other.
+SELECT category, passes_under, why, count(*) AS prompts FROM (
+    SELECT coalesce(vb.category, va.category, '(none)') AS category,
+           CASE WHEN a_ok THEN :a ELSE :b END AS passes_under,
+           CASE WHEN a_ok
+                THEN coalesce(vb.outcome, 'missing') || coalesce(':' || vb.reason, '')
+                ELSE coalesce(va.outcome, 'missing') || coalesce(':' || va.reason, '')
+           END AS why
+    FROM (
+        SELECT r.id,
+               coalesce(va0.outcome IN ('high_confidence', 'medium_confidence'), 0) AS a_ok,
+               coalesce(vb0.outcome IN ('high_confidence', 'medium_confidence'), 0) AS b_ok
+        FROM results AS r
+        LEFT JOIN verdicts AS va0 ON va0.result_id = r.id AND va0.profile = :a
+        LEFT JOIN verdicts AS vb0 ON vb0.result_id = r.id AND vb0.profile = :b
+        WHERE r.run_id = :run_id
+    ) AS d
+    LEFT JOIN verdicts AS va ON va.result_id = d.id AND va.profile = :a
+    LEFT JOIN verdicts AS vb ON vb.result_id = d.id AND vb.profile = :b
+    WHERE d.a_ok != d.b_ok
+)
+GROUP BY 1, 2, 3
+ORDER BY prompts DESC, category, why;

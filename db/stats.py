@@ -1,0 +1,461 @@
+"""Statistics of a run: every prompt accounted for, in one consistent snapshot.
+
+``compute_stats`` reads everything inside one read transaction (a WAL snapshot), so that the
+numbers agree with each other and with the work table even while workers are committing; the
+shaping into the JSON document and the text summary are pure functions of the rows read.
+
+The published pipeline's five keys keep their meaning (docs/results.md):
+``total_classified_as_parallelizable`` = verdicts with parallelizable true;
+``passed_validation`` = outcome high_confidence or medium_confidence;
+``failed_validation`` = parallelizable true and not passed; ``categories_passed`` /
+``categories_failed`` = the same two counts per category.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from db.models import Run
+from db.sql import named_queries, query
+
+PASSED = ("high_confidence", "medium_confidence")
+OUTCOMES = (
+    "high_confidence",
+    "medium_confidence",
+    "not_parallelizable",
+    "failed",
+    "unparseable",
+    "dead",
+)
+UNJUDGED = "unjudged"  # a result with no verdict under the profile read (revalidate first)
+EMULATOR_NOTE = "answers came from the local emulator: heuristics, not a model"
+NOVEL_EXAMPLES = 3
+EXAMPLE_CHARS = 300
+
+Row = tuple[Any, ...]
+
+
+def rq(name: str) -> str:
+    """A named query of ``db/results.sql``."""
+    return named_queries("results.sql")[name]
+
+
+@contextlib.contextmanager
+def snapshot(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One read transaction: every query inside sees the same committed state (WAL)."""
+    if conn.in_transaction:
+        yield conn
+        return
+    conn.execute("BEGIN")
+    try:
+        yield conn
+    finally:
+        conn.execute("COMMIT")
+
+
+def resolve_run(conn: sqlite3.Connection, run_id: int | None) -> Run | None:
+    """The run asked for, or the latest one; ``None`` when no run was ever started.
+
+    Raises LookupError when an explicit ``run_id`` does not exist.
+    """
+    if run_id is None:
+        row = conn.execute(query("latest_run")).fetchone()
+        return Run(*row) if row else None
+    row = conn.execute(query("run_by_id"), {"id": run_id}).fetchone()
+    if row is None:
+        raise LookupError(f"no run with id {run_id} in this database")
+    return Run(*row)
+
+
+def run_info(run: Run | None) -> dict[str, Any] | None:
+    if run is None:
+        return None
+    return {
+        "id": run.id,
+        "created_at": run.created_at,
+        "model_id": run.model_id,
+        "api": run.api,
+        "contract_version": run.contract_version,
+        "rules": run.rules,
+        "backend": run.backend,
+    }
+
+
+def backend_note(run: Run | None) -> str | None:
+    return EMULATOR_NOTE if run is not None and run.backend == "emulator" else None
+
+
+def rate(part: float, whole: float) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
+@dataclass
+class StatsRows:
+    """What the queries returned, before any shaping."""
+
+    run: Run | None
+    profile: str | None
+    source: str | None
+    outcomes: list[Row] = field(default_factory=list)
+    categories: list[Row] = field(default_factory=list)
+    reasons: list[Row] = field(default_factory=list)
+    languages: list[Row] = field(default_factory=list)
+    sources: list[Row] = field(default_factory=list)
+    novel: list[Row] = field(default_factory=list)
+    novel_examples: list[Row] = field(default_factory=list)
+    emergence: list[Row] = field(default_factory=list)
+    totals: Row = (0, 0, 0, 0.0, None, None, None, 0)
+    corpus: Row = (0, 0)
+    queue: list[Row] = field(default_factory=list)
+
+
+def read_stats_rows(
+    conn: sqlite3.Connection,
+    *,
+    run_id: int | None = None,
+    source: str | None = None,
+    profile: str | None = None,
+) -> StatsRows:
+    """Run every statistics query inside one snapshot."""
+    with snapshot(conn):
+        run = resolve_run(conn, run_id)
+        prof = profile or (run.rules if run else None)
+        rows = StatsRows(run=run, profile=prof, source=source)
+        p = {"run_id": run.id if run else -1, "profile": prof, "source": source}
+        rows.outcomes = conn.execute(rq("outcome_counts"), p).fetchall()
+        rows.categories = conn.execute(rq("category_counts"), p).fetchall()
+        rows.reasons = conn.execute(rq("reason_counts"), p).fetchall()
+        rows.languages = conn.execute(rq("language_counts"), p).fetchall()
+        rows.sources = conn.execute(rq("source_outcome_counts"), p).fetchall()
+        rows.novel = conn.execute(rq("novel_categories"), p).fetchall()
+        rows.novel_examples = conn.execute(
+            rq("novel_examples"), {**p, "examples": NOVEL_EXAMPLES}
+        ).fetchall()
+        rows.emergence = conn.execute(rq("novel_emergence"), p).fetchall()
+        rows.totals = conn.execute(rq("run_totals"), p).fetchone()
+        rows.corpus = conn.execute(rq("corpus_totals"), {"source": source}).fetchone()
+        rows.queue = conn.execute(query("counts")).fetchall()
+    return rows
+
+
+def compute_stats(
+    conn: sqlite3.Connection,
+    *,
+    run_id: int | None = None,
+    source: str | None = None,
+    profile: str | None = None,
+) -> dict[str, Any]:
+    """The statistics document of a run (default: the latest) under a rule profile (default:
+    the run's own), optionally restricted to the prompts of one source dataset."""
+    return shape_stats(read_stats_rows(conn, run_id=run_id, source=source, profile=profile))
+
+
+# -- shaping (pure) ---------------------------------------------------------------------------
+
+
+def shape_stats(rows: StatsRows) -> dict[str, Any]:
+    outcomes = outcome_counts(rows.outcomes)
+    categories = category_table(rows.categories)
+    parallelizable = sum(int(r[2]) for r in rows.outcomes)
+    passed = outcomes["high_confidence"] + outcomes["medium_confidence"]
+    sources = source_table(rows.sources)
+    prompts = sum(outcomes.values())
+    source_rows = sum(s["source_rows"] for s in sources)
+    return {
+        "total_classified_as_parallelizable": parallelizable,
+        "failed_validation": parallelizable - passed,
+        "passed_validation": passed,
+        "categories_failed": {c["category"]: c["failed"] for c in categories if c["failed"]},
+        "categories_passed": {c["category"]: c["passed"] for c in categories if c["passed"]},
+        "run": run_info(rows.run),
+        "profile": rows.profile,
+        "filters": {"source": rows.source},
+        "backend_note": backend_note(rows.run),
+        "processed": {"prompts": prompts, "source_rows": source_rows},
+        "outcomes": outcomes,
+        "pass_rate": rate(passed, parallelizable),
+        "tiers": tier_split(outcomes),
+        "categories": categories,
+        "languages": language_table(rows.languages),
+        "sources": sources,
+        **reason_tables(rows.reasons),
+        "novel_categories": novel_table(rows.novel, rows.novel_examples, rows.emergence),
+        "dedup": dedup(source_rows, prompts, rows.corpus),
+        **usage(rows.totals),
+        "queue": queue_counts(rows.queue),
+    }
+
+
+def outcome_counts(rows: Sequence[Row]) -> dict[str, int]:
+    counts = {o: 0 for o in OUTCOMES}
+    for outcome, prompts, _ in rows:
+        counts[str(outcome)] = counts.get(str(outcome), 0) + int(prompts)
+    return counts
+
+
+def tier_split(outcomes: Mapping[str, int]) -> dict[str, Any]:
+    high, medium = outcomes["high_confidence"], outcomes["medium_confidence"]
+    return {
+        "high_confidence": high,
+        "medium_confidence": medium,
+        "high_share": rate(high, high + medium),
+        "medium_share": rate(medium, high + medium),
+    }
+
+
+def category_table(rows: Sequence[Row]) -> list[dict[str, Any]]:
+    out = []
+    for category, novel, classified, passed, high in rows:
+        out.append(
+            {
+                "category": str(category),
+                "is_novel": bool(novel),
+                "classified": int(classified),
+                "passed": int(passed),
+                "failed": int(classified) - int(passed),
+                "high": int(high),
+                "medium": int(passed) - int(high),
+                "pass_rate": rate(int(passed), int(classified)),
+            }
+        )
+    return out
+
+
+def language_table(rows: Sequence[Row]) -> list[dict[str, Any]]:
+    return [
+        {
+            "language": str(language),
+            "source_rows": int(source_rows),
+            "prompts": int(prompts),
+            "parallelizable": int(par),
+            "passed": int(passed),
+            "pass_rate": rate(int(passed), int(par)),
+        }
+        for language, source_rows, prompts, par, passed in rows
+    ]
+
+
+def source_table(rows: Sequence[Row]) -> list[dict[str, Any]]:
+    by_source: dict[str, dict[str, Any]] = {}
+    for source, outcome, source_rows, prompts, par in rows:
+        entry = by_source.setdefault(
+            str(source),
+            {
+                "source": str(source),
+                "source_rows": 0,
+                "prompts": 0,
+                "parallelizable": 0,
+                "passed": 0,
+                "outcomes": {o: 0 for o in OUTCOMES},
+                "outcomes_by_source_row": {o: 0 for o in OUTCOMES},
+            },
+        )
+        entry["source_rows"] += int(source_rows)
+        entry["prompts"] += int(prompts)
+        entry["parallelizable"] += int(par)
+        if outcome in PASSED:
+            entry["passed"] += int(prompts)
+        entry["outcomes"][str(outcome)] = int(prompts)
+        entry["outcomes_by_source_row"][str(outcome)] = int(source_rows)
+    for entry in by_source.values():
+        entry["pass_rate"] = rate(entry["passed"], entry["parallelizable"])
+    return sorted(by_source.values(), key=lambda e: (-e["source_rows"], e["source"]))
+
+
+def reason_tables(rows: Sequence[Row]) -> dict[str, dict[str, int]]:
+    keys = {
+        "failed": "failure_reasons",
+        "unparseable": "unparseable_reasons",
+        "dead": "dead_reasons",
+    }
+    out: dict[str, dict[str, int]] = {k: {} for k in keys.values()}
+    for outcome, reason, prompts in rows:
+        out[keys[str(outcome)]][str(reason)] = int(prompts)
+    return out
+
+
+def novel_table(
+    rows: Sequence[Row], examples: Sequence[Row], emergence: Sequence[Row]
+) -> list[dict[str, Any]]:
+    samples: dict[str, list[str]] = {}
+    descriptions: dict[str, str] = {}
+    for label, description, prompt in examples:
+        samples.setdefault(str(label), []).append(_clip(str(prompt)))
+        if description and str(label) not in descriptions:
+            descriptions[str(label)] = str(description)
+    position = {str(label): int(pos) for label, pos in emergence}
+    return [
+        {
+            "label": str(label),
+            "description": descriptions.get(str(label)),
+            "count": int(count),
+            "passed": int(passed),
+            "first_seen_at": first_at,
+            "first_seen_after_prompts": position.get(str(label)),
+            "examples": samples.get(str(label), []),
+        }
+        for label, count, passed, first_at, _first_id in rows
+    ]
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= EXAMPLE_CHARS else text[: EXAMPLE_CHARS - 1] + "…"
+
+
+def dedup(source_rows: int, prompts: int, corpus: Row) -> dict[str, Any]:
+    corpus_prompts, corpus_rows = int(corpus[0]), int(corpus[1])
+    return {
+        "source_rows": source_rows,
+        "unique_prompts": prompts,
+        "calls_saved": source_rows - prompts,
+        "savings": rate(source_rows - prompts, source_rows),
+        "corpus_source_rows": corpus_rows,
+        "corpus_unique_prompts": corpus_prompts,
+    }
+
+
+def usage(totals: Row) -> dict[str, Any]:
+    prompts, tin, tout, cost, first_at, last_at, latency, attempts = totals
+    elapsed = (last_at - first_at) if first_at is not None and last_at is not None else 0.0
+    per_s = int(prompts) / elapsed if elapsed > 0 else None
+    return {
+        "tokens": {"input": int(tin), "output": int(tout), "total": int(tin) + int(tout)},
+        "cost_usd": round(float(cost), 6),
+        "throughput": {
+            "first_result_at": first_at,
+            "last_result_at": last_at,
+            "elapsed_s": round(elapsed, 3),
+            "prompts_per_s": None if per_s is None else round(per_s, 3),
+            "prompts_per_min": None if per_s is None else round(per_s * 60, 1),
+            "avg_latency_ms": None if latency is None else round(float(latency), 1),
+            "attempts": int(attempts),
+        },
+    }
+
+
+def queue_counts(rows: Sequence[Row]) -> dict[str, int]:
+    counts = {s: 0 for s in ("ready", "leased", "done", "dead")}
+    for status, n in rows:
+        counts[str(status)] = int(n)
+    counts["total"] = sum(counts.values())
+    return counts
+
+
+# -- text -------------------------------------------------------------------------------------
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.1f}%"
+
+
+def _header(stats: Mapping[str, Any]) -> list[str]:
+    run = stats["run"]
+    if run is None:
+        return ["no run recorded yet: nothing has been processed (run `parallelprompt work`)"]
+    lines = [
+        f"run {run['id']}: model {run['model_id']} via {run['api']}, backend {run['backend']}, "
+        f"profile {stats['profile']} (contract {run['contract_version']})"
+    ]
+    if stats["backend_note"]:
+        lines.append(f"NOTE: {stats['backend_note']}")
+    if stats["filters"]["source"]:
+        lines.append(f"source: {stats['filters']['source']}")
+    return lines
+
+
+def _overview(stats: Mapping[str, Any]) -> list[str]:
+    proc, dd = stats["processed"], stats["dedup"]
+    lines = [
+        f"processed: {proc['prompts']:,} unique prompts from {proc['source_rows']:,} source rows "
+        f"({dd['calls_saved']:,} calls saved by dedup, {_pct(dd['savings'])})",
+        "outcomes:",
+    ]
+    for outcome, n in stats["outcomes"].items():
+        lines.append(f"  {outcome:<20} {n:>10,}  {_pct(rate(n, proc['prompts']))}")
+    tiers = stats["tiers"]
+    lines += [
+        f"classified parallelizable: {stats['total_classified_as_parallelizable']:,}; "
+        f"passed validation: {stats['passed_validation']:,} ({_pct(stats['pass_rate'])}); "
+        f"failed validation: {stats['failed_validation']:,}",
+        f"tiers: high {tiers['high_confidence']:,} ({_pct(tiers['high_share'])}), "
+        f"medium {tiers['medium_confidence']:,} ({_pct(tiers['medium_share'])})",
+    ]
+    return lines
+
+
+def _table(title: str, rows: Sequence[Mapping[str, Any]], key: str, limit: int = 20) -> list[str]:
+    if not rows:
+        return []
+    lines = [f"{title}:"]
+    for r in rows[:limit]:
+        lines.append(
+            f"  {str(r[key])[:36]:<36} passed {r['passed']:>8,} of {r['parallelizable']:>8,} "
+            f"parallelizable ({_pct(r['pass_rate'])}), {r['prompts']:,} prompts"
+        )
+    if len(rows) > limit:
+        lines.append(f"  ... {len(rows) - limit} more")
+    return lines
+
+
+def _categories(stats: Mapping[str, Any], limit: int = 20) -> list[str]:
+    rows = stats["categories"]
+    if not rows:
+        return []
+    lines = ["categories (passed of classified parallelizable):"]
+    for c in rows[:limit]:
+        novel = " (novel)" if c["is_novel"] else ""
+        lines.append(
+            f"  {(c['category'] + novel)[:36]:<36} {c['passed']:>8,} of {c['classified']:>8,}"
+            f"  {_pct(c['pass_rate'])}"
+        )
+    if len(rows) > limit:
+        lines.append(f"  ... {len(rows) - limit} more")
+    return lines
+
+
+def _reasons(stats: Mapping[str, Any]) -> list[str]:
+    lines = []
+    for key, title in (
+        ("failure_reasons", "failure reasons"),
+        ("unparseable_reasons", "unparseable reasons"),
+        ("dead_reasons", "dead letters"),
+    ):
+        if stats[key]:
+            lines.append(f"{title}: " + ", ".join(f"{r} {n:,}" for r, n in stats[key].items()))
+    novel = stats["novel_categories"]
+    if novel:
+        top = ", ".join(f"{n['label']} {n['count']:,}" for n in novel[:8])
+        lines.append(f"novel categories: {len(novel)} labels; top: {top}")
+    return lines
+
+
+def _usage(stats: Mapping[str, Any]) -> list[str]:
+    tok, tp, q = stats["tokens"], stats["throughput"], stats["queue"]
+    rate_txt = "-" if tp["prompts_per_s"] is None else f"{tp['prompts_per_s']:.2f} prompts/s"
+    return [
+        f"tokens: {tok['input']:,} in + {tok['output']:,} out; cost ${stats['cost_usd']:.4f}",
+        f"throughput: {rate_txt} over {tp['elapsed_s']:.1f} s, "
+        f"avg latency {tp['avg_latency_ms'] or 0:.0f} ms",
+        f"queue: ready {q['ready']:,}, leased {q['leased']:,}, done {q['done']:,}, "
+        f"dead {q['dead']:,}",
+    ]
+
+
+def format_stats(stats: Mapping[str, Any]) -> str:
+    """A readable summary of ``compute_stats``'s document."""
+    lines = _header(stats)
+    if stats["run"] is not None:
+        lines += _overview(stats)
+        lines += _categories(stats)
+        lines += _table("languages", stats["languages"], "language", 12)
+        lines += _table("sources", stats["sources"], "source", 12)
+        lines += _reasons(stats)
+        lines += _usage(stats)
+    return "\n".join(lines)

@@ -1,0 +1,104 @@
+"""Exports in the published columns load back with ``datasets`` with the right types."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from datasets import Dataset, Value, load_dataset
+
+from db import connect_sync
+from db.export import COLUMNS, export
+from tests.results.conftest import CASES, LMSYS, PHONES, SLOGANS
+
+LOADERS = {"jsonl": "json", "parquet": "parquet", "csv": "csv"}
+
+
+def _load(path: Path, fmt: str, cache: Path) -> Dataset:
+    ds = load_dataset(LOADERS[fmt], data_files=str(path), split="train", cache_dir=str(cache))
+    assert isinstance(ds, Dataset)
+    return ds
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet", "csv"])
+def test_export_loads_back_with_datasets(fmt: str, results_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / f"export.{fmt}"
+    written = export(connect_sync(results_db), out, fmt=fmt)
+    assert written == 14  # one row per processed source row, nothing silently dropped
+    ds = _load(out, fmt, tmp_path / "cache")
+    assert ds.num_rows == written
+    assert tuple(ds.column_names) == COLUMNS
+    assert ds.features["source_index"] == Value("int64")
+    assert ds.features["validation_passed"] == Value("bool")
+    assert ds.features["prompt"].dtype in ("string", "large_string")
+    rows = list(ds)
+    assert sum(r["prompt"] == SLOGANS for r in rows) == 3  # duplicates fan out
+    assert {(r["source"], r["source_index"]) for r in rows if r["prompt"] == SLOGANS} == {
+        (LMSYS, 0),
+        (LMSYS, 5),
+        ("allenai/WildChat-1M", 0),
+    }
+    phones = next(r for r in rows if r["prompt"] == PHONES)
+    data = phones["data"] if fmt != "csv" else json.loads(phones["data"])
+    assert data == ["Pixel 8", "iPhone 15", "Galaxy S24"]
+    assert phones["validation_tier"] == "medium_confidence"
+    assert phones["is_novel_category"] is True
+    slogans = next(r for r in rows if r["prompt"] == SLOGANS)
+    assert slogans["n"] == 5 and slogans["validation_passed"] is True
+    if fmt != "csv":
+        assert ds.features["n"] == Value("int64")
+        assert ds.features["parallelizable"] == Value("bool")
+    if fmt == "parquet":
+        assert ds.features["data"].feature == Value("string")
+
+
+def test_parquet_schema_is_typed(results_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "x.parquet"
+    export(connect_sync(results_db), out, fmt="parquet", per="prompt")
+    schema = pq.read_schema(out)
+    assert pa.types.is_list(schema.field("data").type)
+    assert schema.field("data").type.value_type == pa.string()
+    assert str(schema.field("n").type) == "int64"
+    assert str(schema.field("validation_passed").type) == "bool"
+    table = pq.read_table(out)
+    assert table.num_rows == len(CASES)
+
+
+def test_per_prompt_and_filters(results_db: Path, tmp_path: Path) -> None:
+    conn = connect_sync(results_db)
+    out = tmp_path / "p.jsonl"
+
+    def rows(**kw: object) -> list[dict[str, object]]:
+        n = export(conn, out, fmt="jsonl", **kw)  # type: ignore[arg-type]
+        lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+        assert len(lines) == n
+        return lines
+
+    per_prompt = rows(per="prompt")
+    assert len(per_prompt) == len(CASES)
+    slogans = next(r for r in per_prompt if r["prompt"] == SLOGANS)
+    assert (slogans["source"], slogans["source_index"]) == (LMSYS, 0)  # its first source row
+    assert len(rows(tier="high_confidence")) == 3 + 2 + 1  # slogans x3, translate x2, german
+    assert len(rows(tier="high_confidence", per="prompt")) == 3
+    assert {r["category"] for r in rows(category="comparative analysis")} == {
+        "Comparative Analysis"
+    }
+    assert len(rows(source=LMSYS)) == 8
+    assert len(rows(source=LMSYS, per="prompt")) == 7
+    assert [r["source_index"] for r in rows(language="German")] == [8]
+    assert rows(language="Klingon") == []
+    dead = next(r for r in rows() if r["validation_tier"] == "dead")
+    assert dead["parallelizable"] is None and dead["validation_passed"] is False
+
+
+def test_empty_export_still_writes_a_file(tmp_path: Path) -> None:
+    conn = connect_sync(tmp_path / "empty.db")
+    for fmt in ("jsonl", "parquet", "csv"):
+        out = tmp_path / f"e.{fmt}"
+        assert export(conn, out, fmt=fmt) == 0
+        assert out.exists()
+    with pytest.raises(ValueError, match="unknown export format"):
+        export(conn, tmp_path / "x", fmt="xml")

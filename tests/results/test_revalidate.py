@@ -1,0 +1,71 @@
+"""Revalidation re-judges stored answers without a model; compare-rules explains the gap."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from db import connect_sync
+from db.stats import compute_stats
+from parallelprompt.revalidate import (
+    compare_rules,
+    format_comparison,
+    format_revalidation,
+    revalidate,
+)
+from prompts import Contract
+from tests.results.conftest import CASES, DEAD, SLOGANS
+
+
+def _verdicts(path: Path, profile: str) -> dict[str, tuple[str, str | None]]:
+    rows = sqlite3.connect(path).execute(
+        "SELECT w.prompt, v.outcome, v.reason FROM verdicts v JOIN results r ON r.id = v.result_id"
+        " JOIN work w ON w.id = r.work_id WHERE v.profile = ?",
+        (profile,),
+    )
+    return {p: (o, r) for p, o, r in rows}
+
+
+def test_revalidate_under_original_then_compare(results_db: Path) -> None:
+    summary = revalidate(results_db, rules="original")
+    assert summary["profile"] == "original"
+    assert summary["results"] == len(CASES)
+    assert sum(summary["outcomes"].values()) == len(CASES)
+    assert summary["contract_version"] == Contract.load(rules="original").version
+    original = _verdicts(results_db, "original")
+    assert len(original) == len(CASES)
+    assert original[DEAD] == ("dead", "AccessDeniedException")  # dead under every profile
+    assert "judged under profile original" in format_revalidation(summary)
+
+    # the stored default verdicts are untouched; stats read either profile exactly
+    assert _verdicts(results_db, "default")[SLOGANS][0] == "high_confidence"
+    conn = connect_sync(results_db)
+    stats = compute_stats(conn, profile="original")
+    assert sum(stats["outcomes"].values()) == len(CASES)
+    assert "unjudged" not in stats["outcomes"]
+
+    cmp = compare_rules(conn, ("original", "default"))
+    assert cmp["missing_verdicts"] == {"original": 0, "default": 0}
+    default_passed = compute_stats(conn)["passed_validation"]
+    assert cmp["passed"] == {"original": stats["passed_validation"], "default": default_passed}
+    for cat in cmp["categories"]:
+        only_default = sum(r["prompts"] for r in cat["reasons"] if r["passes_under"] == "default")
+        only_original = sum(r["prompts"] for r in cat["reasons"] if r["passes_under"] == "original")
+        # the reasons account for the whole difference, category by category
+        assert cat["difference"] == only_default - only_original
+    text = format_comparison(cmp)
+    assert "original" in text and "default" in text and "total" in text
+
+
+def test_revalidate_is_idempotent(results_db: Path) -> None:
+    first = revalidate(results_db, rules="default")
+    second = revalidate(results_db, rules="default")
+    assert first["outcomes"] == second["outcomes"]
+    (n,) = sqlite3.connect(results_db).execute("SELECT count(*) FROM verdicts").fetchone()
+    assert n == len(CASES)  # upserted in place, one verdict per result and profile
+
+
+def test_compare_without_revalidation_reports_missing(results_db: Path) -> None:
+    cmp = compare_rules(connect_sync(results_db))
+    assert cmp["missing_verdicts"]["original"] == len(CASES)
+    assert "revalidate --rules original" in format_comparison(cmp)

@@ -54,8 +54,15 @@ def _emulator(s: Settings) -> int:
     import asyncio
 
     from emulator import serve
+    from emulator.server import EmulatorOptions
 
-    asyncio.run(serve(s.emulator))
+    try:
+        options = EmulatorOptions.from_settings(s.emulator)
+        asyncio.run(serve(s.emulator, options=options))
+    except ValueError as exc:  # a bad --faults string
+        raise UserError(str(exc)) from exc
+    except KeyboardInterrupt:
+        pass
     return 0
 
 

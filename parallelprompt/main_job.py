@@ -58,7 +58,8 @@ async def _main_job(s: Settings) -> int:
     print(format_stats(stats))
     db = s.common.db.resolve()
     print(f"\nresults: {db}")
-    print(f"  parallelprompt stats --db {db}    |    sqlite3 {db} 'SELECT * FROM parallelizable_prompts LIMIT 5'")
+    print(f"  parallelprompt stats --db {db}")
+    print(f"  sqlite3 {db} 'SELECT * FROM parallelizable_prompts LIMIT 5'")
     if use_emulator:
         print(f"note: {EMULATOR_NOTICE}")
     return code

@@ -161,6 +161,16 @@ class EmulatorSettings:
     retired_models: tuple[str, ...] = opt(
         (), "model ids answered as retired", kind="list", env="PARALLELPROMPT_EMULATOR_RETIRED"
     )
+    slow_seconds: float = opt(
+        300.0,
+        "how long a 'slow' fault stalls (past a client's read timeout)",
+        env="PARALLELPROMPT_EMULATOR_SLOW_SECONDS",
+    )
+    initial_fill: float = opt(
+        1.0,
+        "quota buckets' fill at start, 0..1 (1: a full burst)",
+        env="PARALLELPROMPT_EMULATOR_INITIAL_FILL",
+    )
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,37 @@
+"""Turning a responder's text into the answer Bedrock would send, faults included. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from emulator.faults import FaultKind
+from emulator.protocol import Answer
+
+REFUSAL_TEXT = (
+    "I'm sorry, but I can't help with that request. I'm not able to analyse this content."
+)
+MALFORMED_PREFIX = "Here is the analysis you asked for:\n\n"
+
+
+def compose(
+    text: str,
+    fault: FaultKind | None,
+    max_tokens: int,
+    count: Callable[[str], int],
+) -> Answer:
+    """The answer for ``text``, cut at ``max_tokens`` and shaped by an answer-level fault."""
+    if fault is FaultKind.EMPTY:
+        return Answer(None, "end_turn", 0)
+    if fault is FaultKind.REFUSAL:
+        text = REFUSAL_TEXT
+    elif fault is FaultKind.MALFORMED:
+        # Prose around JSON whose last brace is missing: what a confused model sends.
+        text = MALFORMED_PREFIX + text.rstrip()[:-1]
+    elif fault is FaultKind.TRUNCATED:
+        # The model ran out of tokens half way through its JSON.
+        return Answer(text[: max(1, len(text) // 2)], "max_tokens", max_tokens)
+    tokens = count(text)
+    if tokens > max_tokens:
+        keep = max(1, len(text) * max_tokens // tokens)
+        return Answer(text[:keep], "max_tokens", max_tokens)
+    return Answer(text, "end_turn", tokens)

@@ -1,0 +1,165 @@
+"""The Bedrock Runtime wire format: request bodies in, response bodies out. Pure, no I/O.
+
+Converse: ``system: [{text}]``, ``messages: [{role, content: [{text}]}]``,
+``inferenceConfig.maxTokens``; the answer carries ``output.message.content[].text``,
+``stopReason``, ``usage`` and ``metrics.latencyMs``. InvokeModel with an Anthropic Messages body:
+``anthropic_version``, ``max_tokens`` (required), ``system``, ``messages``; the answer carries
+``content[].text``, ``stop_reason``, ``usage`` and token-count headers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import orjson
+
+from emulator.errors import BedrockError
+
+
+class Api(StrEnum):
+    CONVERSE = "converse"
+    INVOKE = "invoke"
+
+
+class RequestError(Exception):
+    """A request Bedrock would refuse; answered with ``error`` and ``message``."""
+
+    def __init__(self, error: BedrockError, message: str | None = None) -> None:
+        super().__init__(message or error.default_message)
+        self.error = error
+        self.message = message or error.default_message
+
+
+@dataclass(frozen=True)
+class ModelRequest:
+    api: Api
+    prompt: str  # the text of the last user message
+    system: str | None
+    max_tokens: int
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str | None  # None: no content block at all
+    stop_reason: str
+    output_tokens: int
+
+
+def _malformed(detail: str) -> RequestError:
+    return RequestError(
+        BedrockError.VALIDATION,
+        f"Malformed input request: {detail}, please reformat your input and try again.",
+    )
+
+
+def _load_object(body: bytes) -> dict[str, Any]:
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise _malformed("the request body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise _malformed("#: expected type: JSONObject")
+    return data
+
+
+def _block_texts(blocks: Any, where: str, typed: bool) -> list[str]:
+    """Texts of a list of content blocks (Anthropic blocks carry ``type: text``)."""
+    if isinstance(blocks, str) and typed:
+        return [blocks]
+    if not isinstance(blocks, list):
+        raise _malformed(f"{where} must be a list of content blocks")
+    texts = []
+    for block in blocks:
+        if not isinstance(block, dict):
+            raise _malformed(f"{where} contains a block that is not an object")
+        text = block.get("text")
+        if text is None:
+            continue  # images, documents, tool results: nothing the responder reads
+        if not isinstance(text, str):
+            raise _malformed(f"{where}.text must be a string")
+        texts.append(text)
+    return texts
+
+
+def _last_user_text(messages: Any, typed: bool) -> str:
+    if not isinstance(messages, list) or not messages:
+        raise RequestError(
+            BedrockError.VALIDATION, "A conversation must start with a user message."
+        )
+    last = messages[-1]
+    if not isinstance(last, dict) or last.get("role") != "user":
+        raise RequestError(BedrockError.VALIDATION, "A conversation must end with a user message.")
+    return "\n".join(_block_texts(last.get("content"), "messages.content", typed))
+
+
+def _positive_int(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise RequestError(
+            BedrockError.VALIDATION, f"The value of {name} must be an integer of at least 1."
+        )
+    return value
+
+
+def parse_converse(body: bytes, default_max_tokens: int | None) -> ModelRequest:
+    data = _load_object(body)
+    prompt = _last_user_text(data.get("messages"), typed=False)
+    system_blocks = data.get("system")
+    system = None
+    if system_blocks is not None:
+        system = "\n".join(_block_texts(system_blocks, "system", typed=False)) or None
+    config = data.get("inferenceConfig") or {}
+    if not isinstance(config, dict):
+        raise _malformed("inferenceConfig must be an object")
+    raw_max = config.get("maxTokens", default_max_tokens)
+    if raw_max is None:
+        raise RequestError(BedrockError.VALIDATION, "inferenceConfig.maxTokens is required.")
+    max_tokens = _positive_int(raw_max, "inferenceConfig.maxTokens")
+    return ModelRequest(Api.CONVERSE, prompt, system, max_tokens)
+
+
+def parse_invoke(body: bytes) -> ModelRequest:
+    data = _load_object(body)
+    for key in ("anthropic_version", "max_tokens", "messages"):
+        if key not in data:
+            raise _malformed(f"#: required key [{key}] not found")
+    max_tokens = _positive_int(data["max_tokens"], "max_tokens")
+    prompt = _last_user_text(data["messages"], typed=True)
+    system_field = data.get("system")
+    system = None
+    if system_field is not None:
+        system = "\n".join(_block_texts(system_field, "system", typed=True)) or None
+    return ModelRequest(Api.INVOKE, prompt, system, max_tokens)
+
+
+def converse_body(answer: Answer, input_tokens: int, latency_ms: int) -> bytes:
+    content = [] if answer.text is None else [{"text": answer.text}]
+    return orjson.dumps(
+        {
+            "output": {"message": {"role": "assistant", "content": content}},
+            "stopReason": answer.stop_reason,
+            "usage": {
+                "inputTokens": input_tokens,
+                "outputTokens": answer.output_tokens,
+                "totalTokens": input_tokens + answer.output_tokens,
+            },
+            "metrics": {"latencyMs": latency_ms},
+        }
+    )
+
+
+def invoke_body(answer: Answer, input_tokens: int, model: str, request_id: str) -> bytes:
+    content = [] if answer.text is None else [{"type": "text", "text": answer.text}]
+    return orjson.dumps(
+        {
+            "id": "msg_bdrk_" + request_id.replace("-", "")[:24],
+            "type": "message",
+            "role": "assistant",
+            "model": model,
+            "content": content,
+            "stop_reason": answer.stop_reason,
+            "stop_sequence": None,
+            "usage": {"input_tokens": input_tokens, "output_tokens": answer.output_tokens},
+        }
+    )

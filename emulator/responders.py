@@ -1,0 +1,69 @@
+"""Who writes the answers: the heuristic extractor by default, fixed or scripted text in tests.
+
+A responder is any callable ``(prompt_text, system, max_tokens) -> answer text``. It must be
+cheap and deterministic: the emulator calls it on the event loop for every admitted request.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import Protocol
+
+from prompts import estimate_tokens, heuristic_answer
+
+#: Said by every run that uses the emulator.
+HEURISTIC_NOTICE = "answers are heuristics, not a model's"
+
+
+class Responder(Protocol):
+    def __call__(self, prompt_text: str, system: str | None, max_tokens: int) -> str: ...
+
+
+def count_tokens(text: str | None) -> int:
+    """The same deterministic estimate the worker uses (``prompts.estimate_tokens``)."""
+    return estimate_tokens(text) if text else 0
+
+
+class HeuristicResponder:
+    """Answers with ``prompts.heuristic_answer(user_text)`` in the system prompt's JSON format.
+
+    The extractor is deterministic, so answers are cached by prompt: a campaign's retries and
+    duplicate prompts cost nothing to answer again.
+    """
+
+    def __init__(self, cache_size: int = 65_536) -> None:
+        self._answer = functools.lru_cache(maxsize=cache_size)(heuristic_answer)
+
+    def __call__(self, prompt_text: str, system: str | None, max_tokens: int) -> str:
+        return self._answer(prompt_text)
+
+
+class FixedResponder:
+    """The same text for every prompt."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __call__(self, prompt_text: str, system: str | None, max_tokens: int) -> str:
+        return self.text
+
+
+class ScriptedResponder:
+    """Answers from a mapping prompt -> text (with a default), or from any plain function."""
+
+    def __init__(
+        self,
+        script: Mapping[str, str] | Callable[[str], str],
+        default: str | None = None,
+    ) -> None:
+        self._script = script
+        self._default = default
+
+    def __call__(self, prompt_text: str, system: str | None, max_tokens: int) -> str:
+        if callable(self._script):
+            return self._script(prompt_text)
+        answer = self._script.get(prompt_text, self._default)
+        if answer is None:
+            raise KeyError(f"no scripted answer for prompt {prompt_text[:60]!r}")
+        return answer

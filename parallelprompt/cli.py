@@ -45,9 +45,9 @@ def _ingest(s: Settings) -> int:
 
 
 def _work(s: Settings) -> int:
-    from worker.run import main_work
+    from worker.__main__ import run_worker
 
-    return main_work(s)
+    return run_worker(s)
 
 
 def _emulator(s: Settings) -> int:

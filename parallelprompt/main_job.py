@@ -14,6 +14,8 @@ import sys
 
 from parallelprompt.settings import Settings
 
+UNLIMITED_RPM = 600_000.0
+UNLIMITED_TPM = 6_000_000_000.0
 EMULATOR_NOTICE = (
     "answers come from the local Bedrock emulator: heuristics, not a model's "
     "(set AWS credentials to classify with Bedrock)"
@@ -74,7 +76,15 @@ async def _work_on_emulator(s: Settings) -> int:
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "emulator")
     emu_settings = dataclasses.replace(s.emulator, host="127.0.0.1", port=0)
     async with Emulator(emu_settings) as emu:
-        worker = dataclasses.replace(s.worker, endpoint_url=emu.endpoint)
-        result = await work(dataclasses.replace(s, worker=worker), backend_label="emulator")
+        # The worker's limiter mirrors the emulator's quota; with none, it must not be the
+        # bottleneck (the defaults are sized for a real Bedrock account).
+        worker = dataclasses.replace(
+            s.worker,
+            endpoint_url=emu.endpoint,
+            backend="emulator",
+            rpm=emu_settings.rpm or UNLIMITED_RPM,
+            tpm=emu_settings.tpm or UNLIMITED_TPM,
+        )
+        result = await work(dataclasses.replace(s, worker=worker))
     print(result.line(), flush=True)
     return result.exit_code

@@ -111,6 +111,11 @@ class WorkerSettings:
         "Bedrock Runtime endpoint, e.g. the emulator (the SDK's own "
         "AWS_ENDPOINT_URL_BEDROCK_RUNTIME works too)",
     )
+    backend: str = opt(
+        "bedrock",
+        "what --endpoint-url serves, recorded with the run (emulator: heuristic answers)",
+        choices=("bedrock", "emulator"),
+    )
     concurrency: int = opt(32, "in-flight calls per worker process")
     rpm: float = opt(1000.0, "requests/min quota shared by the whole fleet")
     tpm: float = opt(2_000_000.0, "tokens/min quota shared by the whole fleet")

@@ -1,0 +1,156 @@
+"""The Bedrock Runtime adapter: one aioboto3 client per process, our errors at the boundary.
+
+The client is entered once and shared by every task. botocore's own retries are off
+(``total_max_attempts=1``): every attempt must pass our limiter, and our taxonomy
+(:mod:`worker.errors`) decides what is retried. ``max_pool_connections`` is sized to the
+concurrency (botocore's default of 10 would silently cap it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import aioboto3
+import orjson
+from botocore.config import Config
+
+from worker.errors import Code, RetryableError, translate
+
+DEFAULT_REGION = "us-east-1"
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What the model answered, and what it cost in tokens."""
+
+    text: str | None
+    stop_reason: str | None
+    input_tokens: int
+    output_tokens: int
+    latency_ms: float
+
+
+class RequestBuilder(Protocol):
+    """The part of :class:`prompts.Contract` the adapter needs."""
+
+    def converse_request(
+        self, prompt: str, *, max_tokens: int = ..., temperature: float = ...
+    ) -> dict[str, Any]: ...
+
+    def invoke_body(
+        self, prompt: str, *, max_tokens: int = ..., temperature: float = ...
+    ) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ClientOptions:
+    model_id: str
+    api: str  # converse | invoke
+    region: str | None
+    endpoint_url: str | None
+    concurrency: int
+    connect_timeout: float
+    read_timeout: float
+    max_tokens: int
+    temperature: float
+
+
+class Bedrock:
+    """Calls one model through Converse (default) or InvokeModel."""
+
+    def __init__(self, client: Any, builder: RequestBuilder, options: ClientOptions) -> None:
+        self._client = client
+        self._builder = builder
+        self.options = options
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def open(cls, builder: RequestBuilder, options: ClientOptions) -> AsyncIterator[Bedrock]:
+        session = aioboto3.Session()
+        region = options.region or session.region_name or DEFAULT_REGION
+        config = Config(
+            retries={"total_max_attempts": 1, "mode": "standard"},
+            max_pool_connections=options.concurrency + 8,
+            connect_timeout=options.connect_timeout,
+            read_timeout=options.read_timeout,
+            tcp_keepalive=True,
+        )
+        client_cm = session.client(
+            "bedrock-runtime",
+            region_name=region,
+            endpoint_url=options.endpoint_url,
+            config=config,
+        )
+        async with client_cm as client:
+            yield cls(client, builder, options)
+
+    async def call(self, prompt: str) -> Reply:
+        """One attempt; raises :class:`~worker.errors.CallError` subclasses only."""
+        o = self.options
+        started = time.perf_counter()
+        try:
+            if o.api == "invoke":
+                body = self._builder.invoke_body(
+                    prompt, max_tokens=o.max_tokens, temperature=o.temperature
+                )
+                resp = await self._client.invoke_model(
+                    modelId=o.model_id,
+                    body=orjson.dumps(body),
+                    contentType="application/json",
+                    accept="application/json",
+                )
+                raw = await resp["body"].read()
+                latency = (time.perf_counter() - started) * 1000
+                return _invoke_reply(raw, latency)
+            request = self._builder.converse_request(
+                prompt, max_tokens=o.max_tokens, temperature=o.temperature
+            )
+            resp = await self._client.converse(modelId=o.model_id, **request)
+        except Exception as exc:
+            raise translate(exc) from exc
+        latency = (time.perf_counter() - started) * 1000
+        return _converse_reply(resp, latency)
+
+
+def _texts(blocks: Any) -> str | None:
+    if not isinstance(blocks, list):
+        return None
+    parts = [b["text"] for b in blocks if isinstance(b, dict) and isinstance(b.get("text"), str)]
+    return "".join(parts) if parts else None
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _converse_reply(resp: dict[str, Any], latency_ms: float) -> Reply:
+    message = ((resp.get("output") or {}).get("message")) or {}
+    usage = resp.get("usage") or {}
+    return Reply(
+        text=_texts(message.get("content")),
+        stop_reason=resp.get("stopReason"),
+        input_tokens=_int(usage.get("inputTokens")),
+        output_tokens=_int(usage.get("outputTokens")),
+        latency_ms=latency_ms,
+    )
+
+
+def _invoke_reply(raw: bytes, latency_ms: float) -> Reply:
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise RetryableError(Code.BAD_RESPONSE, "InvokeModel answered with invalid JSON") from None
+    if not isinstance(data, dict):
+        raise RetryableError(Code.BAD_RESPONSE, "InvokeModel answered with a non-object")
+    usage = data.get("usage") or {}
+    return Reply(
+        text=_texts(data.get("content")),
+        stop_reason=data.get("stop_reason"),
+        input_tokens=_int(usage.get("input_tokens")),
+        output_tokens=_int(usage.get("output_tokens")),
+        latency_ms=latency_ms,
+    )

@@ -1,0 +1,152 @@
+"""Our error taxonomy for model calls, and the translation from botocore's exceptions.
+
+Everything the Bedrock client can raise is turned into one of two types right at the boundary
+(:func:`translate`), so the pool never looks at botocore:
+
+* :class:`RetryableError` — the call may succeed later: throttling, a model that is warming up,
+  5xx, model timeouts and model errors, connection and read timeouts, a garbled response.
+* :class:`FatalError` — no prompt can succeed until a person acts: bad or missing credentials,
+  no access to the model, a retired or unknown model, a request our code builds wrongly, an
+  exhausted account quota. The run stops at once and gives its leases back.
+
+One kind of ``ValidationException`` is about a single prompt (it is too long for the model):
+that one is :class:`PromptError`, a dead letter for that prompt only.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionError,
+    CredentialRetrievalError,
+    HTTPClientError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    ProfileNotFound,
+    ReadTimeoutError,
+)
+
+
+class Code(enum.StrEnum):
+    """Error codes as stored in ``results.error_code`` and shown in metrics."""
+
+    THROTTLED = "throttled"
+    MODEL_NOT_READY = "model_not_ready"
+    SERVER = "server_error"
+    UNAVAILABLE = "service_unavailable"
+    MODEL_TIMEOUT = "model_timeout"
+    MODEL_ERROR = "model_error"
+    CONNECTION = "connection_error"
+    READ_TIMEOUT = "read_timeout"
+    BAD_RESPONSE = "bad_response"
+    PROMPT_TOO_LONG = "prompt_rejected"
+    VALIDATION = "validation"
+    ACCESS_DENIED = "access_denied"
+    NOT_FOUND = "model_not_found"
+    CREDENTIALS = "credentials"
+    QUOTA_EXCEEDED = "quota_exceeded"
+    ATTEMPTS_EXHAUSTED = "attempts_exhausted"
+    UNKNOWN = "unknown"
+
+
+class CallError(Exception):
+    """A failed model call, translated. ``code`` is ours, ``aws_code`` what AWS said."""
+
+    def __init__(self, code: Code, message: str, aws_code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.aws_code = aws_code
+
+    def __str__(self) -> str:
+        head = self.aws_code or self.code.value
+        return f"{head}: {self.message}"
+
+
+class RetryableError(CallError):
+    """Try again later (after backoff, through the limiter again)."""
+
+
+class FatalError(CallError):
+    """Stop the run: nothing will succeed until the configuration changes."""
+
+
+class PromptError(CallError):
+    """This prompt can never succeed (e.g. too long for the model); it becomes a dead letter."""
+
+
+_RETRYABLE = {
+    "ThrottlingException": Code.THROTTLED,
+    "TooManyRequestsException": Code.THROTTLED,
+    "ModelNotReadyException": Code.MODEL_NOT_READY,
+    "InternalServerException": Code.SERVER,
+    "ServiceUnavailableException": Code.UNAVAILABLE,
+    "ModelTimeoutException": Code.MODEL_TIMEOUT,
+    "ModelErrorException": Code.MODEL_ERROR,
+    "ModelStreamErrorException": Code.MODEL_ERROR,
+}
+
+_FATAL = {
+    "AccessDeniedException": (Code.ACCESS_DENIED, "no access to this model in this account"),
+    "ResourceNotFoundException": (Code.NOT_FOUND, "the model is unknown, retired or not here"),
+    "UnrecognizedClientException": (Code.CREDENTIALS, "the AWS credentials are not valid"),
+    "InvalidSignatureException": (Code.CREDENTIALS, "the AWS credentials are not valid"),
+    "ExpiredTokenException": (Code.CREDENTIALS, "the AWS session token has expired"),
+    "ExpiredToken": (Code.CREDENTIALS, "the AWS session token has expired"),
+    "ServiceQuotaExceededException": (Code.QUOTA_EXCEEDED, "the account's quota is exhausted"),
+    "ValidationException": (Code.VALIDATION, "Bedrock rejected the request"),
+}
+
+# ValidationException messages that concern one prompt, not the configuration.
+_PROMPT_SPECIFIC = ("too long", "too many tokens", "context window", "context length")
+
+
+def translate(exc: BaseException) -> CallError:
+    """Our error for anything the Bedrock client raised (never raises itself)."""
+    if isinstance(exc, CallError):
+        return exc
+    if isinstance(exc, ClientError):
+        return _from_client_error(exc)
+    if isinstance(exc, ReadTimeoutError | TimeoutError):
+        return RetryableError(Code.READ_TIMEOUT, f"no answer in time ({exc})")
+    if isinstance(exc, ConnectionError | HTTPClientError):
+        return RetryableError(Code.CONNECTION, str(exc))
+    if isinstance(
+        exc,
+        NoCredentialsError | PartialCredentialsError | CredentialRetrievalError | ProfileNotFound,
+    ):
+        return FatalError(
+            Code.CREDENTIALS,
+            f"{exc} — configure AWS credentials (environment, profile or role), "
+            "or run `parallelprompt run` without credentials to use the local emulator",
+        )
+    if isinstance(exc, NoRegionError):
+        return FatalError(Code.VALIDATION, "no AWS region: pass --region or set AWS_REGION")
+    if isinstance(exc, BotoCoreError):
+        return RetryableError(Code.UNKNOWN, str(exc))
+    if isinstance(exc, OSError):
+        return RetryableError(Code.CONNECTION, str(exc))
+    return RetryableError(Code.UNKNOWN, f"{type(exc).__name__}: {exc}")
+
+
+def _from_client_error(exc: ClientError) -> CallError:
+    response: dict[str, Any] = exc.response or {}
+    error = response.get("Error") or {}
+    aws_code = str(error.get("Code") or "Unknown")
+    message = str(error.get("Message") or exc)
+    status = int((response.get("ResponseMetadata") or {}).get("HTTPStatusCode") or 0)
+    if aws_code in _RETRYABLE:
+        return RetryableError(_RETRYABLE[aws_code], message, aws_code)
+    if aws_code == "ValidationException" and any(p in message.lower() for p in _PROMPT_SPECIFIC):
+        return PromptError(Code.PROMPT_TOO_LONG, message, aws_code)
+    if aws_code in _FATAL:
+        code, hint = _FATAL[aws_code]
+        return FatalError(code, f"{hint}: {message}", aws_code)
+    if status >= 500 or status == 429:
+        return RetryableError(Code.SERVER if status >= 500 else Code.THROTTLED, message, aws_code)
+    return FatalError(Code.UNKNOWN, message, aws_code)

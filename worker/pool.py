@@ -1,0 +1,584 @@
+"""The pool: claim leases sized to free slots, call the model through the limiter with our
+retry taxonomy, judge the answer, buffer the results, and stop cleanly.
+
+Attempts. ``--max-attempts`` bounds the model calls per prompt. A claim may make up to
+``Tuning.tries_per_claim`` calls (in-process retries with exponential backoff + full jitter,
+each passing the limiter again); then the prompt goes back to the ready set with a DB-side
+backoff (``queue.fail``), to be claimed again, by any worker. The calls made before a claim are
+counted conservatively as ``(claims - 1) x tries_per_claim`` (the work row counts claims), so a
+prompt never gets more than ``max_attempts`` calls, and a prompt that keeps killing its
+workers becomes a dead letter without another call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import functools
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
+from tenacity.wait import wait_random_exponential
+
+from db import CompleteResult, Completion, FailOutcome, Failure, Lease, Status, VerdictRow
+from prompts import Contract, Verdict
+from worker.bedrock import Bedrock, Reply
+from worker.buffer import ResultBuffer
+from worker.errors import CallError, Code, FatalError, PromptError, RetryableError
+from worker.limiter import Limiter, LimiterConstants, Reservation
+from worker.metrics import Counters
+from worker.models import Pricing
+from worker.progress import Display, RateMeter, snapshot
+from worker.store import Store
+
+THROTTLE_LOG_S = 10.0  # at most one throttle log line per this many seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Tuning:
+    """Internal constants; tests pass faster ones. Defaults are what production uses."""
+
+    tries_per_claim: int = 3  # calls per claim before the prompt goes back to the queue
+    retry_base_s: float = 0.5  # in-process backoff: uniform(0, base * 2**n), capped
+    retry_cap_s: float = 20.0
+    db_backoff_base_s: float = 2.0  # DB-side backoff between claims (queue.fail)
+    db_backoff_cap_s: float = 300.0
+    heartbeat_s: float = 1.0  # fleet share refresh
+    heartbeat_ttl_s: float = 5.0  # a worker silent for this long no longer counts
+    join_heartbeat_s: float = 0.2  # faster heartbeats while a fleet is starting up
+    join_period_s: float = 3.0
+    queue_counts_s: float = 5.0  # how often queue depth is read for progress and metrics
+    idle_poll_s: float = 0.5  # how often an idle worker looks for ready rows
+    claim_coalesce_s: float = 0.004  # wait this long for more free slots before claiming few
+    prompt_error_breaker: int = 20  # consecutive per-prompt rejections that stop the run
+    limiter: LimiterConstants = field(default_factory=LimiterConstants)
+
+
+class StopReason(enum.StrEnum):
+    DRAINED = "drained"
+    BUDGET = "budget"
+    SIGNAL = "signal"
+    FATAL = "fatal"
+
+
+@dataclass(frozen=True, slots=True)
+class PoolConfig:
+    run_id: int
+    model_id: str
+    concurrency: int
+    lease_seconds: float
+    max_attempts: int
+    max_tokens: int
+    max_cost_usd: float | None
+    grace_seconds: float
+    exit_when_empty: bool
+    rpm: float  # the fleet's quota
+    tpm: float
+    flush_rows: int
+    flush_ms: float
+
+
+@dataclass(frozen=True, slots=True)
+class WorkEvent:
+    """What ``on_event`` receives: kind is started | progress | warning | stopping | finished."""
+
+    kind: str
+    message: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+OnEvent = Callable[[WorkEvent], None]
+
+
+class Interrupted(Exception):
+    """A stop was requested while this lease was waiting (limiter or backoff): leave it."""
+
+
+class Pool:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        bedrock: Bedrock,
+        contract: Contract,
+        config: PoolConfig,
+        pricing: Pricing,
+        tuning: Tuning,
+        display: Display,
+        on_event: OnEvent | None = None,
+        counters: Counters | None = None,
+    ) -> None:
+        self.store = store
+        self.bedrock = bedrock
+        self.contract = contract
+        self.config = config
+        self.pricing = pricing
+        self.tuning = tuning
+        self.display = display
+        self.on_event = on_event
+        self.counters = counters or Counters()
+        self.clock = time.monotonic
+        self.limiter = Limiter(
+            rpm=config.rpm, tpm=config.tpm, now=self.clock(), constants=tuning.limiter
+        )
+        self.buffer = ResultBuffer(
+            store,
+            flush_rows=config.flush_rows,
+            flush_s=config.flush_ms / 1000.0,
+            on_written=self._written,
+            on_error=lambda exc: self._warn(f"result flush failed, will retry: {exc}"),
+        )
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._wake = asyncio.Event()  # a slot was freed, or a stop was asked for
+        self._no_claims = asyncio.Event()  # stop claiming (any stop)
+        self._interrupt = asyncio.Event()  # abort waits (signal, fatal)
+        self._hard = asyncio.Event()  # cancel in-flight calls now
+        self._gate = asyncio.Lock()  # FIFO order through the limiter
+        self.stop_reason: StopReason | None = None
+        self._deadline: float | None = None  # end of the grace period, once signalled
+        self.stop_message: str | None = None
+        self.fatal: CallError | None = None
+        self._prompt_errors = 0
+        self._cost_others = 0.0  # the run's cost written by others (and earlier processes)
+        self._cost_written = 0.0  # our own cost that is in the DB
+        self._price_warned = False
+        self._throttle_logged = -math.inf
+        self._batch_min = max(1, config.concurrency // 4)
+
+    # -- stopping ---------------------------------------------------------------------------
+
+    def request_stop(self, reason: StopReason, message: str | None = None) -> None:
+        """Stop claiming. A signal also aborts waits and starts the grace period (even during a
+        budget stop); a second signal or a fatal error cancels in-flight calls at once."""
+        first = self.stop_reason is None
+        if first or reason is StopReason.FATAL or self.stop_reason is StopReason.BUDGET:
+            self.stop_reason, self.stop_message = reason, message
+        elif reason is StopReason.SIGNAL and self.stop_reason is StopReason.SIGNAL:
+            self._hard.set()
+        self._no_claims.set()
+        if reason in (StopReason.SIGNAL, StopReason.FATAL):
+            self._interrupt.set()
+            if self._deadline is None:
+                self._deadline = self.clock() + self.config.grace_seconds
+        if reason is StopReason.FATAL:
+            self._hard.set()
+        self._wake.set()
+
+    # -- main -------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        c = self.config
+        await self.store.register_worker(c.run_id, c.concurrency)
+        await self._beat()
+        await self._refresh_cost()
+        await self._refresh_counts()
+        side: list[asyncio.Task[None]] = []
+        try:
+            async with asyncio.TaskGroup() as tg:
+                side += [
+                    tg.create_task(self.buffer.run()),
+                    tg.create_task(self._heartbeats()),
+                    tg.create_task(self._lease_keeper()),
+                    tg.create_task(self._progress()),
+                ]
+                try:
+                    await self._claim_loop()
+                    await self._drain()
+                finally:
+                    for t in side:
+                        t.cancel()
+        finally:
+            await self._finish()
+
+    async def _finish(self) -> None:
+        for t in list(self._tasks.values()):
+            t.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        await self.buffer.flush()
+        self.counters.released = await self.store.release(None)
+        await self.store.stop_worker()
+        self.display.end_live()
+
+    async def _claim_loop(self) -> None:
+        c = self.config
+        while not self._no_claims.is_set():
+            self._wake.clear()
+            free = c.concurrency - len(self._tasks)
+            if free <= 0:
+                await self._nap(self.tuning.idle_poll_s)
+                continue
+            if free < self._batch_min and self._tasks:
+                await asyncio.sleep(self.tuning.claim_coalesce_s)
+                free = c.concurrency - len(self._tasks)
+            n = self._affordable(free)
+            if n <= 0:
+                self.request_stop(
+                    StopReason.BUDGET,
+                    f"budget of ${c.max_cost_usd:g} would be exceeded: stopped claiming, "
+                    "finished the prompts in flight",
+                )
+                break
+            leases = await self.store.claim(n, c.lease_seconds)
+            if leases:
+                for lease in leases:
+                    self._spawn(lease)
+                continue
+            if self._tasks:
+                await self._nap(self.tuning.idle_poll_s)
+            elif c.exit_when_empty and await self._drained():
+                self.request_stop(StopReason.DRAINED)
+            else:
+                await self._nap(self.tuning.idle_poll_s)
+
+    async def _nap(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+
+    async def _drained(self) -> bool:
+        await self.buffer.flush()
+        counts = await self.store.counts()
+        self.counters.queue = {str(k): v for k, v in counts.items()}
+        return counts[Status.READY] == 0 and counts[Status.LEASED] == 0
+
+    async def _drain(self) -> None:
+        """Let leases in hand finish: all of them after a budget stop (until a signal comes),
+        within the grace period after a signal, none after a fatal error."""
+        reason = self.stop_reason
+        if reason in (StopReason.SIGNAL, StopReason.FATAL) and self._tasks:
+            self._log(
+                "stopping",
+                f"{reason}: stopped claiming; {self.counters.in_flight} call(s) in flight, "
+                f"grace {self.config.grace_seconds:g} s",
+            )
+        while self._tasks and not self._hard.is_set():
+            left = math.inf if self._deadline is None else self._deadline - self.clock()
+            if left <= 0:
+                break
+            self._wake.clear()
+            await self._nap(min(left, 0.25))
+        if self._tasks:
+            pending = list(self._tasks.values())
+            for t in pending:
+                t.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    # -- budget -----------------------------------------------------------------------------
+
+    def _spent(self) -> float:
+        return self._cost_others + self.counters.cost_usd
+
+    def _expected_cost(self) -> float:
+        ok = self.counters.requests.get("ok", 0)
+        if ok:
+            return self.counters.cost_usd / ok
+        est_in = self.contract.estimate_input_tokens("") + 200
+        return self.pricing.cost(est_in, self.config.max_tokens)
+
+    def _affordable(self, free: int) -> int:
+        budget = self.config.max_cost_usd
+        if budget is None:
+            return free
+        if not self.pricing.known or self.pricing.price_in + self.pricing.price_out == 0:
+            if not self._price_warned:
+                self._price_warned = True
+                self._warn(
+                    f"no price known for {self.config.model_id}: --max-cost-usd cannot be "
+                    "enforced (pass --price-in and --price-out)"
+                )
+            return free
+        per_call = max(self._expected_cost(), 1e-12)
+        room = budget - self._spent() - len(self._tasks) * per_call
+        return max(0, min(free, math.floor(room / per_call)))
+
+    # -- one lease --------------------------------------------------------------------------
+
+    def _spawn(self, lease: Lease) -> None:
+        task = asyncio.create_task(self._handle(lease), name=f"lease-{lease.work_id}")
+        self._tasks[lease.work_id] = task
+        self.counters.held = len(self._tasks)
+        task.add_done_callback(functools.partial(self._task_done, lease.work_id))
+
+    def _task_done(self, work_id: int, task: asyncio.Task[None]) -> None:
+        self._tasks.pop(work_id, None)
+        self.counters.held = len(self._tasks)
+        self._wake.set()
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            self._warn(f"prompt {work_id} failed unexpectedly: {type(exc).__name__}: {exc}")
+
+    async def _handle(self, lease: Lease) -> None:
+        c, t = self.config, self.tuning
+        prior = (lease.attempts - 1) * t.tries_per_claim
+        allowed = min(t.tries_per_claim, c.max_attempts - prior)
+        if allowed <= 0:
+            message = f"claimed {lease.attempts} times without an answer (max {c.max_attempts})"
+            await self._dead(lease, prior, Code.ATTEMPTS_EXHAUSTED, message)
+            return
+        tokens = self.contract.estimate_input_tokens(lease.prompt) + c.max_tokens
+        calls = 0
+        reply: Reply | None = None
+        try:
+            async for attempt in AsyncRetrying(
+                stop=stop_after_attempt(allowed),
+                wait=wait_random_exponential(multiplier=t.retry_base_s, max=t.retry_cap_s),
+                retry=retry_if_exception_type(RetryableError),
+                sleep=self._backoff_sleep,
+                reraise=True,
+            ):
+                with attempt:
+                    calls += 1
+                    reply = await self._call_once(lease.prompt, tokens)
+        except Interrupted:
+            return  # released at exit, not charged
+        except RetryableError as exc:
+            self.counters.retries += calls - 1
+            await self._requeue(lease, prior + calls, exc)
+            return
+        except PromptError as exc:
+            self.counters.retries += calls - 1
+            self._prompt_errors += 1
+            if self._prompt_errors >= t.prompt_error_breaker:
+                self._fatal(
+                    FatalError(
+                        exc.code,
+                        f"{self._prompt_errors} prompts in a row rejected, last: {exc}",
+                        exc.aws_code,
+                    )
+                )
+                return
+            await self._dead(lease, prior + calls, exc.code, str(exc))
+            return
+        except FatalError as exc:
+            self._fatal(exc)
+            return
+        assert reply is not None
+        self.counters.retries += calls - 1
+        self._prompt_errors = 0
+        self.buffer.add(self._completion(lease, reply, prior + calls))
+
+    async def _call_once(self, prompt: str, tokens: int) -> Reply:
+        reservation = await self._admit(tokens)
+        counters = self.counters
+        counters.in_flight += 1
+        try:
+            reply = await self.bedrock.call(prompt)
+        except CallError as exc:
+            self._settle_failure(exc, reservation)
+            raise
+        finally:
+            counters.in_flight -= 1
+        now = self.clock()
+        used = reply.input_tokens + reply.output_tokens
+        self.limiter.settle(reservation, used, now)
+        self.limiter.on_success(now)
+        counters.requests["ok"] += 1
+        counters.input_tokens += reply.input_tokens
+        counters.output_tokens += reply.output_tokens
+        counters.cost_usd += self.pricing.cost(reply.input_tokens, reply.output_tokens)
+        return reply
+
+    def _settle_failure(self, exc: CallError, reservation: Reservation) -> None:
+        now = self.clock()
+        self.limiter.refund(reservation, now)
+        self.counters.requests[exc.code.value] += 1
+        if exc.code is Code.THROTTLED:
+            self.counters.throttled += 1
+            cut = self.limiter.on_throttle(reservation, now)
+            if cut and now - self._throttle_logged >= THROTTLE_LOG_S:
+                self._throttle_logged = now
+                self._log(
+                    "throttled",
+                    f"Bedrock throttles us ({self.counters.throttled} so far): limiter at "
+                    f"{self.limiter.rate_rpm:,.0f} rpm (x{self.limiter.multiplier:.2f} of this "
+                    "worker's share)",
+                    quiet=True,
+                )
+
+    async def _admit(self, tokens: int) -> Reservation:
+        """Wait (FIFO) until the limiter lets one more call start, then reserve it."""
+        async with self._gate:
+            while True:
+                if self._interrupt.is_set():
+                    raise Interrupted
+                now = self.clock()
+                wait = self.limiter.wait_time(tokens, now)
+                if wait <= 0:
+                    return self.limiter.take(tokens, now)
+                await asyncio.sleep(min(wait, 0.1))
+
+    async def _backoff_sleep(self, seconds: float) -> None:
+        if self._interrupt.is_set():
+            raise Interrupted
+        try:
+            await asyncio.wait_for(self._interrupt.wait(), seconds)
+        except TimeoutError:
+            return
+        raise Interrupted
+
+    def _completion(self, lease: Lease, reply: Reply, attempts: int) -> Completion:
+        verdict = self.contract.judge(lease.prompt, reply.text, reply.stop_reason)
+        return Completion(
+            work_id=lease.work_id,
+            run_id=self.config.run_id,
+            model_id=self.config.model_id,
+            verdict=verdict_row(verdict, self.contract),
+            attempts=attempts,
+            raw_text=reply.text,
+            stop_reason=reply.stop_reason,
+            input_tokens=reply.input_tokens,
+            output_tokens=reply.output_tokens,
+            cost_usd=self.pricing.cost(reply.input_tokens, reply.output_tokens),
+            latency_ms=round(reply.latency_ms, 3),
+        )
+
+    def _failure(
+        self, lease: Lease, attempts: int, code: str, message: str, retry: bool
+    ) -> Failure:
+        return Failure(
+            work_id=lease.work_id,
+            run_id=self.config.run_id,
+            model_id=self.config.model_id,
+            profile=self.contract.profile.name,
+            contract_version=self.contract.version,
+            attempts=attempts,
+            error_code=code,
+            message=message[:2000],
+            retryable=retry,
+        )
+
+    async def _requeue(self, lease: Lease, attempts: int, exc: CallError) -> None:
+        failure = self._failure(lease, attempts, exc.code.value, str(exc), True)
+        outcome = await self.store.fail(failure, self.config.max_attempts)
+        self._count_fail(outcome)
+
+    async def _dead(self, lease: Lease, attempts: int, code: str, message: str) -> None:
+        failure = self._failure(lease, attempts, code, message, False)
+        outcome = await self.store.fail(failure, self.config.max_attempts)
+        self._count_fail(outcome)
+
+    def _count_fail(self, outcome: FailOutcome) -> None:
+        if outcome is FailOutcome.RETRY:
+            self.counters.requeued += 1
+        elif outcome is FailOutcome.DEAD:
+            self.counters.outcomes["dead"] += 1
+        else:
+            self.counters.lost_leases += 1
+
+    def _fatal(self, exc: CallError) -> None:
+        if self.fatal is None:
+            self.fatal = exc
+            self.request_stop(StopReason.FATAL, str(exc))
+            current = asyncio.current_task()
+            for task in self._tasks.values():
+                if task is not current:
+                    task.cancel()
+
+    def _written(self, batch: Sequence[Completion], result: CompleteResult) -> None:
+        lost = set(result.lost)
+        for completion in batch:
+            if completion.work_id in lost:
+                continue
+            self.counters.outcomes[completion.verdict.outcome] += 1
+            self._cost_written += completion.cost_usd
+        if lost:
+            self.counters.lost_leases += len(lost)
+            self._warn(f"{len(lost)} result(s) discarded: their lease had passed to another worker")
+
+    # -- side tasks -------------------------------------------------------------------------
+
+    async def _beat(self) -> None:
+        fleet = await self.store.heartbeat(self.tuning.heartbeat_ttl_s)
+        self.limiter.set_fleet(fleet.live_workers, self.clock())
+        self.counters.fleet_workers = fleet.live_workers
+
+    async def _refresh_cost(self) -> None:
+        if self.config.max_cost_usd is None:
+            return
+        total = await self.store.run_cost(self.config.run_id)
+        self._cost_others = max(0.0, total - self._cost_written)
+
+    async def _refresh_counts(self) -> None:
+        counts = await self.store.counts()
+        self.counters.queue = {str(k): v for k, v in counts.items()}
+
+    async def _heartbeats(self) -> None:
+        t = self.tuning
+        started = self.clock()
+        last_counts = self.clock()
+        while True:
+            joining = self.clock() - started < t.join_period_s
+            await asyncio.sleep(t.join_heartbeat_s if joining else t.heartbeat_s)
+            try:
+                await self._beat()
+                await self._refresh_cost()
+                if self.clock() - last_counts >= t.queue_counts_s:
+                    last_counts = self.clock()
+                    await self._refresh_counts()
+            except Exception as exc:  # the DB is busy or gone: say so, keep going
+                self._warn(f"heartbeat failed: {exc}")
+
+    async def _lease_keeper(self) -> None:
+        """Extend our leases while their calls run, so a slow call keeps its prompt."""
+        period = max(self.config.lease_seconds / 3.0, 0.05)
+        while True:
+            await asyncio.sleep(period)
+            held = set(self._tasks) | self.buffer.pending_ids()
+            if not held:
+                continue
+            try:
+                still = await self.store.extend(held, self.config.lease_seconds)
+            except Exception as exc:
+                self._warn(f"lease extension failed: {exc}")
+                continue
+            lost = held - still
+            if lost:
+                self._warn(f"{len(lost)} lease(s) expired and were taken by another worker")
+
+    async def _progress(self) -> None:
+        meter = RateMeter(self.clock())
+        while True:
+            await asyncio.sleep(self.display.interval)
+            snap = snapshot(self.counters, meter, self.limiter.rate_rpm)
+            self.display.progress(snap)
+            self._emit(WorkEvent("progress", snap.line(), snap.as_dict()))
+
+    # -- output -----------------------------------------------------------------------------
+
+    def _emit(self, event: WorkEvent) -> None:
+        if self.on_event is not None:
+            self.on_event(event)
+
+    def _log(self, kind: str, message: str, *, quiet: bool = False) -> None:
+        if not quiet or self.display.mode != "live":
+            self.display.log(kind, message)
+        self._emit(WorkEvent(kind, message))
+
+    def _warn(self, message: str) -> None:
+        self._log("warning", message)
+
+
+def verdict_row(verdict: Verdict, contract: Contract) -> VerdictRow:
+    cand = verdict.candidate
+    return VerdictRow(
+        profile=contract.profile.name,
+        contract_version=contract.version,
+        outcome=str(verdict.outcome),
+        reason=None if verdict.reason is None else str(verdict.reason),
+        tier_label=verdict.tier_label,
+        validation_passed=verdict.validation_passed,
+        parallelizable=None if cand is None else cand.parallelizable,
+        category=verdict.category,
+        is_novel_category=None if cand is None else verdict.is_novel_category,
+        category_description=None if cand is None else cand.category_description,
+        serial=None if cand is None else cand.serial,
+        template=None if cand is None else cand.template,
+        context=None if cand is None else cand.context,
+        data=None if cand is None else cand.data,
+        n=None if cand is None else cand.n,
+    )

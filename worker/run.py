@@ -1,0 +1,379 @@
+"""``work()``: one worker process from settings to summary line.
+
+Runs. A run is one configuration (model, API, contract version, rule profile, backend) applied
+to the queue. A worker continues the latest run when its configuration is the same; when the
+latest run differs and already holds results it refuses (exit 2) and says how to go on: pass
+``--new-run`` to classify everything again under a new run (old results are kept), or use a
+fresh ``--db``. A differing run without results is simply superseded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from db import DatabaseError, Run, SqliteQueue
+from parallelprompt.settings import Settings
+from prompts import Contract
+from worker.bedrock import Bedrock, ClientOptions
+from worker.errors import FatalError
+from worker.metrics import Counters, MetricsServer
+from worker.models import lookup, pricing
+from worker.pool import OnEvent, Pool, PoolConfig, StopReason, Tuning, WorkEvent
+from worker.progress import Display, human
+from worker.store import Store
+
+EMULATOR_NOTICE = "answers came from the local emulator (heuristics, not a model)"
+
+OUTCOMES = (
+    "high_confidence",
+    "medium_confidence",
+    "not_parallelizable",
+    "failed",
+    "unparseable",
+    "dead",
+)
+
+
+@dataclass(frozen=True)
+class WorkSummary:
+    """What one worker process did. ``line()`` is the one summary line printed at exit."""
+
+    stop_reason: StopReason
+    message: str | None = None
+    outcomes: dict[str, int] = field(default_factory=dict)
+    requests: int = 0
+    retries: int = 0
+    requeued: int = 0
+    throttled: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    elapsed_s: float = 0.0
+    lost_leases: int = 0
+    released: int = 0
+    run_id: int | None = None
+    db: str = ""
+    backend: str = "bedrock"
+    signal_name: str | None = None
+
+    @property
+    def processed(self) -> int:
+        return sum(self.outcomes.values())
+
+    @property
+    def exit_code(self) -> int:
+        """0 drained, budget stop or SIGTERM; 130 after SIGINT; 2 after a fatal error."""
+        if self.stop_reason is StopReason.FATAL:
+            return 2
+        if self.stop_reason is StopReason.SIGNAL and self.signal_name == "SIGINT":
+            return 130
+        return 0
+
+    def line(self) -> str:
+        head = {
+            StopReason.DRAINED: "queue drained",
+            StopReason.BUDGET: "budget stop",
+            StopReason.SIGNAL: f"stopped by {self.signal_name or 'signal'}",
+            StopReason.FATAL: "FATAL",
+        }[self.stop_reason]
+        if self.message:
+            head += f" ({self.message})"
+        by = ", ".join(f"{k} {self.outcomes.get(k, 0):,}" for k in OUTCOMES)
+        rate = self.processed / self.elapsed_s if self.elapsed_s > 0 else 0.0
+        text = (
+            f"worker: {head} — {self.processed:,} prompts ({by}); {self.requests:,} requests, "
+            f"{self.retries:,} retries, {self.requeued:,} requeued, {self.throttled:,} throttled; "
+            f"tokens {human(self.input_tokens)} in / {human(self.output_tokens)} out; "
+            f"${self.cost_usd:,.4f}; {self.elapsed_s:,.1f} s ({rate:,.1f} prompts/s)"
+        )
+        if self.lost_leases:
+            text += f"; {self.lost_leases} lost lease(s)"
+        if self.released:
+            text += f"; {self.released} lease(s) released"
+        if self.run_id is not None:
+            text += f"; run {self.run_id} in {self.db}"
+        if self.backend == "emulator":
+            text += f"; {EMULATOR_NOTICE}"
+        return text
+
+
+class ConfigError(Exception):
+    """The worker cannot start with this configuration (exit 2, one line)."""
+
+
+def _backend_notice(backend: str) -> str:
+    return f"via the local emulator ({EMULATOR_NOTICE})" if backend == "emulator" else "on Bedrock"
+
+
+def run_config(settings: Settings, contract: Contract, backend: str) -> dict[str, Any]:
+    """What a run records about itself; never credentials."""
+    w, k = settings.worker, settings.contract
+    config: dict[str, Any] = {
+        "model_id": w.model,
+        "api": w.api,
+        "region": w.region,
+        "endpoint_url": w.endpoint_url,
+        "contract_version": contract.version,
+        "rules": contract.profile.name,
+        "system_prompt": str(k.system_prompt) if k.system_prompt else "bundled",
+        "categories_file": str(k.categories_file) if k.categories_file else "bundled",
+        "max_tokens": k.max_tokens,
+        "temperature": k.temperature,
+        "rpm": w.rpm,
+        "tpm": w.tpm,
+        "concurrency": w.concurrency,
+        "max_attempts": w.max_attempts,
+        "backend": backend,
+    }
+    if backend == "emulator":
+        config["notice"] = EMULATOR_NOTICE
+    return config
+
+
+def _same(run: Run, settings: Settings, contract: Contract, backend: str) -> bool:
+    return (run.model_id, run.api, run.contract_version, run.rules, run.backend) == (
+        settings.worker.model,
+        settings.worker.api,
+        contract.version,
+        contract.profile.name,
+        backend,
+    )
+
+
+async def choose_run(store: Store, settings: Settings, contract: Contract, backend: str) -> Run:
+    """Continue the latest run, start one, or refuse (ConfigError) — see the module doc."""
+    latest = await store.latest_run()
+    new_run = settings.worker.new_run
+    if latest is not None and _same(latest, settings, contract, backend):
+        if not new_run or await store.run_result_count(latest.id) == 0:
+            return latest  # a fleet started with --new-run creates one run, not one each
+    elif latest is not None and not new_run and await store.run_result_count(latest.id) > 0:
+        raise ConfigError(
+            f"this DB holds results of run {latest.id} (model {latest.model_id}, api "
+            f"{latest.api}, prompt version {latest.contract_version}, rules {latest.rules}, "
+            f"{_backend_notice(latest.backend)}); you asked for model {settings.worker.model}, "
+            f"api {settings.worker.api}, prompt version {contract.version}, rules "
+            f"{contract.profile.name}, {_backend_notice(backend)} — pass --new-run to classify "
+            "everything again under a new run, or use a fresh --db"
+        )
+    return await store.start_run(
+        model_id=settings.worker.model,
+        api=settings.worker.api,
+        contract_version=contract.version,
+        rules=contract.profile.name,
+        backend=backend,
+        config=run_config(settings, contract, backend),
+        reopen=new_run and latest is not None,
+    )
+
+
+@contextlib.contextmanager
+def _signals(pool_ref: list[Pool], stop_names: list[str]) -> Iterator[None]:
+    """SIGTERM/SIGINT only set flags (first: graceful stop, second: hard stop)."""
+    loop = asyncio.get_running_loop()
+    installed = []
+
+    def handler(sig: signal.Signals) -> None:
+        if not stop_names:
+            stop_names.append(sig.name)
+        if pool_ref:
+            pool_ref[0].request_stop(StopReason.SIGNAL, None)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, handler, sig)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass  # not the main thread (tests) or no signal support
+    try:
+        yield
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
+async def work(
+    settings: Settings,
+    *,
+    backend_label: str | None = None,
+    on_event: OnEvent | None = None,
+    tuning: Tuning | None = None,
+    display: Display | None = None,
+) -> WorkSummary:
+    """Drain the queue of ``settings.common.db`` through the model; never raises for the
+    expected failures (bad configuration, credentials, a refused run): they come back as a
+    summary with ``stop_reason`` FATAL and ``exit_code`` 2. ``backend_label`` defaults to
+    ``settings.worker.backend``."""
+    started = time.monotonic()
+    backend_label = backend_label or settings.worker.backend
+    tuning = tuning or Tuning()
+    display = display or Display(None, settings.common.log_format, settings.common.quiet)
+    db = str(settings.common.db)
+
+    def fatal(message: str, run_id: int | None = None) -> WorkSummary:
+        return WorkSummary(
+            StopReason.FATAL,
+            message,
+            elapsed_s=time.monotonic() - started,
+            run_id=run_id,
+            db=db,
+            backend=backend_label,
+        )
+
+    try:
+        contract = Contract.load(
+            settings.contract.system_prompt,
+            settings.contract.categories_file,
+            settings.contract.rules,
+        )
+    except ValueError as exc:
+        return fatal(str(exc))
+    try:
+        queue = await SqliteQueue.open(
+            settings.common.db,
+            backoff_base=tuning.db_backoff_base_s,
+            backoff_cap=tuning.db_backoff_cap_s,
+        )
+    except DatabaseError as exc:
+        return fatal(str(exc))
+    store = Store(queue)
+    try:
+        try:
+            run = await choose_run(store, settings, contract, backend_label)
+        except ConfigError as exc:
+            return fatal(str(exc))
+        return await _work(
+            settings, store, contract, run, backend_label, on_event, tuning, display, started
+        )
+    finally:
+        await queue.close()
+
+
+async def _work(
+    settings: Settings,
+    store: Store,
+    contract: Contract,
+    run: Run,
+    backend: str,
+    on_event: OnEvent | None,
+    tuning: Tuning,
+    display: Display,
+    started: float,
+) -> WorkSummary:
+    w = settings.worker
+    price = pricing(w.model, w.price_in, w.price_out)
+    notes = []
+    if not price.known:
+        notes.append(f"model {w.model} is not in the price table: cost counted as 0")
+    info = lookup(w.model)
+    if info is not None and info.legacy:
+        notes.append(f"{info.name} is listed as legacy by AWS; Claude Haiku 4.5 is its successor")
+    config = PoolConfig(
+        run_id=run.id,
+        model_id=w.model,
+        concurrency=w.concurrency,
+        lease_seconds=w.lease_seconds,
+        max_attempts=w.max_attempts,
+        max_tokens=settings.contract.max_tokens,
+        max_cost_usd=w.max_cost_usd,
+        grace_seconds=w.grace_seconds,
+        exit_when_empty=w.exit_when_empty,
+        rpm=w.rpm,
+        tpm=w.tpm,
+        flush_rows=w.flush_rows,
+        flush_ms=w.flush_ms,
+    )
+    options = ClientOptions(
+        model_id=w.model,
+        api=w.api,
+        region=w.region,
+        endpoint_url=w.endpoint_url,
+        concurrency=w.concurrency,
+        connect_timeout=w.connect_timeout,
+        read_timeout=w.read_timeout,
+        max_tokens=settings.contract.max_tokens,
+        temperature=settings.contract.temperature,
+    )
+    counters = Counters()
+    pool_ref: list[Pool] = []
+    signal_names: list[str] = []
+    metrics: MetricsServer | None = None
+    with _signals(pool_ref, signal_names):
+        try:
+            async with Bedrock.open(contract, options) as bedrock:
+                pool = Pool(
+                    store=store,
+                    bedrock=bedrock,
+                    contract=contract,
+                    config=config,
+                    pricing=price,
+                    tuning=tuning,
+                    display=display,
+                    on_event=on_event,
+                    counters=counters,
+                )
+                pool_ref.append(pool)
+                if signal_names:  # a signal arrived while the client was starting
+                    pool.request_stop(StopReason.SIGNAL)
+                if w.metrics_port is not None:
+                    metrics = MetricsServer(counters, pool.limiter, store.owner)
+                    url = await metrics.start(w.metrics_host, w.metrics_port)
+                    _say(display, on_event, "metrics", f"{url}/metrics and {url}/healthz")
+                where = w.endpoint_url or "Bedrock"
+                _say(
+                    display,
+                    on_event,
+                    "started",
+                    f"run {run.id}: model {w.model} via {w.api} at {where}, concurrency "
+                    f"{w.concurrency}, quota {w.rpm:g} rpm / {w.tpm:g} tpm shared by the fleet, "
+                    f"prompt version {contract.version}, rules {contract.profile.name}"
+                    + (f"; {EMULATOR_NOTICE}" if backend == "emulator" else ""),
+                )
+                for note in notes:
+                    _say(display, on_event, "warning", note)
+                await pool.run()
+        except FatalError as exc:  # raised while opening the client
+            pool_ref.clear()
+            return WorkSummary(
+                StopReason.FATAL, str(exc), db=str(settings.common.db), backend=backend
+            )
+        finally:
+            if metrics is not None:
+                await metrics.stop()
+    reason = pool.stop_reason or StopReason.DRAINED
+    summary = WorkSummary(
+        stop_reason=reason,
+        message=pool.stop_message,
+        outcomes={k: counters.outcomes.get(k, 0) for k in OUTCOMES},
+        requests=counters.total_requests,
+        retries=counters.retries,
+        requeued=counters.requeued,
+        throttled=counters.throttled,
+        input_tokens=counters.input_tokens,
+        output_tokens=counters.output_tokens,
+        cost_usd=counters.cost_usd,
+        elapsed_s=time.monotonic() - started,
+        lost_leases=counters.lost_leases,
+        released=counters.released,
+        run_id=run.id,
+        db=str(settings.common.db),
+        backend=backend,
+        signal_name=signal_names[0] if signal_names else None,
+    )
+    _say(display, on_event, "finished", summary.line(), show=False)
+    return summary
+
+
+def _say(
+    display: Display, on_event: OnEvent | None, kind: str, message: str, *, show: bool = True
+) -> None:
+    if show:
+        display.log(kind, message)
+    if on_event is not None:
+        on_event(WorkEvent(kind, message))

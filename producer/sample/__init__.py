@@ -1,0 +1,1 @@
+"""The bundled sample dataset (package data) and the script that writes it."""

@@ -56,6 +56,11 @@ class Tuning:
     idle_poll_s: float = 0.5  # how often an idle worker looks for ready rows
     claim_coalesce_s: float = 0.004  # wait this long for more free slots before claiming few
     prompt_error_breaker: int = 20  # consecutive per-prompt rejections that stop the run
+    # Consecutive connection failures (no answer in between) that stop the run: an endpoint
+    # that cannot be reached is an outage or a misconfiguration, not a property of the
+    # prompts, and must not turn the queue into dead letters. Before the first answer of
+    # this process, one claim's tries are enough to decide.
+    outage_breaker: int = 30
     limiter: LimiterConstants = field(default_factory=LimiterConstants)
 
 
@@ -144,6 +149,7 @@ class Pool:
         self.stop_message: str | None = None
         self.fatal: CallError | None = None
         self._prompt_errors = 0
+        self._connection_failures = 0  # consecutive, reset by any answer
         self._cost_others = 0.0  # the run's cost written by others (and earlier processes)
         self._cost_written = 0.0  # our own cost that is in the DB
         self._price_warned = False
@@ -338,6 +344,18 @@ class Pool:
             return  # released at exit, not charged
         except RetryableError as exc:
             self.counters.retries += calls - 1
+            if self._unreachable(exc):
+                self._fatal(
+                    FatalError(
+                        exc.code,
+                        f"cannot reach the Bedrock endpoint ({self._connection_failures} "
+                        f"connection failures in a row, no answer in between): {exc.message} "
+                        "— check --endpoint-url, --region and the network; nothing was marked "
+                        "dead",
+                        exc.aws_code,
+                    )
+                )
+                return
             await self._requeue(lease, prior + calls, exc)
             return
         except PromptError as exc:
@@ -373,6 +391,7 @@ class Pool:
             raise
         finally:
             counters.in_flight -= 1
+        self._connection_failures = 0
         now = self.clock()
         used = reply.input_tokens + reply.output_tokens
         self.limiter.settle(reservation, used, now)
@@ -383,10 +402,20 @@ class Pool:
         counters.cost_usd += self.pricing.cost(reply.input_tokens, reply.output_tokens)
         return reply
 
+    def _unreachable(self, exc: CallError) -> bool:
+        """Whether connection failures say the endpoint is down rather than one call unlucky."""
+        if exc.code is not Code.CONNECTION:
+            return False
+        answered = self.counters.requests["ok"] > 0
+        needed = self.tuning.outage_breaker if answered else self.tuning.tries_per_claim
+        return self._connection_failures >= needed
+
     def _settle_failure(self, exc: CallError, reservation: Reservation) -> None:
         now = self.clock()
         self.limiter.refund(reservation, now)
         self.counters.requests[exc.code.value] += 1
+        if exc.code is Code.CONNECTION:
+            self._connection_failures += 1
         if exc.code is Code.THROTTLED:
             self.counters.throttled += 1
             cut = self.limiter.on_throttle(reservation, now)

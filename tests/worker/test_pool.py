@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -188,6 +189,18 @@ async def test_a_retired_model_stops_the_run(db: Path, emulator: Any) -> None:
     assert summary.exit_code == 2
     assert "ResourceNotFoundException" in (summary.message or "")
     assert statuses(db) == {"ready": 10}
+
+
+async def test_an_unreachable_endpoint_stops_the_run_instead_of_burning_rows(db: Path) -> None:
+    with socket.socket() as sock:  # a loopback port with nobody listening
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    await fill(db, [f"prompt number {i}" for i in range(20)])
+    summary = await work(make_settings(db, closed), tuning=FAST, display=quiet_display())
+    assert summary.stop_reason is StopReason.FATAL and summary.exit_code == 2
+    assert "cannot reach the Bedrock endpoint" in (summary.message or "")
+    assert statuses(db) == {"ready": 20}
+    assert rows(db, "SELECT count(*) FROM results") == [(0,)]
 
 
 async def test_missing_credentials_stop_the_run(

@@ -88,7 +88,7 @@ _OUTPUT_NOUNS = (
     r"иде\w*|имен\w*|пример\w*|вопрос\w*|предложени\w*|назван\w*|истори\w*|шут\w*|"
     r"совет\w*|вариант\w*|слоган\w*|заголов\w*|слов\w*"
 )
-_UNITS = frozenset(
+UNITS = frozenset(
     [
         "minutes",
         "hours",
@@ -181,7 +181,7 @@ def requested_counts(prompt: str) -> list[int]:
     for match in COUNT_REQUEST.finditer(lower):
         counts.append(_number_value(match.group("num")))
     for match in COUNT_PLURAL.finditer(lower):
-        if match.group("noun") not in _UNITS:
+        if match.group("noun") not in UNITS:
             counts.append(_number_value(match.group("num")))
     for match in CJK_COUNT.finditer(prompt):
         counts.append(_number_value(match.group("num")))

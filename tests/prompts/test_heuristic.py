@@ -11,6 +11,10 @@ PASSAGE = (
     "The Amazon rainforest covers much of the Amazon basin of South America. It is home to "
     "millions of species and plays a major role in regulating the global climate."
 )
+LABELLED = (
+    f"Text:\n{PASSAGE}\n\nBased on the text above, answer:\nQ1: Where is the Amazon?\n"
+    "Q2: Why does it matter?"
+)
 
 CLEAR = [
     ("Give me 5 healthy breakfast ideas", "Repeated Generation"),
@@ -62,6 +66,37 @@ CLEAR = [
         "Classify the sentiment of these reviews:\n* Great phone, love it\n* Broke after a week",
         "Sentiment Analysis",
     ),
+    # an imperative + a count + any noun, in several languages
+    ("Schreibe 4 Gedichte über den Herbst.", "Repeated Generation"),
+    ("Escreva 3 legendas para fotos de montanha.", "Repeated Generation"),
+    ("Generate 3 different closing lines for a horror story.", "Repeated Generation"),
+    # a labelled passage with Q1/Q2 questions
+    (LABELLED, "Reading Comprehension"),
+    # task vocabulary: key terms, entity types, grammatical errors, polarity labels
+    (
+        "Hi NAME_1! List the key terms in each of these texts:\n1. Bees pollinate crops.\n"
+        "2. Qubits hold several states.",
+        "Keyword Extraction",
+    ),
+    (
+        "Identify the people and places in these sentences:\n1. NAME_1 flew to Oslo.\n"
+        "2. Ada Lovelace lived in London.",
+        "Named Entity Recognition",
+    ),
+    (
+        "找出下列句子中的人名和地名：\n1. 李白住在长安。\n2. 杜甫去了成都。",
+        "Named Entity Recognition",
+    ),
+    (
+        "Fix the spelling mistakes in these lines:\n1. I recieved it.\n2. Definately not.",
+        "Language Correction",
+    ),
+    ("Corrija estas frases:\n1. Eles vai embora.\n2. Nós gosta de chá.", "Language Correction"),
+    (
+        "Mark each comment below as positive, negative or mixed.\n1. Love it.\n2. Meh, broke.",
+        "Sentiment Analysis",
+    ),
+    ("Analiza el sentimiento de cada frase:\n1. Qué bonito.\n2. Qué horror.", "Sentiment Analysis"),
 ]
 
 NEGATIVE = [
@@ -78,6 +113,14 @@ NEGATIVE = [
     "I have 3 kids and 2 dogs. Plan a weekend trip for us.",
     "",
     "NAME_1: hi there",
+    # length constraints and vague counts are not "N things"
+    "Summarize this article in 3 different sentences.",
+    "Escribe 3 párrafos sobre la historia de España.",
+    "Write a poem with 4 lines about spring.",
+    "Make me 3 copies of this file.",
+    # a list without a recognisable per-item task
+    "Note: each of these requirements must be met:\n1. Fast\n2. Cheap",
+    "Compare these laptops:\n1. MacBook Air\n2. Dell XPS 13",
 ]
 
 
@@ -129,11 +172,47 @@ def test_names_are_replaced_consistently() -> None:
     assert CONTRACT.judge(prompt, heuristic_answer(prompt), "end_turn").validation_passed
 
 
+def test_count_templates_are_singular_and_keep_the_case() -> None:
+    body = json.loads(heuristic_answer("Write 3 reminder texts for NAME_1."))
+    assert body["template"] == "Write a reminder text for Alice."
+    body = json.loads(heuristic_answer("Generate 4 different opening lines for a novel."))
+    assert body["template"] == "Generate an opening line for a novel." and body["n"] == 4
+    body = json.loads(heuristic_answer("Schreibe 3 Werbesprüche für ein Café."))
+    assert body["template"] == "Schreibe 1 Werbesprüche für ein Café." and body["n"] == 3
+
+
+def test_labelled_passage_is_the_context_without_its_label() -> None:
+    body = json.loads(heuristic_answer(LABELLED))
+    assert body["context"] == PASSAGE
+    assert body["data"] == ["Where is the Amazon?", "Why does it matter?"]
+    assert body["template"] == "Text:\n{context}\n\nBased on the text above, answer:\n{data}"
+
+
+@pytest.mark.parametrize(
+    ("prompt", "category"),
+    [
+        ("Summarize each of these paragraphs:\n1. Rates rose.\n2. Bees vanished.", "Summarization"),
+        ("Explain each of these idioms:\n1. Break the ice\n2. Hit the sack", "Explanation"),
+        ("Convert each of these to metres:\n1. 5 feet\n2. 3 yards", "Conversion"),
+        ("Rate each of these titles from 1 to 5:\n1. Big news\n2. Small news", "Rating"),
+        ("分别解释下面每个成语：\n1. 画蛇添足\n2. 守株待兔", "Explanation"),
+    ],
+)
+def test_each_of_these_lists_get_a_novel_category(prompt: str, category: str) -> None:
+    answer = heuristic_answer(prompt)
+    body = json.loads(answer)
+    assert body["category"] == category
+    assert body["is_novel_category"] is True and body["category_description"]
+    verdict = CONTRACT.judge(prompt, answer, "end_turn")
+    assert verdict.outcome in (Outcome.HIGH, Outcome.MEDIUM), verdict
+    assert verdict.is_novel_category and verdict.category == category
+
+
 def test_passage_becomes_context() -> None:
     prompt = CLEAR[9][0]
     body = json.loads(heuristic_answer(prompt))
-    assert body["context"] == f"{PASSAGE}\n\nAnswer the following questions:"
-    assert "{context}" in body["template"] and "{data}" in body["template"]
+    assert body["context"] == PASSAGE  # the text only: the instruction goes in the template
+    assert body["template"] == "{context}\n\nAnswer the following questions:\n{data}"
 
 
 def test_deterministic() -> None:

@@ -2,15 +2,15 @@
 
 -- name: create_stage
 -- Enqueue stages a batch in a temp table, then moves it with two set-based statements: about
--- twice as fast as row-by-row inserts with a lookup per source row.
+-- twice as fast as row-by-row inserts with a lookup per source row. Source and split are the
+-- same for a whole batch, so they are bound once per statement instead of per row.
 CREATE TEMP TABLE IF NOT EXISTS stage (
-    text_hash BLOB, prompt TEXT, chars INTEGER, flags INTEGER, source TEXT, split TEXT,
-    row_index INTEGER, conversation_id TEXT, language TEXT, model TEXT, toxic INTEGER,
-    redacted INTEGER
+    text_hash BLOB, prompt TEXT, chars INTEGER, flags INTEGER, row_index INTEGER,
+    conversation_id TEXT, language TEXT, model TEXT, toxic INTEGER, redacted INTEGER
 );
 
 -- name: stage_row
-INSERT INTO temp.stage VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+INSERT INTO temp.stage VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
 
 -- name: enqueue_work
 INSERT INTO work (text_hash, prompt, chars, flags, created_at, updated_at)
@@ -20,7 +20,7 @@ ON CONFLICT (text_hash) DO NOTHING;
 -- name: enqueue_sources
 INSERT INTO sources (work_id, source, split, row_index, conversation_id, language, model,
                      toxic, redacted, ingest_id)
-SELECT w.id, s.source, s.split, s.row_index, s.conversation_id, s.language, s.model,
+SELECT w.id, :source, :split, s.row_index, s.conversation_id, s.language, s.model,
        s.toxic, s.redacted, :ingest_id
 FROM temp.stage AS s JOIN work AS w ON w.text_hash = s.text_hash WHERE true
 ON CONFLICT (source, split, row_index) DO NOTHING;

@@ -65,6 +65,45 @@ def new_owner_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{random.getrandbits(32):08x}"
 
 
+#: One kept source row as staged for :func:`enqueue_staged`: text_hash, prompt, chars, flags,
+#: row_index, conversation_id, language, model, toxic, redacted (source and split are per batch).
+StagedRow = tuple[
+    bytes, str, int, int, int, str | None, str | None, str | None, bool | None, bool | None
+]
+
+
+def enqueue_staged(
+    conn: sqlite3.Connection,
+    rows: Sequence[StagedRow],
+    *,
+    source: str,
+    split: str,
+    ingest_id: int | None,
+    now: float,
+) -> EnqueueResult:
+    """:meth:`SqliteQueue.enqueue_many` for a producer's own synchronous connection (see
+    :func:`db.connection.connect_bulk`), rows already staged as tuples, one source and split.
+
+    Runs inside the caller's ``BEGIN IMMEDIATE`` transaction (the producer puts several
+    batches in one: fewer commits, each rewriting the dedup index's dirty pages once). The
+    counts are exact for this batch, within that transaction."""
+    if not rows:
+        return EnqueueResult(0, 0, 0)
+    if not conn.in_transaction:
+        raise RuntimeError("enqueue_staged runs inside the caller's BEGIN IMMEDIATE transaction")
+    conn.execute(query("create_stage"))
+    conn.executemany(query("stage_row"), rows)
+    before = conn.total_changes
+    conn.execute(query("enqueue_work"), {"now": now})
+    mid = conn.total_changes
+    conn.execute(
+        query("enqueue_sources"), {"source": source, "split": split, "ingest_id": ingest_id}
+    )
+    after = conn.total_changes
+    conn.execute(query("clear_stage"))
+    return EnqueueResult(rows=len(rows), new_prompts=mid - before, new_sources=after - mid)
+
+
 class SqliteQueue:
     """The work table in one SQLite file, through this process's single writer connection."""
 
@@ -102,33 +141,43 @@ class SqliteQueue:
         if not rows:
             return EnqueueResult(0, 0, 0)
         now = self.clock()
-        staged = [
-            (
-                r.text_hash,
-                r.prompt,
-                len(r.prompt),
-                r.flags,
-                r.source,
-                r.split,
-                r.row_index,
-                r.conversation_id,
-                r.language,
-                r.model,
-                r.toxic,
-                r.redacted,
+        # Runs of consecutive rows with one source and split (bound once per statement), in
+        # the given order, so work ids follow the rows' order as with one statement.
+        runs: list[tuple[str, str, list[StagedRow]]] = []
+        for r in rows:
+            if not runs or runs[-1][0] != r.source or runs[-1][1] != r.split:
+                runs.append((r.source, r.split, []))
+            runs[-1][2].append(
+                (
+                    r.text_hash,
+                    r.prompt,
+                    len(r.prompt),
+                    r.flags,
+                    r.row_index,
+                    r.conversation_id,
+                    r.language,
+                    r.model,
+                    r.toxic,
+                    r.redacted,
+                )
             )
-            for r in rows
-        ]
         await self.conn.execute(query("create_stage"))
+        new_prompts = new_sources = 0
         async with write_tx_async(self.conn):
-            await self.conn.executemany(query("stage_row"), staged)
-            before = self.conn.total_changes
-            await self.conn.execute(query("enqueue_work"), {"now": now})
-            mid = self.conn.total_changes
-            await self.conn.execute(query("enqueue_sources"), {"ingest_id": ingest_id})
-            after = self.conn.total_changes
-            await self.conn.execute(query("clear_stage"))
-        return EnqueueResult(rows=len(rows), new_prompts=mid - before, new_sources=after - mid)
+            for source, split, staged in runs:
+                await self.conn.executemany(query("stage_row"), staged)
+                before = self.conn.total_changes
+                await self.conn.execute(query("enqueue_work"), {"now": now})
+                mid = self.conn.total_changes
+                await self.conn.execute(
+                    query("enqueue_sources"),
+                    {"source": source, "split": split, "ingest_id": ingest_id},
+                )
+                after = self.conn.total_changes
+                await self.conn.execute(query("clear_stage"))
+                new_prompts += mid - before
+                new_sources += after - mid
+        return EnqueueResult(rows=len(rows), new_prompts=new_prompts, new_sources=new_sources)
 
     async def begin_ingest(self, source: str, split: str, layout: str, inputs: list[str]) -> int:
         async with write_tx_async(self.conn):

@@ -1,33 +1,41 @@
 """The ingest pipeline: plan, read, extract, dedup, enqueue, summarise.
 
-Reading and extracting a chunk runs in a worker thread while the previous chunk's insert runs
-in aiosqlite's thread (one enqueue in flight), so the two overlap; SQLite and pyarrow release
-the GIL while they work. Each source row ends in exactly one place: kept (and enqueued) or
-skipped by one reason, so ``rows_read == kept + sum(skipped)`` always.
+Reading, extracting and judging rows happen in a *feed* (:mod:`producer.pipeline`): a child
+process for large local inputs (the second core), a thread otherwise. This process only
+inserts: a thread with its own synchronous SQLite connection (:func:`db.connection.connect_bulk`)
+takes the feed's batches, one ``BEGIN IMMEDIATE`` transaction each
+(:func:`db.queue.enqueue_staged`), and updates the counts and the progress display. Each source
+row ends in exactly one place: kept (and enqueued) or skipped by one reason, so
+``rows_read == kept + sum(skipped)`` always.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
+import sqlite3
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from db import EnqueueResult, SourceRow, SqliteQueue
+from db import EnqueueResult, SqliteQueue
+from db.connection import checkpoint, connect_bulk
+from db.queue import enqueue_staged
 from parallelprompt.settings import IngestSettings, Settings
-from producer.batches import Extracted, from_arrow, from_rows
-from producer.extract import SkipReason, TextRules
-from producer.layouts import SPECS, LayoutSpec
+from producer.pipeline import Done, Failed, Feed, ProcessFeed, Stopped, ThreadFeed, Window
 from producer.plan import SourceGroup, plan
 from producer.progress import Progress
-from producer.readers import Chunk, InputFile, iter_file, iter_hub
+from producer.readers import InputFile
 
 log = logging.getLogger("producer")
 
-#: Reasons decided before the filters (the row could not even be read).
-_UNREADABLE = frozenset({SkipReason.BROKEN_LINE, SkipReason.NOT_AN_OBJECT})
+#: Local inputs at least this large (bytes, all files of a source) are read in a child
+#: process; below it the ~0.5 s start of a fresh interpreter costs more than it saves.
+PROCESS_MIN_BYTES = 8 * 2**20
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +84,7 @@ class IngestSummary:
 
 @dataclass
 class Tally:
-    """Running counts, shared by the reading thread and the event loop."""
+    """Running counts of one group, kept by the writer thread."""
 
     rows_read: int = 0
     kept: int = 0
@@ -90,144 +98,89 @@ class Tally:
         self.new_sources += result.new_sources
 
 
-@dataclass(frozen=True, slots=True)
-class RowRules:
-    """Everything that decides a row's fate, from the settings."""
-
-    text: TextRules
-    languages: frozenset[str] | None  # lower-cased
-    drop_toxic: bool
-    drop_redacted: bool
-
-    @classmethod
-    def from_settings(cls, cfg: IngestSettings) -> RowRules:
-        langs = frozenset(lang.lower() for lang in cfg.languages) if cfg.languages else None
-        return cls(
-            TextRules(cfg.min_chars, cfg.max_chars), langs, cfg.drop_toxic, cfg.drop_redacted
-        )
-
-    def filtered(self, ex: Extracted, i: int) -> SkipReason | None:
-        if self.languages is not None:
-            lang = ex.languages[i]
-            if lang is None or lang.lower() not in self.languages:
-                return SkipReason.LANGUAGE
-        if self.drop_toxic and ex.toxic[i]:
-            return SkipReason.TOXIC
-        if self.drop_redacted and ex.redacted[i]:
-            return SkipReason.REDACTED
-        return None
-
-
-def build_rows(
-    ex: Extracted, start: int, source: str, split: str, rules: RowRules, tally: Tally
-) -> list[SourceRow]:
-    """Judge one extracted chunk: the kept rows, counting every other one by reason."""
-    out: list[SourceRow] = []
-    check = rules.text.check
-    any_filter = rules.languages is not None or rules.drop_toxic or rules.drop_redacted
-    skipped = tally.skipped
-    for i, first in enumerate(ex.first):
-        if type(first) is SkipReason and first in _UNREADABLE:
-            skipped[first] += 1
-            continue
-        if any_filter:
-            reason = rules.filtered(ex, i)
-            if reason is not None:
-                skipped[reason] += 1
-                continue
-        if type(first) is SkipReason:
-            skipped[first] += 1
-            continue
-        kept = check(first)
-        if type(kept) is SkipReason:
-            skipped[kept] += 1
-            continue
-        assert not isinstance(kept, SkipReason)
-        if kept.touched:
-            tally.flagged.update(kept.touched)
-        out.append(
-            SourceRow(
-                kept.prompt,
-                kept.text_hash,
-                source,
-                split,
-                start + i,
-                ex.ids[i],
-                ex.languages[i],
-                ex.models[i],
-                ex.toxic[i],
-                ex.redacted[i],
-                kept.flags,
-            )
-        )
-    tally.rows_read += len(ex)
-    tally.kept += len(out)
-    return out
-
-
-@dataclass
-class Window:
-    """--skip and --limit, counted across the whole ingest."""
-
-    skip: int
-    limit: int | None
-
-    @property
-    def done(self) -> bool:
-        return self.limit is not None and self.limit <= 0
-
-    def take(self, chunk: Chunk) -> Chunk:
-        if self.limit is not None and len(chunk) > self.limit:
-            chunk = chunk.head(self.limit)
-        if self.limit is not None:
-            self.limit -= len(chunk)
-        return chunk
-
-
-def _chunks(
-    group: SourceGroup, batch_rows: int, window: Window
-) -> Iterator[tuple[int, Chunk, LayoutSpec]]:
-    """(row index of the chunk's first row, chunk, layout) across the group's inputs."""
-    offset = 0
+def use_process(group: SourceGroup) -> bool:
+    """Read this group in a child process? Local files only, and only large ones."""
+    if not all(isinstance(i, InputFile) for i in group.inputs):
+        return False
+    size = 0
     for item in group.inputs:
-        if window.done:
-            return
-        spec = SPECS[item.layout]
-        if isinstance(item, InputFile):
-            if item.num_rows is not None and window.skip >= item.num_rows:
-                window.skip -= item.num_rows
-                offset += item.num_rows
-                continue
-            chunks = iter_file(item, spec, batch_rows, window.skip)
-        else:
-            chunks = iter_hub(item, spec, batch_rows, window.skip)
-        rows_in_file = 0
-        for chunk in chunks:
-            if not len(chunk):  # the end marker
-                rows_in_file = chunk.start
-                continue
-            chunk = window.take(chunk)
-            yield offset + chunk.start, chunk, spec
-            if window.done:
-                return
-        window.skip = max(window.skip - rows_in_file, 0)
-        offset += rows_in_file
+        assert isinstance(item, InputFile)
+        with contextlib.suppress(OSError):
+            size += item.path.stat().st_size
+    return size >= PROCESS_MIN_BYTES
 
 
-def group_batches(
-    group: SourceGroup, cfg: IngestSettings, rules: RowRules, window: Window, tally: Tally
-) -> Iterator[list[SourceRow]]:
-    """The kept rows of a group, one list per chunk read (at most ``batch_rows`` rows)."""
-    for index, chunk, spec in _chunks(group, cfg.batch_rows, window):
-        if chunk.batch is not None:
-            ex = from_arrow(chunk.batch, spec)
-        else:
-            ex = from_rows(chunk.rows or [], spec)
-        yield build_rows(ex, index, group.source, group.split, rules, tally)
+def _write(
+    feed: Feed,
+    db_path: Path,
+    group: SourceGroup,
+    ingest_id: int,
+    clock: Callable[[], float],
+    tx_rows: int,
+    tally: Tally,
+    display: Progress,
+    stop: threading.Event,
+) -> Done:
+    """The database side (in a thread): insert the feed's batches until it is done, about
+    ``tx_rows`` kept rows per ``BEGIN IMMEDIATE`` transaction.
+
+    A reading error or Ctrl-C commits what is already inserted (the rows before it stay
+    stored, a re-run adds the rest); a database error rolls the open transaction back."""
+    conn = connect_bulk(db_path)
+    in_tx = 0  # kept rows inserted in the open transaction
+    try:
+        while True:
+            try:
+                msg = feed.get(stop)
+            except Stopped:
+                break
+            if isinstance(msg, Failed):
+                if in_tx:
+                    conn.execute("COMMIT")
+                raise msg.error
+            if isinstance(msg, Done):
+                if in_tx:
+                    conn.execute("COMMIT")
+                return msg
+            if msg.staged:
+                if not in_tx:
+                    conn.execute("BEGIN IMMEDIATE")
+                result = enqueue_staged(
+                    conn,
+                    msg.staged,
+                    source=group.source,
+                    split=group.split,
+                    ingest_id=ingest_id,
+                    now=clock(),
+                )
+                in_tx += len(msg.staged)
+                if in_tx >= tx_rows:
+                    conn.execute("COMMIT")
+                    in_tx = 0
+                tally.add(result)
+            tally.rows_read += msg.rows_read
+            tally.kept += len(msg.staged)
+            tally.skipped.update(msg.skipped)
+            tally.flagged.update(msg.flagged)
+            display.update(tally.rows_read, tally.kept, tally.new_prompts)
+        if in_tx:  # stopped (Ctrl-C): keep what is inserted
+            conn.execute("COMMIT")
+        raise Stopped
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    finally:
+        try:
+            checkpoint(conn)
+        except sqlite3.Error:
+            log.debug("checkpoint after the ingest failed", exc_info=True)
+        conn.close()
 
 
 async def _ingest_group(
     queue: SqliteQueue,
+    db_path: Path,
     group: SourceGroup,
     cfg: IngestSettings,
     window: Window,
@@ -237,23 +190,33 @@ async def _ingest_group(
         group.source, group.split, group.layout_label, group.input_names
     )
     tally = Tally()
-    rules = RowRules.from_settings(cfg)
-    batches = group_batches(group, cfg, rules, window, tally)
-    pending: asyncio.Task[EnqueueResult] | None = None
+    feed: Feed = (ProcessFeed if use_process(group) else ThreadFeed)(group, cfg, window)
+    stop = threading.Event()
+    writer = asyncio.ensure_future(
+        asyncio.to_thread(
+            _write,
+            feed,
+            db_path,
+            group,
+            ingest_id,
+            queue.clock,
+            cfg.batch_rows,
+            tally,
+            display,
+            stop,
+        )
+    )
     try:
-        while True:
-            rows = await asyncio.to_thread(next, batches, None)
-            if pending is not None:
-                tally.add(await pending)
-                pending = None
-            if rows is None:
-                break
-            if rows:
-                pending = asyncio.create_task(queue.enqueue_many(rows, ingest_id))
-            display.update(tally.rows_read, tally.kept, tally.new_prompts)
+        done = await asyncio.shield(writer)
+    except asyncio.CancelledError:  # Ctrl-C: let the transaction under way finish, then stop
+        stop.set()
+        await asyncio.wait([writer])
+        if not writer.cancelled():
+            writer.exception()  # retrieved: Stopped, or whatever ended it meanwhile
+        raise
     finally:
-        if pending is not None:  # a read error: let the insert already under way finish
-            tally.add(await pending)
+        feed.close()
+    window.skip, window.limit = done.skip, done.limit
     await queue.finish_ingest(
         ingest_id,
         rows_read=tally.rows_read,
@@ -279,7 +242,9 @@ async def ingest(settings: Settings, *, progress: bool) -> IngestSummary:
     queue = await SqliteQueue.open(settings.common.db)
     try:
         for group in groups:
-            tally, ingest_id = await _ingest_group(queue, group, cfg, window, display)
+            tally, ingest_id = await _ingest_group(
+                queue, settings.common.db, group, cfg, window, display
+            )
             ids.append(ingest_id)
             total.rows_read += tally.rows_read
             total.kept += tally.kept

@@ -330,3 +330,34 @@ def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
     bogus.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(DatabaseError, match=r"bogus\.db"):
         connect_sync(bogus)
+
+
+async def test_a_write_cancelled_while_waiting_for_the_lock_leaves_no_transaction(
+    db_path: Path,
+) -> None:
+    """A task cancelled on BEGIN IMMEDIATE (shutdown under contention) must not leave its
+    connection inside a transaction: the next write on it has to work."""
+    from db.connection import write_tx_async
+
+    await fill(db_path, 2)
+    q = await SqliteQueue.open(db_path, "w")
+    holder = connect_sync(db_path)
+    holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+
+    async def write() -> None:
+        async with write_tx_async(q.conn):
+            await q.conn.execute("UPDATE work SET last_error = 'x'")
+
+    task = asyncio.create_task(write())
+    await asyncio.sleep(0.2)  # it is now waiting on the lock in aiosqlite's thread
+    task.cancel()
+    await asyncio.sleep(0.1)
+    holder.execute("COMMIT")  # the lock frees; the late BEGIN completes, then is rolled back
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 30)
+    # a new write transaction on the same connection (a regression fails, never hangs)
+    assert len(await asyncio.wait_for(q.claim(2, 30), 30)) == 2
+    assert connect_sync(db_path).execute(
+        "SELECT count(*) FROM work WHERE last_error = 'x'"
+    ).fetchone() == (0,)
+    await q.close()

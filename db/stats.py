@@ -21,16 +21,10 @@ from typing import Any
 
 from db.models import Run
 from db.sql import named_queries, query
+from prompts import Outcome
 
-PASSED = ("high_confidence", "medium_confidence")
-OUTCOMES = (
-    "high_confidence",
-    "medium_confidence",
-    "not_parallelizable",
-    "failed",
-    "unparseable",
-    "dead",
-)
+PASSED = (Outcome.HIGH.value, Outcome.MEDIUM.value)
+OUTCOMES = tuple(o.value for o in Outcome)
 UNJUDGED = "unjudged"  # a result with no verdict under the profile read (revalidate first)
 EMULATOR_NOTE = "answers came from the local emulator: heuristics, not a model"
 NOVEL_EXAMPLES = 3

@@ -39,6 +39,7 @@ from emulator.protocol import (
 )
 from emulator.responders import HEURISTIC_NOTICE, HeuristicResponder, Responder, count_tokens
 from emulator.stats import Outcome, Stats
+from parallelprompt.serving import start_app
 from parallelprompt.settings import EmulatorSettings
 
 _JSON = "application/json"
@@ -150,23 +151,13 @@ class Emulator:
         """Bind (port 0: a free one) and return the endpoint URL."""
         if self._runner is not None:
             raise RuntimeError("emulator already started")
-        runner = web.AppRunner(
+        self._runner, self.endpoint = await start_app(
             self.app(),
-            access_log=None,
+            self.settings.host,
+            self.settings.port,
             handler_cancellation=True,  # a client that hangs up cancels its handler
             shutdown_timeout=self.options.shutdown_timeout,
         )
-        await runner.setup()
-        site = web.TCPSite(runner, self.settings.host, self.settings.port)
-        try:
-            await site.start()
-        except BaseException:
-            await runner.cleanup()
-            raise
-        self._runner = runner
-        host, port = runner.addresses[0][:2]
-        host = f"[{host}]" if ":" in host else host
-        self.endpoint = f"http://{host}:{port}"
         return self.endpoint
 
     async def stop(self) -> None:

@@ -20,31 +20,10 @@ from db.models import VerdictRow
 from db.queue import verdict_params
 from db.sql import query
 from db.stats import resolve_run, rq, snapshot
-from prompts import Contract, Verdict
+from parallelprompt.verdicts import verdict_row
+from prompts import Contract
 
 BATCH = 1_000
-
-
-def verdict_row(verdict: Verdict, contract: Contract) -> VerdictRow:
-    """A judgement as stored (the same shape the worker stores)."""
-    cand = verdict.candidate
-    return VerdictRow(
-        profile=contract.profile.name,
-        contract_version=contract.version,
-        outcome=str(verdict.outcome),
-        reason=None if verdict.reason is None else str(verdict.reason),
-        tier_label=verdict.tier_label,
-        validation_passed=verdict.validation_passed,
-        parallelizable=None if cand is None else cand.parallelizable,
-        category=verdict.category,
-        is_novel_category=verdict.is_novel_category if cand is not None else None,
-        category_description=None if cand is None else cand.category_description,
-        serial=None if cand is None else cand.serial,
-        template=None if cand is None else cand.template,
-        context=None if cand is None else cand.context,
-        data=None if cand is None else cand.data,
-        n=None if cand is None else cand.n,
-    )
 
 
 def dead_row(error_code: str | None, contract: Contract) -> VerdictRow:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import orjson
 from aiohttp import web
 
+from parallelprompt.serving import start_app
 from worker.limiter import Limiter
 
 
@@ -119,18 +120,7 @@ class MetricsServer:
         app = web.Application()
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/metrics", self._metrics)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, host, port)
-        try:
-            await site.start()
-        except BaseException:
-            await runner.cleanup()
-            raise
-        self._runner = runner
-        bound_host, bound_port = runner.addresses[0][:2]
-        bound_host = f"[{bound_host}]" if ":" in bound_host else bound_host
-        self.url = f"http://{bound_host}:{bound_port}"
+        self._runner, self.url = await start_app(app, host, port)
         return self.url
 
     async def stop(self) -> None:

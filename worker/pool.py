@@ -25,8 +25,9 @@ from typing import Any
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
-from db import CompleteResult, Completion, FailOutcome, Failure, Lease, Status, VerdictRow
-from prompts import Contract, Verdict
+from db import CompleteResult, Completion, FailOutcome, Failure, Lease, Status
+from parallelprompt.verdicts import verdict_row
+from prompts import Contract
 from worker.bedrock import Bedrock, Reply
 from worker.buffer import ResultBuffer
 from worker.errors import CallError, Code, FatalError, PromptError, RetryableError
@@ -590,24 +591,3 @@ class Pool:
 
     def _warn(self, message: str) -> None:
         self._log("warning", message)
-
-
-def verdict_row(verdict: Verdict, contract: Contract) -> VerdictRow:
-    cand = verdict.candidate
-    return VerdictRow(
-        profile=contract.profile.name,
-        contract_version=contract.version,
-        outcome=str(verdict.outcome),
-        reason=None if verdict.reason is None else str(verdict.reason),
-        tier_label=verdict.tier_label,
-        validation_passed=verdict.validation_passed,
-        parallelizable=None if cand is None else cand.parallelizable,
-        category=verdict.category,
-        is_novel_category=None if cand is None else verdict.is_novel_category,
-        category_description=None if cand is None else cand.category_description,
-        serial=None if cand is None else cand.serial,
-        template=None if cand is None else cand.template,
-        context=None if cand is None else cand.context,
-        data=None if cand is None else cand.data,
-        n=None if cand is None else cand.n,
-    )

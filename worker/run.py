@@ -19,7 +19,7 @@ from typing import Any
 
 from db import DatabaseError, Run, SqliteQueue
 from parallelprompt.settings import Settings
-from prompts import Contract
+from prompts import Contract, Outcome
 from worker.bedrock import Bedrock, ClientOptions
 from worker.errors import FatalError
 from worker.metrics import Counters, MetricsServer
@@ -30,14 +30,7 @@ from worker.store import Store
 
 EMULATOR_NOTICE = "answers came from the local emulator (heuristics, not a model)"
 
-OUTCOMES = (
-    "high_confidence",
-    "medium_confidence",
-    "not_parallelizable",
-    "failed",
-    "unparseable",
-    "dead",
-)
+OUTCOMES = tuple(o.value for o in Outcome)
 
 
 @dataclass(frozen=True)

@@ -79,18 +79,30 @@ def _statements(script: str) -> list[str]:
     return out
 
 
-def connect_sync(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
-    """A configured, migrated synchronous connection (CLI reports, tests, producers)."""
+def connect_sync(
+    path: Path | str, *, existing: bool = False, readonly: bool = False
+) -> sqlite3.Connection:
+    """A configured, migrated synchronous connection (CLI reports, tests, producers).
+
+    ``existing``: the database must already exist (the read commands: a mistyped ``--db``
+    is an error, not a new empty database). ``readonly``: an existing database opened
+    read-only, not migrated.
+    """
     path = Path(path)
+    if path.is_dir():
+        raise DatabaseError(f"{path} is a directory, not a database file")
+    if (existing or readonly) and not path.exists():
+        raise DatabaseError(f"no database at {path} (run `parallelprompt ingest` first)")
     if readonly:
-        if not path.exists():
-            raise DatabaseError(f"no database at {path} (run `parallelprompt ingest` first)")
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         return conn
     if path.parent and not path.parent.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"{path}: {exc}") from exc
     try:
         _configure(conn)
         migrate(conn)

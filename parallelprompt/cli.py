@@ -8,9 +8,11 @@ on stderr otherwise.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import sqlite3
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -75,18 +77,20 @@ def _run(s: Settings) -> int:
 def _stats(s: Settings) -> int:
     import orjson
 
-    from db import connect_sync
     from db.stats import compute_stats, format_stats
 
-    conn = connect_sync(s.common.db)
-    stats = compute_stats(
-        conn, run_id=s.output.run_id, source=s.output.source, profile=s.output.profile
-    )
+    conn = _existing_db(s)
+    with _filters_are_user_errors():
+        stats = compute_stats(
+            conn, run_id=s.output.run_id, source=s.output.source, profile=s.output.profile
+        )
     if s.output.json or s.output.out:
         blob = orjson.dumps(stats, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
         if s.output.out:
-            s.output.out.write_bytes(blob + b"\n")
-            print(f"statistics written to {s.output.out}")
+            out = _output_path(s, s.output.out)
+            with _replacing(out) as tmp:
+                tmp.write_bytes(blob + b"\n")
+            print(f"statistics written to {out}")
         else:
             sys.stdout.write(blob.decode() + "\n")
     else:
@@ -95,52 +99,57 @@ def _stats(s: Settings) -> int:
 
 
 def _export(s: Settings) -> int:
-    from db import connect_sync
     from db.export import export
 
-    if s.output.out is None:
-        raise UserError("export needs --out PATH")
-    conn = connect_sync(s.common.db)
     o = s.output
-    rows = export(
-        conn,
-        o.out,  # type: ignore[arg-type]
-        fmt=o.format,
-        per=o.per,
-        run_id=o.run_id,
-        profile=o.profile,
-        tier=o.tier,
-        category=o.category,
-        source=o.source,
-        language=o.language,
-    )
-    print(f"exported {rows} rows ({o.format}, one per {o.per}) to {o.out}")
+    if o.out is None:
+        raise UserError("export needs --out PATH")
+    out = _output_path(s, o.out)
+    conn = _existing_db(s)
+    with _replacing(out) as tmp, _filters_are_user_errors():
+        rows = export(
+            conn,
+            tmp,
+            fmt=o.format,
+            per=o.per,
+            run_id=o.run_id,
+            profile=o.profile,
+            tier=o.tier,
+            category=o.category,
+            source=o.source,
+            language=o.language,
+        )
+    print(f"exported {rows} rows ({o.format}, one per {o.per}) to {out}")
     return 0
 
 
 def _report(s: Settings) -> int:
-    from db import connect_sync
     from db.report import render_report
 
-    out = s.output.out or Path("report.html")
-    html = render_report(
-        connect_sync(s.common.db), run_id=s.output.run_id, profile=s.output.profile
-    )
-    out.write_text(html, encoding="utf-8")
+    out = _output_path(s, s.output.out or Path("report.html"))
+    with _filters_are_user_errors():
+        html = render_report(_existing_db(s), run_id=s.output.run_id, profile=s.output.profile)
+    with _replacing(out) as tmp:
+        tmp.write_text(html, encoding="utf-8")
     print(f"report written to {out}")
     return 0
 
 
 def _estimate(s: Settings) -> int:
-    from db import connect_sync
     from db.estimate import estimate, format_estimate
     from prompts import estimate_tokens
     from worker.models import pricing
 
     contract = load_contract(s)
     price = pricing(s.worker.model, s.worker.price_in, s.worker.price_out)
+    if not price.known:
+        print(
+            f"warning: no price known for {s.worker.model}: costs below are $0; "
+            "pass --price-in and --price-out (USD per million tokens)",
+            file=sys.stderr,
+        )
     result = estimate(
-        connect_sync(s.common.db),
+        _existing_db(s),
         model=s.worker.model,
         price_in=price.price_in,
         price_out=price.price_out,
@@ -156,10 +165,9 @@ def _estimate(s: Settings) -> int:
 def _status(s: Settings) -> int:
     import orjson
 
-    from db import connect_sync
     from db.status import format_status, status
 
-    result = status(connect_sync(s.common.db))
+    result = status(_existing_db(s))
     if s.output.json:
         print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
     else:
@@ -170,6 +178,8 @@ def _status(s: Settings) -> int:
 def _revalidate(s: Settings) -> int:
     from parallelprompt.revalidate import format_revalidation, revalidate
 
+    load_contract(s)  # an unknown --rules or a bad prompt/categories file: one-line error
+    _existing_db(s).close()
     counts = revalidate(
         s.common.db,
         rules=s.contract.rules,
@@ -182,10 +192,9 @@ def _revalidate(s: Settings) -> int:
 
 
 def _compare(s: Settings) -> int:
-    from db import connect_sync
     from parallelprompt.revalidate import compare_rules, format_comparison
 
-    result = compare_rules(connect_sync(s.common.db), run_id=s.output.run_id)
+    result = compare_rules(_existing_db(s), run_id=s.output.run_id)
     print(format_comparison(result))
     return 0
 
@@ -193,6 +202,47 @@ def _compare(s: Settings) -> int:
 def _config_reference(s: Settings) -> int:
     sys.stdout.write(cfg.reference_table())
     return 0
+
+
+@contextlib.contextmanager
+def _filters_are_user_errors() -> Iterator[None]:
+    """A filter or run that matches nothing in the database is the user's to fix."""
+    try:
+        yield
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+
+
+def _existing_db(s: Settings) -> sqlite3.Connection:
+    """The read commands' connection: a mistyped --db is an error, not a new empty DB."""
+    from db import connect_sync
+
+    return connect_sync(s.common.db, existing=True)
+
+
+def _output_path(s: Settings, out: Path) -> Path:
+    """Refuse an output that would overwrite the database (or its WAL / shared memory)."""
+    db = s.common.db.resolve()
+    target = out.resolve()
+    if target in {db, Path(f"{db}-wal"), Path(f"{db}-shm"), Path(f"{db}-journal")}:
+        raise UserError(f"--out {out} is the database itself; choose another file")
+    if target.is_dir():
+        raise UserError(f"--out {out} is a directory; give a file name")
+    if not target.parent.is_dir():
+        raise UserError(f"--out {out}: the folder {target.parent} does not exist")
+    return out
+
+
+@contextlib.contextmanager
+def _replacing(out: Path) -> Iterator[Path]:
+    """Write to a temporary file beside ``out`` and move it into place only when complete,
+    so a failure never leaves a half-written file (or destroys the previous one)."""
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def load_contract(s: Settings) -> Contract:
@@ -320,6 +370,8 @@ def _is_user_error(exc: BaseException) -> bool:
         known += (FatalError,)
     except ImportError:
         pass
+    if isinstance(exc, LookupError) and not isinstance(exc, KeyError | IndexError):
+        return True  # "no run N in this database" and the like
     return isinstance(exc, known)
 
 

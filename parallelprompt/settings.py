@@ -367,7 +367,7 @@ def build(
 
 def check(s: Settings) -> None:
     """Reject values no run could use, with one clear sentence."""
-    w = s.worker
+    w, e = s.worker, s.emulator
     positive = {
         "--concurrency": w.concurrency,
         "--rpm": w.rpm,
@@ -377,16 +377,40 @@ def check(s: Settings) -> None:
         "--max-tokens": s.contract.max_tokens,
         "--batch-rows": s.ingest.batch_rows,
         "--flush-rows": w.flush_rows,
+        "--flush-ms": w.flush_ms,
+        "--connect-timeout": w.connect_timeout,
+        "--read-timeout": w.read_timeout,
+        "emulator --burst-seconds": e.burst_seconds,
     }
     for flag, value in positive.items():
         if value <= 0:
             raise SettingsError(f"{flag} must be positive, got {value}")
-    if w.max_cost_usd is not None and w.max_cost_usd < 0:
-        raise SettingsError(f"--max-cost-usd must be >= 0, got {w.max_cost_usd}")
-    if s.ingest.min_chars < 0 or s.ingest.skip < 0:
-        raise SettingsError("--min-chars and --skip must be >= 0")
-    if s.ingest.limit is not None and s.ingest.limit < 0:
-        raise SettingsError("--limit must be >= 0")
+    not_negative = {
+        "--max-cost-usd": w.max_cost_usd,
+        "--grace-seconds": w.grace_seconds,
+        "--price-in": w.price_in,
+        "--price-out": w.price_out,
+        "--min-chars": s.ingest.min_chars,
+        "--skip": s.ingest.skip,
+        "--limit": s.ingest.limit,
+        "emulator --rpm": e.rpm,
+        "emulator --tpm": e.tpm,
+        "emulator --latency-ms": e.latency_ms,
+        "emulator --per-token-ms": e.per_token_ms,
+        "emulator --jitter-ms": e.jitter_ms,
+        "emulator --slow-seconds": e.slow_seconds,
+    }
+    for flag, maybe in not_negative.items():
+        if maybe is not None and maybe < 0:
+            raise SettingsError(f"{flag} must be >= 0, got {maybe}")
+    ports = {"--metrics-port": w.metrics_port, "emulator --port": e.port}
+    for flag, port in ports.items():
+        if port is not None and not 0 <= port <= 65535:
+            raise SettingsError(f"{flag} must be a TCP port (0 to 65535), got {port}")
+    if not 0.0 <= s.contract.temperature <= 1.0:
+        raise SettingsError(f"--temperature must be in [0, 1], got {s.contract.temperature}")
+    if not 0.0 <= e.initial_fill <= 1.0:
+        raise SettingsError(f"emulator --initial-fill must be in [0, 1], got {e.initial_fill}")
 
 
 def apply_aws_aliases(environ: dict[str, str] | os._Environ[str]) -> list[str]:

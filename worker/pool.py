@@ -38,6 +38,8 @@ from worker.progress import Display, RateMeter, snapshot
 from worker.store import Store
 
 THROTTLE_LOG_S = 10.0  # at most one throttle log line per this many seconds
+NO_ANSWER = frozenset({Code.CONNECTION, Code.READ_TIMEOUT})
+TIMEOUT_BILLING = "a timed-out call may still be processed and billed by Bedrock"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,11 +59,13 @@ class Tuning:
     idle_poll_s: float = 0.5  # how often an idle worker looks for ready rows
     claim_coalesce_s: float = 0.004  # wait this long for more free slots before claiming few
     prompt_error_breaker: int = 20  # consecutive per-prompt rejections that stop the run
-    # Consecutive connection failures (no answer in between) that stop the run: an endpoint
-    # that cannot be reached is an outage or a misconfiguration, not a property of the
-    # prompts, and must not turn the queue into dead letters. Before the first answer of
-    # this process, one claim's tries are enough to decide.
+    # Consecutive "no answer" failures (connection errors and read timeouts, no answer in
+    # between) that stop the run: an endpoint that cannot be reached or never answers within
+    # --read-timeout is an outage or a misconfiguration, not a property of the prompts, and
+    # must not turn the queue into dead letters. Before the first answer of this process, one
+    # claim's tries are enough to decide.
     outage_breaker: int = 30
+    preflight_tries: int = 3  # --new-run's check call, before finished prompts are re-opened
     limiter: LimiterConstants = field(default_factory=LimiterConstants)
 
 
@@ -150,7 +154,9 @@ class Pool:
         self.stop_message: str | None = None
         self.fatal: CallError | None = None
         self._prompt_errors = 0
-        self._connection_failures = 0  # consecutive, reset by any answer
+        self._no_answer = 0  # consecutive connection failures + read timeouts, reset by answers
+        self._no_answer_timeouts = 0  # of which read timeouts
+        self._timeout_warned = False
         self._cost_others = 0.0  # the run's cost written by others (and earlier processes)
         self._cost_written = 0.0  # our own cost that is in the DB
         self._price_warned = False
@@ -187,8 +193,8 @@ class Pool:
         side: list[asyncio.Task[None]] = []
         try:
             async with asyncio.TaskGroup() as tg:
+                tg.create_task(self.buffer.run())
                 side += [
-                    tg.create_task(self.buffer.run()),
                     tg.create_task(self._heartbeats()),
                     tg.create_task(self._lease_keeper()),
                     tg.create_task(self._progress()),
@@ -197,6 +203,9 @@ class Pool:
                     await self._claim_loop()
                     await self._drain()
                 finally:
+                    # The flusher is stopped, not cancelled: a flush cancelled while its
+                    # COMMIT is awaited would be put back and written again (see buffer.py).
+                    self.buffer.stop()
                     for t in side:
                         t.cancel()
         finally:
@@ -346,16 +355,7 @@ class Pool:
         except RetryableError as exc:
             self.counters.retries += calls - 1
             if self._unreachable(exc):
-                self._fatal(
-                    FatalError(
-                        exc.code,
-                        f"cannot reach the Bedrock endpoint ({self._connection_failures} "
-                        f"connection failures in a row, no answer in between): {exc.message} "
-                        "— check --endpoint-url, --region and the network; nothing was marked "
-                        "dead",
-                        exc.aws_code,
-                    )
-                )
+                self._fatal(FatalError(exc.code, self._outage_message(exc), exc.aws_code))
                 return
             await self._requeue(lease, prior + calls, exc)
             return
@@ -374,7 +374,22 @@ class Pool:
             await self._dead(lease, prior + calls, exc.code, str(exc))
             return
         except FatalError as exc:
-            self._fatal(exc)
+            if not self._prompt_specific(exc):
+                self._fatal(exc)
+                return
+            # A ValidationException after answers: this prompt's request, not the setup.
+            self.counters.retries += calls - 1
+            self._prompt_errors += 1
+            if self._prompt_errors >= t.prompt_error_breaker:
+                self._fatal(
+                    FatalError(
+                        exc.code,
+                        f"{self._prompt_errors} prompts in a row rejected, last: {exc}",
+                        exc.aws_code,
+                    )
+                )
+                return
+            await self._dead(lease, prior + calls, exc.code, str(exc))
             return
         assert reply is not None
         self.counters.retries += calls - 1
@@ -392,7 +407,7 @@ class Pool:
             raise
         finally:
             counters.in_flight -= 1
-        self._connection_failures = 0
+        self._no_answer = self._no_answer_timeouts = 0
         now = self.clock()
         used = reply.input_tokens + reply.output_tokens
         self.limiter.settle(reservation, used, now)
@@ -403,20 +418,54 @@ class Pool:
         counters.cost_usd += self.pricing.cost(reply.input_tokens, reply.output_tokens)
         return reply
 
+    def _prompt_specific(self, exc: FatalError) -> bool:
+        """A plain ValidationException once this process has had answers concerns one prompt
+        (the configuration was fine for those); before, it is a configuration error."""
+        return exc.aws_code == "ValidationException" and self.counters.requests["ok"] > 0
+
     def _unreachable(self, exc: CallError) -> bool:
-        """Whether connection failures say the endpoint is down rather than one call unlucky."""
-        if exc.code is not Code.CONNECTION:
+        """Whether "no answer" failures (connection errors, read timeouts) say the endpoint is
+        down, or --read-timeout too short, rather than one call unlucky."""
+        if exc.code not in NO_ANSWER:
             return False
-        answered = self.counters.requests["ok"] > 0
-        needed = self.tuning.outage_breaker if answered else self.tuning.tries_per_claim
-        return self._connection_failures >= needed
+        if self.counters.requests["ok"] > 0:
+            needed = self.tuning.outage_breaker
+        else:
+            needed = max(1, min(self.tuning.tries_per_claim, self.config.max_attempts))
+        return self._no_answer >= needed
+
+    def _outage_message(self, exc: CallError) -> str:
+        options = self.bedrock.options
+        where = options.endpoint_url or f"Bedrock in {options.region or 'the default region'}"
+        n, timeouts = self._no_answer, self._no_answer_timeouts
+        mixed = f", {n - timeouts} of them connection failures" if timeouts < n else ""
+        if timeouts == 0:
+            return (
+                f"cannot reach the Bedrock endpoint {where} ({n} connection failures in a row, "
+                f"no answer in between): {exc.message} — check --endpoint-url, --region and "
+                "the network; nothing was marked dead"
+            )
+        return (
+            f"no answer within --read-timeout {options.read_timeout:g} s from {where} ({n} "
+            f"calls in a row{mixed}); raise --read-timeout or check the endpoint; nothing was "
+            f"marked dead ({TIMEOUT_BILLING})"
+        )
 
     def _settle_failure(self, exc: CallError, reservation: Reservation) -> None:
         now = self.clock()
         self.limiter.refund(reservation, now)
         self.counters.requests[exc.code.value] += 1
-        if exc.code is Code.CONNECTION:
-            self._connection_failures += 1
+        if exc.code in NO_ANSWER:
+            self._no_answer += 1
+        if exc.code is Code.READ_TIMEOUT:
+            self._no_answer_timeouts += 1
+            if not self._timeout_warned:
+                self._timeout_warned = True
+                self._warn(
+                    f"a call got no answer within --read-timeout "
+                    f"{self.bedrock.options.read_timeout:g} s; it is retried "
+                    f"({TIMEOUT_BILLING})"
+                )
         if exc.code is Code.THROTTLED:
             self.counters.throttled += 1
             cut = self.limiter.on_throttle(reservation, now)

@@ -5,6 +5,12 @@ to the queue. A worker continues the latest run when its configuration is the sa
 latest run differs and already holds results it refuses (exit 2) and says how to go on: pass
 ``--new-run`` to classify everything again under a new run (old results are kept), or use a
 fresh ``--db``. A differing run without results is simply superseded.
+
+Preflight. ``--new-run`` sends every finished prompt back to the ready set. Before doing that
+to a DB that has finished prompts, the worker checks the configuration (credentials, model id,
+model access, endpoint) with one short model call: a configuration error then stops it with
+nothing changed in the DB (no new run, no reopened rows), instead of leaving an empty run and a
+queue of re-opened prompts behind.
 """
 
 from __future__ import annotations
@@ -17,11 +23,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from db import DatabaseError, Run, SqliteQueue
+from db import DatabaseError, Run, SqliteQueue, Status
 from parallelprompt.settings import Settings
 from prompts import Contract, Outcome
 from worker.bedrock import Bedrock, ClientOptions
-from worker.errors import FatalError
+from worker.errors import FatalError, PromptError, RetryableError
 from worker.metrics import Counters, MetricsServer
 from worker.models import lookup, pricing
 from worker.pool import OnEvent, Pool, PoolConfig, StopReason, Tuning, WorkEvent
@@ -50,6 +56,7 @@ class WorkSummary:
     elapsed_s: float = 0.0
     lost_leases: int = 0
     released: int = 0
+    read_timeouts: int = 0
     run_id: int | None = None
     db: str = ""
     backend: str = "bedrock"
@@ -89,6 +96,11 @@ class WorkSummary:
             text += f"; {self.lost_leases} lost lease(s)"
         if self.released:
             text += f"; {self.released} lease(s) released"
+        if self.read_timeouts:
+            text += (
+                f"; {self.read_timeouts} call(s) timed out (they may still be processed and "
+                "billed by Bedrock)"
+            )
         if self.run_id is not None:
             text += f"; run {self.run_id} in {self.db}"
         if self.backend == "emulator":
@@ -139,13 +151,16 @@ def _same(run: Run, settings: Settings, contract: Contract, backend: str) -> boo
     )
 
 
-async def choose_run(store: Store, settings: Settings, contract: Contract, backend: str) -> Run:
-    """Continue the latest run, start one, or refuse (ConfigError) — see the module doc."""
+async def _decide(
+    store: Store, settings: Settings, contract: Contract, backend: str
+) -> tuple[Run | None, bool]:
+    """``(run to continue, None)`` or ``(None, reopen)`` for a run to start; ConfigError when
+    refused."""
     latest = await store.latest_run()
     new_run = settings.worker.new_run
     if latest is not None and _same(latest, settings, contract, backend):
         if not new_run or await store.run_result_count(latest.id) == 0:
-            return latest  # a fleet started with --new-run creates one run, not one each
+            return latest, False  # a fleet started with --new-run creates one run, not one each
     elif latest is not None and not new_run and await store.run_result_count(latest.id) > 0:
         raise ConfigError(
             f"this DB holds results of run {latest.id} (model {latest.model_id}, api "
@@ -155,6 +170,24 @@ async def choose_run(store: Store, settings: Settings, contract: Contract, backe
             f"{contract.profile.name}, {_backend_notice(backend)} — pass --new-run to classify "
             "everything again under a new run, or use a fresh --db"
         )
+    return None, new_run and latest is not None
+
+
+async def reopens_rows(store: Store, settings: Settings, contract: Contract, backend: str) -> int:
+    """How many finished prompts choosing the run would send back to ready (ConfigError when
+    the run would be refused)."""
+    run, reopen = await _decide(store, settings, contract, backend)
+    if run is not None or not reopen:
+        return 0
+    counts = await store.counts()
+    return counts[Status.DONE] + counts[Status.DEAD]
+
+
+async def choose_run(store: Store, settings: Settings, contract: Contract, backend: str) -> Run:
+    """Continue the latest run, start one, or refuse (ConfigError) — see the module doc."""
+    run, reopen = await _decide(store, settings, contract, backend)
+    if run is not None:
+        return run
     return await store.start_run(
         model_id=settings.worker.model,
         api=settings.worker.api,
@@ -162,7 +195,32 @@ async def choose_run(store: Store, settings: Settings, contract: Contract, backe
         rules=contract.profile.name,
         backend=backend,
         config=run_config(settings, contract, backend),
-        reopen=new_run and latest is not None,
+        reopen=reopen,
+    )
+
+
+PREFLIGHT_PROMPT = "Say OK."
+
+
+async def preflight(bedrock: Bedrock, tuning: Tuning) -> None:
+    """One model call that proves credentials, model id and access; FatalError if it cannot.
+    Retryable failures are tried ``tuning.preflight_tries`` times (with backoff)."""
+    last: RetryableError | None = None
+    for n in range(max(1, tuning.preflight_tries)):
+        if n:
+            await asyncio.sleep(min(tuning.retry_cap_s, tuning.retry_base_s * 2**n))
+        try:
+            await bedrock.call(PREFLIGHT_PROMPT)
+            return
+        except RetryableError as exc:
+            last = exc
+        except PromptError as exc:
+            raise FatalError(exc.code, f"cannot verify the model: {exc}", exc.aws_code) from exc
+    assert last is not None
+    raise FatalError(
+        last.code,
+        f"cannot verify the model ({tuning.preflight_tries} tries): {last}",
+        last.aws_code,
     )
 
 
@@ -238,11 +296,11 @@ async def work(
     store = Store(queue)
     try:
         try:
-            run = await choose_run(store, settings, contract, backend_label)
+            reopen = await reopens_rows(store, settings, contract, backend_label)
         except ConfigError as exc:
             return fatal(str(exc))
         return await _work(
-            settings, store, contract, run, backend_label, on_event, tuning, display, started
+            settings, store, contract, reopen, backend_label, on_event, tuning, display, started
         )
     finally:
         await queue.close()
@@ -252,7 +310,7 @@ async def _work(
     settings: Settings,
     store: Store,
     contract: Contract,
-    run: Run,
+    reopen: int,
     backend: str,
     on_event: OnEvent | None,
     tuning: Tuning,
@@ -267,21 +325,6 @@ async def _work(
     info = lookup(w.model)
     if info is not None and info.legacy:
         notes.append(f"{info.name} is listed as legacy by AWS; Claude Haiku 4.5 is its successor")
-    config = PoolConfig(
-        run_id=run.id,
-        model_id=w.model,
-        concurrency=w.concurrency,
-        lease_seconds=w.lease_seconds,
-        max_attempts=w.max_attempts,
-        max_tokens=settings.contract.max_tokens,
-        max_cost_usd=w.max_cost_usd,
-        grace_seconds=w.grace_seconds,
-        exit_when_empty=w.exit_when_empty,
-        rpm=w.rpm,
-        tpm=w.tpm,
-        flush_rows=w.flush_rows,
-        flush_ms=w.flush_ms,
-    )
     options = ClientOptions(
         model_id=w.model,
         api=w.api,
@@ -300,6 +343,52 @@ async def _work(
     with _signals(pool_ref, signal_names):
         try:
             async with Bedrock.open(contract, options) as bedrock:
+                if reopen:
+                    _say(
+                        display,
+                        on_event,
+                        "preflight",
+                        f"--new-run would re-open {reopen:,} finished prompt(s): checking model "
+                        f"{w.model} with one preflight call first",
+                    )
+                    try:
+                        await preflight(bedrock, tuning)
+                    except FatalError as exc:
+                        raise FatalError(
+                            exc.code,
+                            f"{exc} — checked before re-opening finished prompts for --new-run; "
+                            "nothing was changed in the DB",
+                            exc.aws_code,
+                        ) from exc
+                if signal_names:  # stopped before anything was changed
+                    return WorkSummary(
+                        StopReason.SIGNAL,
+                        elapsed_s=time.monotonic() - started,
+                        db=str(settings.common.db),
+                        backend=backend,
+                        signal_name=signal_names[0],
+                    )
+                try:
+                    run = await choose_run(store, settings, contract, backend)
+                except ConfigError as exc:
+                    return WorkSummary(
+                        StopReason.FATAL, str(exc), db=str(settings.common.db), backend=backend
+                    )
+                config = PoolConfig(
+                    run_id=run.id,
+                    model_id=w.model,
+                    concurrency=w.concurrency,
+                    lease_seconds=w.lease_seconds,
+                    max_attempts=w.max_attempts,
+                    max_tokens=settings.contract.max_tokens,
+                    max_cost_usd=w.max_cost_usd,
+                    grace_seconds=w.grace_seconds,
+                    exit_when_empty=w.exit_when_empty,
+                    rpm=w.rpm,
+                    tpm=w.tpm,
+                    flush_rows=w.flush_rows,
+                    flush_ms=w.flush_ms,
+                )
                 pool = Pool(
                     store=store,
                     bedrock=bedrock,
@@ -331,10 +420,14 @@ async def _work(
                 for note in notes:
                     _say(display, on_event, "warning", note)
                 await pool.run()
-        except FatalError as exc:  # raised while opening the client
+        except FatalError as exc:  # raised while opening the client, or by the preflight
             pool_ref.clear()
             return WorkSummary(
-                StopReason.FATAL, str(exc), db=str(settings.common.db), backend=backend
+                StopReason.FATAL,
+                str(exc),
+                elapsed_s=time.monotonic() - started,
+                db=str(settings.common.db),
+                backend=backend,
             )
         finally:
             if metrics is not None:
@@ -354,6 +447,7 @@ async def _work(
         elapsed_s=time.monotonic() - started,
         lost_leases=counters.lost_leases,
         released=counters.released,
+        read_timeouts=counters.requests.get("read_timeout", 0),
         run_id=run.id,
         db=str(settings.common.db),
         backend=backend,

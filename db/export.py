@@ -18,7 +18,16 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from db.stats import resolve_run, rq, snapshot
+from db.stats import (
+    check_category,
+    check_language,
+    check_profile,
+    check_source,
+    check_tier,
+    resolve_run,
+    rq,
+    snapshot,
+)
 
 COLUMNS = (
     "source",
@@ -153,7 +162,13 @@ def export(
 ) -> int:
     """Write the run's verdicts (default: latest run, its own profile) to ``out``; returns the
     number of rows written. ``per="prompt"``: one row per unique prompt, with the source and
-    row index of its first source row."""
+    row index of its first source row.
+
+    ``category`` and ``language`` match in any case; ``language="unknown"`` matches rows
+    without a language. Raises ValueError (one line, listing the known values) for an unknown
+    ``tier``, a ``profile`` without verdicts, and when nothing was exported because a
+    ``source``, ``language`` or ``category`` matches nothing in the database; LookupError for an
+    unknown ``run_id``. Zero rows from filters that each match something is not an error."""
     if fmt not in WRITERS:
         raise ValueError(f"unknown export format {fmt!r} (use {', '.join(FORMATS)})")
     if per not in PER:
@@ -161,8 +176,10 @@ def export(
     out = Path(out)
     if out.parent and not out.parent.exists():
         out.parent.mkdir(parents=True, exist_ok=True)
+    tier = check_tier(tier)
     with snapshot(conn):
         run = resolve_run(conn, run_id)
+        check_profile(conn, profile, run)
         params = {
             "run_id": run.id if run else -1,
             "profile": profile or (run.rules if run else None),
@@ -172,4 +189,9 @@ def export(
             "language": language,
         }
         cursor = conn.execute(rq(f"export_by_{per}"), params)
-        return WRITERS[fmt](out, _chunks(cursor))
+        written = WRITERS[fmt](out, _chunks(cursor))
+        if not written:  # a filter that matches nothing at all is a typo, not an empty result
+            check_source(conn, source)
+            check_language(conn, language)
+            check_category(conn, category)
+        return written

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
-from db.stats import read_stats_rows, rq, shape_stats, snapshot
+from db.stats import contract_label, read_stats_rows, rq, shape_stats, snapshot
 
 CHARTS = (
     "funnel",
@@ -397,7 +397,7 @@ def _header(stats: Mapping[str, Any]) -> str:
     else:
         sub = (
             f"run {run['id']} · model {run['model_id']} via {run['api']} · backend "
-            f"{run['backend']} · profile {stats['profile']} · contract {run['contract_version']}"
+            f"{run['backend']} · profile {stats['profile']} · {contract_label(stats)}"
         )
     note = stats["backend_note"]
     banner = f'<div class="note">{escape(note)}</div>' if note else ""

@@ -6,15 +6,18 @@
 -- "Passed" always means outcome IN ('high_confidence', 'medium_confidence').
 
 -- name: outcome_counts
+-- Per outcome and the contract version its verdicts were judged under (revalidate may have
+-- used another contract than the run's).
 SELECT coalesce(v.outcome, 'unjudged') AS outcome,
        count(*) AS prompts,
-       coalesce(sum(v.parallelizable = 1), 0) AS parallelizable
+       coalesce(sum(v.parallelizable = 1), 0) AS parallelizable,
+       v.contract_version
 FROM results AS r
 LEFT JOIN verdicts AS v ON v.result_id = r.id AND v.profile = :profile
 WHERE r.run_id = :run_id
   AND (:source IS NULL OR EXISTS (SELECT 1 FROM sources AS s
                                   WHERE s.work_id = r.work_id AND s.source = :source))
-GROUP BY 1;
+GROUP BY 1, 4;
 
 -- name: category_counts
 SELECT coalesce(v.category, '(none)') AS category,
@@ -165,7 +168,7 @@ CROSS JOIN results AS r ON r.work_id = s.work_id AND r.run_id = :run_id
 CROSS JOIN verdicts AS v ON v.result_id = r.id AND v.profile = :profile
 CROSS JOIN work AS w ON w.id = s.work_id
 WHERE (:source IS NULL OR s.source = :source)
-  AND (:language IS NULL OR s.language = :language)
+  AND (:language IS NULL OR coalesce(s.language, 'unknown') = :language COLLATE NOCASE)
   AND (:tier IS NULL OR v.tier_label = :tier)
   AND (:category IS NULL OR v.category = :category COLLATE NOCASE)
 ORDER BY s.id;
@@ -184,7 +187,7 @@ LEFT JOIN sources AS s ON s.id = (
     SELECT min(s2.id) FROM sources AS s2
     WHERE s2.work_id = r.work_id
       AND (:source IS NULL OR s2.source = :source)
-      AND (:language IS NULL OR s2.language = :language))
+      AND (:language IS NULL OR coalesce(s2.language, 'unknown') = :language COLLATE NOCASE))
 WHERE +r.run_id = :run_id
   AND ((:source IS NULL AND :language IS NULL) OR s.id IS NOT NULL)
   AND (:tier IS NULL OR v.tier_label = :tier)
@@ -271,3 +274,31 @@ SELECT category, passes_under, why, count(*) AS prompts FROM (
 )
 GROUP BY 1, 2, 3
 ORDER BY prompts DESC, category, why;
+
+-- Filter checks: a filter value that matches nothing in the database is reported with the
+-- values it could have been (the checks of known values run only then, or are index lookups).
+
+-- name: profile_exists
+SELECT EXISTS (SELECT 1 FROM verdicts WHERE profile = :value);
+
+-- name: known_profiles
+SELECT DISTINCT profile FROM verdicts ORDER BY 1;
+
+-- name: source_exists
+SELECT EXISTS (SELECT 1 FROM sources WHERE source = :value);
+
+-- name: known_sources
+SELECT source FROM sources GROUP BY 1 ORDER BY count(*) DESC, 1;
+
+-- name: language_exists
+SELECT EXISTS (SELECT 1 FROM sources
+               WHERE coalesce(language, 'unknown') = :value COLLATE NOCASE);
+
+-- name: known_languages
+SELECT coalesce(language, 'unknown') FROM sources GROUP BY 1 ORDER BY count(*) DESC, 1;
+
+-- name: category_exists
+SELECT EXISTS (SELECT 1 FROM verdicts WHERE category = :value COLLATE NOCASE);
+
+-- name: known_categories
+SELECT category FROM verdicts WHERE category IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1;

@@ -65,6 +65,70 @@ def resolve_run(conn: sqlite3.Connection, run_id: int | None) -> Run | None:
     return Run(*row)
 
 
+#: How many known values a "matches nothing" message lists.
+KNOWN_SHOWN = 15
+
+
+def _known(conn: sqlite3.Connection, name: str) -> str:
+    values = [str(v) for (v,) in conn.execute(rq(name))]
+    if not values:
+        return "none in this database yet"
+    shown = ", ".join(values[:KNOWN_SHOWN])
+    more = len(values) - KNOWN_SHOWN
+    return f"{shown}, and {more:,} more" if more > 0 else shown
+
+
+def _exists(conn: sqlite3.Connection, name: str, value: str) -> bool:
+    return bool(conn.execute(rq(name), {"value": value}).fetchone()[0])
+
+
+def check_profile(conn: sqlite3.Connection, profile: str | None, run: Run | None) -> None:
+    """An explicit ``--profile`` must have verdicts (the run's own profile always passes).
+
+    Raises ValueError naming the profiles that have verdicts."""
+    if profile is None or (run is not None and profile == run.rules):
+        return
+    if not _exists(conn, "profile_exists", profile):
+        raise ValueError(
+            f"no verdicts under profile {profile!r} (profiles with verdicts: "
+            f"{_known(conn, 'known_profiles')}); run `parallelprompt revalidate --rules "
+            f"{profile}` first"
+        )
+
+
+def check_tier(tier: str | None) -> str | None:
+    """A ``--tier`` must be a tier label (any case); returns it in its stored spelling."""
+    if tier is None:
+        return None
+    if tier.lower() not in OUTCOMES:
+        raise ValueError(f"unknown tier {tier!r} (tier labels: {', '.join(OUTCOMES)})")
+    return tier.lower()
+
+
+def check_source(conn: sqlite3.Connection, source: str | None) -> None:
+    """A ``--source`` must name a source recorded in the database (exact spelling)."""
+    if source is not None and not _exists(conn, "source_exists", source):
+        raise ValueError(
+            f"no source {source!r} in this database (sources: {_known(conn, 'known_sources')})"
+        )
+
+
+def check_language(conn: sqlite3.Connection, language: str | None) -> None:
+    """A ``--language`` (any case) must be a language of some source row."""
+    if language is not None and not _exists(conn, "language_exists", language):
+        raise ValueError(
+            f"no source row in language {language!r} (languages: {_known(conn, 'known_languages')})"
+        )
+
+
+def check_category(conn: sqlite3.Connection, category: str | None) -> None:
+    """A ``--category`` (any case) must be a category of some verdict."""
+    if category is not None and not _exists(conn, "category_exists", category):
+        raise ValueError(
+            f"no verdict in category {category!r} (categories: {_known(conn, 'known_categories')})"
+        )
+
+
 def run_info(run: Run | None) -> dict[str, Any] | None:
     if run is None:
         return None
@@ -117,9 +181,14 @@ def read_stats_rows(
     source: str | None = None,
     profile: str | None = None,
 ) -> StatsRows:
-    """Run every statistics query inside one snapshot."""
+    """Run every statistics query inside one snapshot.
+
+    Raises ValueError when ``profile`` has no verdicts or ``source`` was never recorded (the
+    message lists the known ones), LookupError for an unknown ``run_id``."""
     with snapshot(conn):
         run = resolve_run(conn, run_id)
+        check_profile(conn, profile, run)
+        check_source(conn, source)
         prof = profile or (run.rules if run else None)
         rows = StatsRows(run=run, profile=prof, source=source)
         p = {"run_id": run.id if run else -1, "profile": prof, "source": source}
@@ -174,6 +243,7 @@ def shape_stats(rows: StatsRows) -> dict[str, Any]:
         "backend_note": backend_note(rows.run),
         "processed": {"prompts": prompts, "source_rows": source_rows},
         "outcomes": outcomes,
+        "verdict_contract_versions": verdict_contracts(rows.outcomes),
         "pass_rate": rate(passed, parallelizable),
         "tiers": tier_split(outcomes),
         "categories": categories,
@@ -189,9 +259,37 @@ def shape_stats(rows: StatsRows) -> dict[str, Any]:
 
 def outcome_counts(rows: Sequence[Row]) -> dict[str, int]:
     counts = {o: 0 for o in OUTCOMES}
-    for outcome, prompts, _ in rows:
+    for outcome, prompts, *_ in rows:
         counts[str(outcome)] = counts.get(str(outcome), 0) + int(prompts)
     return counts
+
+
+def verdict_contracts(rows: Sequence[Row]) -> dict[str, int]:
+    """``{contract_version: prompts}`` of the verdicts read (``outcome_counts`` rows)."""
+    versions: dict[str, int] = {}
+    for _, prompts, _, version in rows:
+        if version is not None:
+            versions[str(version)] = versions.get(str(version), 0) + int(prompts)
+    return dict(sorted(versions.items()))
+
+
+def contract_label(stats: Mapping[str, Any]) -> str:
+    """The contract version(s) the profile's verdicts were judged under, for a header: the
+    run's own version when they agree (or there are no verdicts yet), else each version with
+    its prompts and the run's version."""
+    run = stats["run"]
+    versions: Mapping[str, int] = stats.get("verdict_contract_versions") or {}
+    if run is None:
+        return ""
+    if not versions or list(versions) == [run["contract_version"]]:
+        return f"contract {run['contract_version']}"
+    if len(versions) == 1:
+        judged = f"verdicts under contract {next(iter(versions))}"
+    else:
+        judged = "verdicts under contracts " + ", ".join(
+            f"{v} ({n:,} prompts)" for v, n in versions.items()
+        )
+    return f"{judged}; the run's contract {run['contract_version']}"
 
 
 def tier_split(outcomes: Mapping[str, int]) -> dict[str, Any]:
@@ -355,7 +453,7 @@ def _header(stats: Mapping[str, Any]) -> list[str]:
         return ["no run recorded yet: nothing has been processed (run `parallelprompt work`)"]
     lines = [
         f"run {run['id']}: model {run['model_id']} via {run['api']}, backend {run['backend']}, "
-        f"profile {stats['profile']} (contract {run['contract_version']})"
+        f"profile {stats['profile']} ({contract_label(stats)})"
     ]
     if stats["backend_note"]:
         lines.append(f"NOTE: {stats['backend_note']}")

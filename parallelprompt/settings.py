@@ -69,7 +69,10 @@ class IngestSettings:
     )
     split: str = opt("train", "dataset split to read")
     source_name: str | None = opt(
-        None, "name recorded as the rows' source (default: dataset id or file stem)"
+        None,
+        "name recorded as the rows' source (default: the --dataset id; local files: "
+        "LAYOUT:STEM of the file or folder, or the layout's dataset id for hub-named shards "
+        "like train-00000-of-00002)",
     )
     min_chars: int = opt(10, "keep first turns with at least this many characters (original: 10)")
     max_chars: int = opt(
@@ -188,7 +191,11 @@ class OutputSettings:
     )
     run_id: int | None = opt(None, "restrict to this run (default: the latest)", flag="--run")
     source: str | None = opt(None, "restrict to this source dataset")
-    tier: str | None = opt(None, "restrict to this tier (high_confidence, medium_confidence)")
+    tier: str | None = opt(
+        None,
+        "restrict to this outcome: high_confidence, medium_confidence, not_parallelizable, "
+        "failed, unparseable or dead",
+    )
     category: str | None = opt(None, "restrict to this category")
     language: str | None = opt(None, "restrict to this language")
     profile: str | None = opt(None, "rule profile to report (default: the run's own)")

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from db import EnqueueResult, SqliteQueue
 from db.connection import checkpoint, connect_bulk
-from db.queue import enqueue_staged
+from db.queue import StagedRow, enqueue_staged
 from parallelprompt.settings import IngestSettings, Settings
 from producer.pipeline import Done, Failed, Feed, ProcessFeed, Stopped, ThreadFeed, Window
 from producer.plan import SourceGroup, plan
@@ -32,6 +32,16 @@ from producer.progress import Progress
 from producer.readers import InputFile
 
 log = logging.getLogger("producer")
+
+#: Skip reason of a kept row whose (source, split, row_index) is already recorded for a
+#: different prompt: a different input ingested earlier under the same source name.
+SOURCE_ROW_CONFLICT = "source_row_conflict"
+
+#: The prompts already recorded for a source's row indices in a range (one batch's).
+_RECORDED = """
+SELECT s.row_index, w.text_hash FROM sources AS s JOIN work AS w ON w.id = s.work_id
+WHERE s.source = ? AND s.split = ? AND s.row_index BETWEEN ? AND ?
+"""
 
 #: Local inputs at least this large (bytes, all files of a source) are read in a child
 #: process; below it the ~0.5 s start of a fresh interpreter costs more than it saves.
@@ -74,6 +84,13 @@ class IngestSummary:
             parts.append(
                 "flagged " + ", ".join(f"{k} {v:,}" for k, v in sorted(self.flagged.items()))
             )
+        conflicts = self.skipped.get(SOURCE_ROW_CONFLICT, 0)
+        if conflicts:
+            parts.append(
+                f"WARNING {conflicts:,} rows not stored: their row index in the source is "
+                "already recorded for a different prompt (another input ingested under the "
+                "same source name; give this one its own --source-name)"
+            )
         if self.kept and not self.new_sources:
             parts.append(f"nothing new: all {self.kept:,} kept rows were already recorded")
         elif self.known_sources:
@@ -110,6 +127,52 @@ def use_process(group: SourceGroup) -> bool:
     return size >= PROCESS_MIN_BYTES
 
 
+def drop_conflicts(
+    conn: sqlite3.Connection, staged: list[StagedRow], source: str, split: str
+) -> tuple[list[StagedRow], list[int]]:
+    """Take out the rows whose ``(source, split, row_index)`` is already recorded for a
+    *different* prompt: storing them would add their prompt to the work table with no
+    provenance (the sources insert keeps the earlier row). Returns the rows to store and the
+    row indices taken out. One range query on the sources index per batch; rows recorded for
+    the same prompt (a re-run) stay, and are counted as already recorded."""
+    if not staged:
+        return staged, []
+    indices = [row[4] for row in staged]
+    recorded = dict(conn.execute(_RECORDED, (source, split, min(indices), max(indices))))
+    if not recorded:
+        return staged, []
+    keep: list[StagedRow] = []
+    dropped: list[int] = []
+    for row in staged:
+        known = recorded.get(row[4])
+        if known is None or known == row[0]:
+            keep.append(row)
+        else:
+            dropped.append(row[4])
+    return keep, dropped
+
+
+def _without_conflicts(
+    conn: sqlite3.Connection, staged: list[StagedRow], group: SourceGroup, tally: Tally
+) -> list[StagedRow]:
+    """:func:`drop_conflicts`, counted as ``source_row_conflict`` and warned about (once per
+    source: the summary line has the count)."""
+    staged, conflicts = drop_conflicts(conn, staged, group.source, group.split)
+    if conflicts:
+        if not tally.skipped[SOURCE_ROW_CONFLICT]:
+            log.warning(
+                "%s (%s): row %d (and maybe more) is already recorded for a different prompt; "
+                "another input was ingested under this source name before. Such rows are not "
+                "stored (counted as %s): give this input its own --source-name",
+                group.source,
+                group.split,
+                conflicts[0],
+                SOURCE_ROW_CONFLICT,
+            )
+        tally.skipped[SOURCE_ROW_CONFLICT] += len(conflicts)
+    return staged
+
+
 def _write(
     feed: Feed,
     db_path: Path,
@@ -135,35 +198,37 @@ def _write(
             except Stopped:
                 break
             if isinstance(msg, Failed):
-                if in_tx:
+                if conn.in_transaction:
                     conn.execute("COMMIT")
                 raise msg.error
             if isinstance(msg, Done):
-                if in_tx:
+                if conn.in_transaction:
                     conn.execute("COMMIT")
                 return msg
-            if msg.staged:
-                if not in_tx:
+            staged = msg.staged
+            if staged:
+                if not conn.in_transaction:
                     conn.execute("BEGIN IMMEDIATE")
+                staged = _without_conflicts(conn, staged, group, tally)
                 result = enqueue_staged(
                     conn,
-                    msg.staged,
+                    staged,
                     source=group.source,
                     split=group.split,
                     ingest_id=ingest_id,
                     now=clock(),
                 )
-                in_tx += len(msg.staged)
+                in_tx += len(staged)
                 if in_tx >= tx_rows:
                     conn.execute("COMMIT")
                     in_tx = 0
                 tally.add(result)
             tally.rows_read += msg.rows_read
-            tally.kept += len(msg.staged)
+            tally.kept += len(staged)
             tally.skipped.update(msg.skipped)
             tally.flagged.update(msg.flagged)
             display.update(tally.rows_read, tally.kept, tally.new_prompts)
-        if in_tx:  # stopped (Ctrl-C): keep what is inserted
+        if conn.in_transaction:  # stopped (Ctrl-C): keep what is inserted
             conn.execute("COMMIT")
         raise Stopped
     except BaseException:

@@ -7,10 +7,18 @@ the ingest here, with the database untouched.
 Inputs are grouped by the source name recorded on their rows. Within a source, ``row_index``
 is the row's position across that source's files in sorted path order, which is the index the
 split has on the hub when the files are its shards.
+
+Local files without ``--source-name`` or ``--dataset`` are named after their layout and the
+``--data-files`` entry they came from (``sharegpt:chats`` for ``chats.jsonl``, ``lmsys:dump``
+for a folder ``dump/``), so two different files of one layout never share row indices. Files
+named like the hub's own shards (``train-00000-of-00006.parquet``) keep the layout's dataset
+id (``lmsys/lmsys-chat-1m``), so local shards and a streamed ingest of that dataset agree.
 """
 
 from __future__ import annotations
 
+import glob
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -56,9 +64,9 @@ def sample_files() -> list[Path]:
 def plan(cfg: IngestSettings) -> list[SourceGroup]:
     layout = None if cfg.layout == "auto" else Layout(cfg.layout)
     if cfg.data_files:
-        return _group_files(cfg, resolve_paths(cfg.data_files), layout, cfg.dataset)
+        return _group_files(cfg, list(cfg.data_files), layout, cfg.dataset)
     if cfg.dataset and Path(cfg.dataset).expanduser().exists():
-        return _group_files(cfg, resolve_paths([cfg.dataset]), layout, None)
+        return _group_files(cfg, [cfg.dataset], layout, None)
     if cfg.dataset:
         hub = open_hub(cfg.dataset, cfg.split, layout)
         return [SourceGroup(cfg.source_name or cfg.dataset, cfg.split, (hub,))]
@@ -69,14 +77,48 @@ def plan(cfg: IngestSettings) -> list[SourceGroup]:
     return groups
 
 
+def entry_stem(entry: str) -> str:
+    """The name a ``--data-files`` entry gives its files' source: a file's stem, a folder's
+    name, or for a glob the name of the folder above its first wildcard."""
+    path = Path(entry).expanduser()
+    if glob.has_magic(entry) and not path.exists():
+        parts = path.parts
+        fixed = next(i for i, part in enumerate(parts) if glob.has_magic(part))
+        path = Path(*parts[:fixed]) if fixed else Path()
+        return path.resolve().name or "files"
+    if path.is_dir():
+        return path.resolve().name or "files"
+    return path.stem
+
+
+def is_hub_shard(path: Path, split: str) -> bool:
+    """Named like a hub dataset's own shard of ``split``: ``train-00000-of-00006.parquet``."""
+    stem = path.name.split(".", 1)[0]
+    return re.fullmatch(rf"{re.escape(split)}-\d{{5}}-of-\d{{5}}", stem) is not None
+
+
 def _group_files(
-    cfg: IngestSettings, paths: list[Path], layout: Layout | None, dataset_id: str | None
+    cfg: IngestSettings, entries: list[str], layout: Layout | None, dataset_id: str | None
 ) -> list[SourceGroup]:
-    """Source name: --source-name, else --dataset (local shards of a hub dataset), else the
-    detected layout's canonical dataset name."""
-    files = [inspect_file(p, layout) for p in paths]
+    """Source name: --source-name, else --dataset (local shards of a hub dataset), else
+    ``LAYOUT:STEM`` of the entry the file came from (``STEM``: see :func:`entry_stem`), or the
+    layout's dataset id when every file of the entry is named like a hub shard."""
+    stems: dict[Path, str] = {}
+    shards: dict[str, bool] = {}
+    for entry in entries:
+        paths = resolve_paths([entry])
+        stem = entry_stem(entry)
+        for p in paths:
+            stems.setdefault(p, stem)
+        shards[stem] = shards.get(stem, True) and all(is_hub_shard(p, cfg.split) for p in paths)
+    files = [inspect_file(p, layout) for p in resolve_paths(entries)]
     by_source: dict[str, list[Input]] = {}
     for f in files:
-        source = cfg.source_name or dataset_id or SPECS[f.layout].canonical_source
+        if cfg.source_name or dataset_id:
+            source = cfg.source_name or dataset_id or ""
+        elif shards[stems[f.path]]:
+            source = SPECS[f.layout].canonical_source
+        else:
+            source = f"{f.layout}:{stems[f.path]}"
         by_source.setdefault(source, []).append(f)
     return [SourceGroup(s, cfg.split, tuple(inputs)) for s, inputs in by_source.items()]

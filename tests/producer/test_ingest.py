@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
@@ -72,7 +73,7 @@ def test_lmsys_parquet(make_settings: Make, lmsys_file: Path, db_path: Path) -> 
     assert (s.rows_read, s.kept, s.new_prompts, s.duplicates) == (7, 5, 4, 1)
     assert s.skipped == {"too_short": 1, "no_conversation": 1}
     assert s.rows_read == s.kept + sum(s.skipped.values())
-    assert s.sources == ("lmsys/lmsys-chat-1m",)
+    assert s.sources == ("lmsys:lmsys",)  # a local file: layout and file stem
     rows = query(
         db_path,
         "SELECT s.row_index, s.conversation_id, s.language, s.model, s.toxic, s.redacted, "
@@ -91,7 +92,7 @@ def test_dedup_across_datasets_keeps_provenance(
 ) -> None:
     run_ingest(make_settings(data_files=[lmsys_file]), progress=False)
     s = run_ingest(make_settings(data_files=[wildchat_file]), progress=False)
-    assert s.sources == ("allenai/WildChat-1M",)
+    assert s.sources == ("wildchat:wildchat",)
     assert s.kept == 3 and s.new_prompts == 2 and s.duplicates == 1
     found = query(
         db_path,
@@ -99,12 +100,12 @@ def test_dedup_across_datasets_keeps_provenance(
         "WHERE w.prompt = 'Give me 5 slogans for a bakery' ORDER BY s.source, s.row_index",
     )
     assert found == [
-        ("allenai/WildChat-1M", "h0"),
-        ("lmsys/lmsys-chat-1m", "c0"),
-        ("lmsys/lmsys-chat-1m", "c6"),
+        ("lmsys:lmsys", "c0"),
+        ("lmsys:lmsys", "c6"),
+        ("wildchat:wildchat", "h0"),
     ]
     ingests = query(db_path, "SELECT source, layout, finished_at IS NOT NULL FROM ingests")
-    assert ingests == [("lmsys/lmsys-chat-1m", "lmsys", 1), ("allenai/WildChat-1M", "wildchat", 1)]
+    assert ingests == [("lmsys:lmsys", "lmsys", 1), ("wildchat:wildchat", "wildchat", 1)]
 
 
 def test_reingest_adds_nothing_and_says_so(
@@ -219,7 +220,7 @@ def test_sharegpt_and_wildchat_jsonl_every_bad_input_counted(
     assert stored["u"] == "bad \ufffd one!" and stored["b"] == "bytes \ufffd here"
     assert len(stored["big"]) == 1_000_000
     assert query(db_path, "SELECT flags FROM work WHERE chars = 1000000") == [(1,)]
-    assert s.sources == ("sharegpt",)
+    assert s.sources == ("sharegpt:share",)
 
 
 def test_wildchat_jsonl_matches_parquet(
@@ -273,6 +274,99 @@ def test_folder_of_shards(make_settings: Make, tmp_path: Path, lmsys_file: Path)
         make_settings(data_files=[shards], dataset="lmsys/lmsys-chat-1m"), progress=False
     )
     assert s.rows_read == 8 and s.sources == ("lmsys/lmsys-chat-1m",)
+
+
+def test_hub_named_shards_keep_the_dataset_name(
+    make_settings: Make, tmp_path: Path, lmsys_file: Path, db_path: Path
+) -> None:
+    """Files named like the hub's shards are recorded under the layout's dataset id, with row
+    indices across the sorted shards, as a streamed ingest of the split records them."""
+    shards = tmp_path / "data"
+    shards.mkdir()
+    lmsys_file.rename(shards / "train-00000-of-00002.parquet")
+    write_parquet(
+        [lmsys_row("d0", chat("Another prompt that is long"))],
+        LMSYS_SCHEMA,
+        shards / "train-00001-of-00002.parquet",
+    )
+    s = run_ingest(make_settings(data_files=[shards]), progress=False)
+    assert s.sources == ("lmsys/lmsys-chat-1m",)
+    assert query(db_path, "SELECT max(row_index) FROM sources") == [(7,)]
+
+
+def sharegpt_rows(*prompts: str) -> list[dict[str, object]]:
+    return [
+        {"id": f"r{i}", "conversations": [{"from": "human", "value": p}]}
+        for i, p in enumerate(prompts)
+    ]
+
+
+def test_two_files_of_one_layout_keep_their_provenance(
+    make_settings: Make, tmp_path: Path, db_path: Path
+) -> None:
+    """Two different ShareGPT files ingested in separate runs: each is its own source, so
+    the second file's rows are recorded (not taken for the first file's row indices)."""
+    a = write_jsonl(
+        tmp_path / "first.jsonl", sharegpt_rows("List 5 fruits please", "Name 3 rivers now")
+    )
+    b = write_jsonl(
+        tmp_path / "second.jsonl", sharegpt_rows("Write 4 haikus on snow", "List 5 fruits please")
+    )
+    run_ingest(make_settings(data_files=[a]), progress=False)
+    s = run_ingest(make_settings(data_files=[b]), progress=False)
+    assert s.sources == ("sharegpt:second",)
+    assert (s.kept, s.new_prompts, s.new_sources, s.known_sources) == (2, 1, 2, 0)
+    assert "nothing new" not in s.line()
+    assert query(db_path, "SELECT count(*) FROM work w WHERE NOT EXISTS "
+                          "(SELECT 1 FROM sources s WHERE s.work_id = w.id)") == [(0,)]  # fmt: skip
+    assert query(db_path, "SELECT source, row_index FROM sources ORDER BY source, row_index") == [
+        ("sharegpt:first", 0), ("sharegpt:first", 1), ("sharegpt:second", 0), ("sharegpt:second", 1)
+    ]  # fmt: skip
+    again = run_ingest(make_settings(data_files=[b]), progress=False)  # the same file: a no-op
+    assert (again.new_prompts, again.new_sources, again.skipped) == (0, 0, {})
+    assert "nothing new: all 2 kept rows were already recorded" in again.line()
+
+
+def test_folder_is_one_source_and_globs_name_their_folder(
+    make_settings: Make, tmp_path: Path, db_path: Path
+) -> None:
+    folder = tmp_path / "dump"
+    folder.mkdir()
+    write_jsonl(folder / "b.jsonl", sharegpt_rows("Write 4 haikus on snow"))
+    write_jsonl(folder / "a.jsonl", sharegpt_rows("List 5 fruits please", "Name 3 rivers now"))
+    s = run_ingest(make_settings(data_files=[folder]), progress=False)
+    assert s.sources == ("sharegpt:dump",)
+    rows = query(db_path, "SELECT row_index, conversation_id FROM sources ORDER BY row_index")
+    assert rows == [(0, "r0"), (1, "r1"), (2, "r0")]  # across the sorted files: a, then b
+    again = run_ingest(make_settings(data_files=[str(folder / "*.jsonl")]), progress=False)
+    assert again.sources == ("sharegpt:dump",) and again.new_sources == 0
+
+
+def test_clashing_row_indices_are_reported_not_dropped_silently(
+    make_settings: Make, tmp_path: Path, db_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A different input under a source name already used: rows whose index is recorded for
+    another prompt are not stored (no prompt without provenance), counted and warned about."""
+    a = write_jsonl(
+        tmp_path / "a.jsonl", sharegpt_rows("List 5 fruits please", "Name 3 rivers now")
+    )
+    b = write_jsonl(
+        tmp_path / "b.jsonl",
+        sharegpt_rows("Write 4 haikus on snow", "Name 3 rivers now", "Give 2 tips for sleep"),
+    )
+    run_ingest(make_settings(data_files=[a], source_name="chats"), progress=False)
+    with caplog.at_level(logging.WARNING, logger="producer"):
+        s = run_ingest(make_settings(data_files=[b], source_name="chats"), progress=False)
+    assert s.skipped == {"source_row_conflict": 1}  # row 0; row 1 is the same prompt
+    assert (s.rows_read, s.kept, s.new_prompts, s.new_sources) == (3, 2, 1, 1)
+    assert s.rows_read == s.kept + sum(s.skipped.values())
+    assert "already recorded for a different prompt" in caplog.text
+    assert "WARNING 1 rows not stored" in s.line()
+    assert "nothing new" not in s.line()
+    prompts = {p for (p,) in query(db_path, "SELECT prompt FROM work")}
+    assert "Write 4 haikus on snow" not in prompts  # not added without its provenance
+    (recorded,) = query(db_path, "SELECT skipped_json FROM ingests ORDER BY id DESC LIMIT 1")
+    assert json.loads(recorded[0]) == {"source_row_conflict": 1}
 
 
 def test_offline_hub_id_fails_fast(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -24,6 +24,7 @@ from tests.producer.test_ingest import (  # noqa: F401  (fixtures and tests re-r
     chat,
     lmsys_file,
     test_batches_and_limits_across_chunks,
+    test_clashing_row_indices_are_reported_not_dropped_silently,
     test_dedup_across_datasets_keeps_provenance,
     test_filters,
     test_limit_and_skip_keep_row_indices,

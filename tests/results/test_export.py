@@ -89,7 +89,9 @@ def test_per_prompt_and_filters(results_db: Path, tmp_path: Path) -> None:
     assert len(rows(source=LMSYS)) == 8
     assert len(rows(source=LMSYS, per="prompt")) == 7
     assert [r["source_index"] for r in rows(language="German")] == [8]
-    assert rows(language="Klingon") == []
+    assert [r["source_index"] for r in rows(language="german", per="prompt")] == [8]
+    assert len(rows(language="ENGLISH")) == len(rows(language="English")) > 0
+    assert rows(language="German", tier="failed") == []  # each filter matches something
     dead = next(r for r in rows() if r["validation_tier"] == "dead")
     assert dead["parallelizable"] is None and dead["validation_passed"] is False
 
@@ -102,3 +104,32 @@ def test_empty_export_still_writes_a_file(tmp_path: Path) -> None:
         assert out.exists()
     with pytest.raises(ValueError, match="unknown export format"):
         export(conn, tmp_path / "x", fmt="xml")
+
+
+def test_filters_that_match_nothing_are_errors(results_db: Path, tmp_path: Path) -> None:
+    """A typo in a filter is a one-line error listing the known values, not an empty file."""
+    conn = connect_sync(results_db)
+    out = tmp_path / "x.jsonl"
+    with pytest.raises(ValueError, match=r"no source row in language 'Klingon' \(languages: "):
+        export(conn, out, fmt="jsonl", language="Klingon")
+    with pytest.raises(ValueError, match=r"no source 'lmsys' in this database \(sources: "):
+        export(conn, out, fmt="jsonl", source="lmsys")
+    with pytest.raises(ValueError, match=r"no verdict in category .Poetry.*Translation"):
+        export(conn, out, fmt="csv", category="Poetry")
+    with pytest.raises(ValueError, match=r"unknown tier 'high' \(tier labels: high_confidence, "):
+        export(conn, out, fmt="jsonl", tier="high")
+    with pytest.raises(ValueError, match=r"no verdicts under profile 'orignal' .*: default\)"):
+        export(conn, out, fmt="jsonl", profile="orignal")
+    assert export(conn, out, fmt="jsonl", tier="HIGH_CONFIDENCE") == 6  # any case
+    for message in _messages(conn, out):
+        assert "\n" not in message
+    assert export(conn, out, fmt="jsonl", source=LMSYS, language="German") == 1
+
+
+def _messages(conn: object, out: Path) -> list[str]:
+    found = []
+    for kw in ({"language": "x"}, {"source": "x"}, {"category": "x"}, {"tier": "x"}):
+        with pytest.raises(ValueError) as exc:
+            export(conn, out, fmt="jsonl", **kw)  # type: ignore[arg-type]
+        found.append(str(exc.value))
+    return found

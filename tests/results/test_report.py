@@ -12,6 +12,7 @@ import pytest
 from db import connect_sync
 from db.report import CHARTS, render_report
 from db.stats import EMULATOR_NOTE
+from tests.results.test_stats import judge_one_under
 
 ARTIFACTS = Path(__file__).parents[2] / "artifacts"
 BROWSER_FLAGS = (
@@ -66,6 +67,15 @@ def test_report_is_self_contained(results_db: Path) -> None:
     assert "<script src" not in html and "<link" not in html
     assert EMULATOR_NOTE in html
     assert "Comparative Analysis" in html
+
+
+def test_report_names_the_verdicts_contract_and_checks_the_profile(results_db: Path) -> None:
+    conn = connect_sync(results_db)
+    with pytest.raises(ValueError, match="no verdicts under profile 'original'"):
+        render_report(conn, profile="original")
+    judge_one_under(conn, "original", "test-v2")
+    html = render_report(conn, profile="original")
+    assert "verdicts under contract test-v2; the run&#x27;s contract test-v1" in html
 
 
 def test_empty_report_draws_no_data_panels(tmp_path: Path) -> None:

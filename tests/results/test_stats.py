@@ -125,9 +125,46 @@ def test_filter_by_run_and_profile(results_db: Path) -> None:
     assert compute_stats(conn, run_id=1)["processed"]["prompts"] == len(CASES)
     with pytest.raises(LookupError, match="no run with id 99"):
         compute_stats(conn, run_id=99)
-    other = compute_stats(conn, profile="original")  # not revalidated yet: nothing judged
-    assert other["outcomes"]["unjudged"] == len(CASES)
+    with pytest.raises(ValueError, match=r"no verdicts under profile 'original' \(profiles wi"):
+        compute_stats(conn, profile="original")  # not revalidated yet: a one-line error
+    with pytest.raises(ValueError, match=r"no source 'sharegpt' in this database \(sources: "):
+        compute_stats(conn, source="sharegpt")
+    judge_one_under(conn, "original", "test-v2")
+    other = compute_stats(conn, profile="original")  # judged in part: the rest is unjudged
+    assert other["outcomes"]["unjudged"] == len(CASES) - 1
     assert sum(other["outcomes"].values()) == len(CASES)
+
+
+def judge_one_under(conn: sqlite3.Connection, profile: str, contract: str) -> None:
+    """Copy one verdict of the run's profile under ``profile``, judged by ``contract``."""
+    with write_tx(conn):
+        conn.execute(
+            "INSERT INTO verdicts SELECT result_id, ?, ?, outcome, reason, tier_label, "
+            "validation_passed, parallelizable, category, is_novel_category, "
+            "category_description, serial, template, context, data_json, n, created_at "
+            "FROM verdicts WHERE profile = 'default' ORDER BY result_id LIMIT 1",
+            (profile, contract),
+        )
+
+
+def test_header_shows_the_verdicts_contract_version(results_db: Path) -> None:
+    """After revalidate under another contract, the header says which contract judged the
+    verdicts shown, not only the run's."""
+    conn = connect_sync(results_db)
+    own = compute_stats(conn)
+    assert own["verdict_contract_versions"] == {"test-v1": len(CASES)}
+    assert "(contract test-v1)" in format_stats(own)
+    judge_one_under(conn, "original", "test-v2")
+    other = compute_stats(conn, profile="original")
+    assert other["verdict_contract_versions"] == {"test-v2": 1}
+    header = format_stats(other).splitlines()[0]
+    assert "profile original (verdicts under contract test-v2; the run's contract test-v1)" in (
+        header
+    )
+    conn.execute("UPDATE verdicts SET contract_version = 'test-v3' WHERE profile = 'default' "
+                 "AND outcome = 'dead'")  # fmt: skip
+    mixed = format_stats(compute_stats(conn)).splitlines()[0]
+    assert "verdicts under contracts test-v1 (9 prompts), test-v3 (1 prompts)" in mixed
 
 
 def test_empty_database(tmp_path: Path) -> None:

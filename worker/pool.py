@@ -360,41 +360,30 @@ class Pool:
             await self._requeue(lease, prior + calls, exc)
             return
         except PromptError as exc:
-            self.counters.retries += calls - 1
-            self._prompt_errors += 1
-            if self._prompt_errors >= t.prompt_error_breaker:
-                self._fatal(
-                    FatalError(
-                        exc.code,
-                        f"{self._prompt_errors} prompts in a row rejected, last: {exc}",
-                        exc.aws_code,
-                    )
-                )
-                return
-            await self._dead(lease, prior + calls, exc.code, str(exc))
+            await self._rejected(lease, prior, calls, exc)
             return
         except FatalError as exc:
             if not self._prompt_specific(exc):
                 self._fatal(exc)
                 return
             # A ValidationException after answers: this prompt's request, not the setup.
-            self.counters.retries += calls - 1
-            self._prompt_errors += 1
-            if self._prompt_errors >= t.prompt_error_breaker:
-                self._fatal(
-                    FatalError(
-                        exc.code,
-                        f"{self._prompt_errors} prompts in a row rejected, last: {exc}",
-                        exc.aws_code,
-                    )
-                )
-                return
-            await self._dead(lease, prior + calls, exc.code, str(exc))
+            await self._rejected(lease, prior, calls, exc)
             return
         assert reply is not None
         self.counters.retries += calls - 1
         self._prompt_errors = 0
         self.buffer.add(self._completion(lease, reply, prior + calls))
+
+    async def _rejected(self, lease: Lease, prior: int, calls: int, exc: CallError) -> None:
+        """The model rejected this prompt's request: a dead letter for it alone, unless so
+        many prompts in a row are rejected that the setup, not the prompts, must be wrong."""
+        self.counters.retries += calls - 1
+        self._prompt_errors += 1
+        if self._prompt_errors >= self.tuning.prompt_error_breaker:
+            message = f"{self._prompt_errors} prompts in a row rejected, last: {exc}"
+            self._fatal(FatalError(exc.code, message, exc.aws_code))
+            return
+        await self._dead(lease, prior + calls, exc.code, str(exc))
 
     async def _call_once(self, prompt: str, tokens: int) -> Reply:
         reservation = await self._admit(tokens)

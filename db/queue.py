@@ -346,9 +346,24 @@ class SqliteQueue:
         reopen: bool,
     ) -> Run:
         """Record a run; with ``reopen`` every finished prompt goes back to the ready set so
-        that the new configuration classifies them all again (old results are kept)."""
+        that the new configuration classifies them all again (old results are kept).
+
+        Atomic across processes: when the latest run already has this identity (model, API,
+        contract version, rules, backend) and it is the one to use — we do not reopen, or it
+        has no results yet — it is returned instead of a second one. Several workers starting
+        together (with or without ``--new-run``) thus join one run rather than each creating
+        their own.
+        """
         now = self.clock()
+        identity = (model_id, api, contract_version, rules, backend)
         async with write_tx_async(self.conn):
+            latest = await self.latest_run()
+            if (
+                latest is not None
+                and _identity(latest) == identity
+                and (not reopen or await self.run_result_count(latest.id) == 0)
+            ):
+                return latest
             cur = await self.conn.execute(
                 query("insert_run"),
                 {
@@ -419,6 +434,10 @@ class SqliteQueue:
         cur = await self.conn.execute(query("run_cost"), {"run_id": run_id})
         row = await cur.fetchone()
         return float(row[0]) if row else 0.0
+
+
+def _identity(run: Run) -> tuple[str, str, str, str, str]:
+    return (run.model_id, run.api, run.contract_version, run.rules, run.backend)
 
 
 def _error_text(c: Completion) -> str:

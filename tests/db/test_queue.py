@@ -361,3 +361,36 @@ async def test_a_write_cancelled_while_waiting_for_the_lock_leaves_no_transactio
         "SELECT count(*) FROM work WHERE last_error = 'x'"
     ).fetchone() == (0,)
     await q.close()
+
+
+async def test_workers_starting_together_join_one_run(db_path: Path) -> None:
+    """Each worker decides to start a run before any exists; the insert is atomic, so the
+    later ones join the first one's run instead of creating their own."""
+    await fill_without_run(db_path, 3)
+    queues = [await SqliteQueue.open(db_path, f"w{i}") for i in range(4)]
+    identity = {
+        "model_id": "m",
+        "api": "converse",
+        "contract_version": "t",
+        "rules": "default",
+        "backend": "emulator",
+        "config": {},
+    }
+    runs = await asyncio.gather(*(q.start_run(**identity, reopen=False) for q in queues))
+    assert {r.id for r in runs} == {1}
+    for lease in await queues[0].claim(3, 30):
+        await queues[0].complete_many([done(lease.work_id, lease.attempts)])
+    # a fleet started with --new-run: one new run, the finished rows reopened once
+    again = await asyncio.gather(*(q.start_run(**identity, reopen=True) for q in queues))
+    assert {r.id for r in again} == {2}
+    assert (await queues[0].counts())[Status.READY] == 3
+    other = await queues[0].start_run(**{**identity, "model_id": "m2"}, reopen=False)
+    assert other.id == 3  # another configuration is another run
+    for q in queues:
+        await q.close()
+
+
+async def fill_without_run(db_path: Path, n: int) -> None:
+    q = await SqliteQueue.open(db_path, "filler")
+    await q.enqueue_many([source_row(f"prompt number {i}", i) for i in range(n)])
+    await q.close()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,27 +17,12 @@ from pathlib import Path
 import pytest
 
 from db import Completion, Failure, SourceRow, SqliteQueue, VerdictRow
+from tests.answers import answer
 
 LMSYS = "lmsys/lmsys-chat-1m"
 WILDCHAT = "allenai/WildChat-1M"
 MODEL = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
 T0 = 1_700_000_000.0
-
-
-def _answer(**fields: object) -> str:
-    base: dict[str, object] = {
-        "parallelizable": True,
-        "category": None,
-        "is_novel_category": False,
-        "category_description": None,
-        "serial": None,
-        "template": None,
-        "context": None,
-        "data": None,
-        "n": None,
-    }
-    base.update(fields)
-    return json.dumps(base, ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -88,7 +72,7 @@ CASES: tuple[Case, ...] = (
             template="Give me a slogan for a coffee shop",
             n=5,
         ),
-        _answer(
+        answer(
             category="Repeated Generation",
             serial=SLOGANS,
             template="Give me a slogan for a coffee shop",
@@ -107,7 +91,7 @@ CASES: tuple[Case, ...] = (
             template="Translate this sentence into French: {data}",
             data=("Good morning", "Thank you very much"),
         ),
-        _answer(
+        answer(
             category="Translation",
             serial=TRANSLATE,
             template="Translate this sentence into French: {data}",
@@ -126,7 +110,7 @@ CASES: tuple[Case, ...] = (
             template="Extract the keyword from: {data}",
             data=("apples", "pears", "plums"),
         ),
-        _answer(
+        answer(
             category="Keyword Extraction",
             serial=KEYWORDS,
             template="Extract the keyword from: {data}",
@@ -137,7 +121,7 @@ CASES: tuple[Case, ...] = (
         CAPITAL,
         ((LMSYS, 3, "English"), (WILDCHAT, 3, "English")),
         _v("not_parallelizable", parallelizable=False),
-        _answer(parallelizable=False),
+        answer(parallelizable=False),
     ),
     Case(
         PHONES,
@@ -152,7 +136,7 @@ CASES: tuple[Case, ...] = (
             template="Describe the strengths of {data}",
             data=("Pixel 8", "iPhone 15", "Galaxy S24"),
         ),
-        _answer(
+        answer(
             category="Comparative Analysis",
             is_novel_category=True,
             category_description="Comparing several items on common criteria",
@@ -176,7 +160,7 @@ CASES: tuple[Case, ...] = (
             data=("Tesla Model 3", "BMW i4"),
             tier_label="failed",
         ),
-        _answer(
+        answer(
             category="Comparative Analysis",
             is_novel_category=True,
             category_description="Comparing two things",
@@ -198,7 +182,7 @@ CASES: tuple[Case, ...] = (
             template="Write a poem about the sea",
             tier_label="failed",
         ),
-        _answer(category="Repeated Generation", serial=POEM, template="Write a poem about the sea"),
+        answer(category="Repeated Generation", serial=POEM, template="Write a poem about the sea"),
     ),
     Case(
         SPANISH,
@@ -220,7 +204,7 @@ CASES: tuple[Case, ...] = (
             template="Finde alle Namen in diesem Satz: {data}",
             data=("Anna wohnt in Berlin.", "Max fährt nach Wien."),
         ),
-        _answer(
+        answer(
             category="Named Entity Recognition",
             serial=GERMAN,
             template="Finde alle Namen in diesem Satz: {data}",

@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 
 from db import SourceRow, SqliteQueue
@@ -65,23 +64,6 @@ async def fill(db: Path, prompts: Sequence[str]) -> None:
         await queue.enqueue_many(rows)
     finally:
         await queue.close()
-
-
-def answer(**fields: Any) -> str:
-    """A model answer in the system prompt's JSON format."""
-    base: dict[str, Any] = {
-        "parallelizable": True,
-        "category": None,
-        "is_novel_category": False,
-        "category_description": None,
-        "serial": None,
-        "template": None,
-        "context": None,
-        "data": None,
-        "n": None,
-    }
-    base.update(fields)
-    return orjson.dumps(base).decode()
 
 
 def make_settings(db: Path, endpoint: str | None, **worker: Any) -> Settings:

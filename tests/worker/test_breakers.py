@@ -15,11 +15,12 @@ from emulator import FixedResponder
 from emulator.faults import FaultPicker, FaultRates
 from parallelprompt.verdicts import verdict_row
 from prompts import Contract
+from tests.answers import answer
 from worker import StopReason, WorkEvent, work
 from worker.buffer import ResultBuffer
 from worker.store import Store
 
-from .conftest import FAST, answer, fill, make_settings, quiet_display
+from .conftest import FAST, fill, make_settings, quiet_display
 from .test_pool import rows, statuses
 
 NOT_PAR = answer(parallelizable=False, serial="x")

@@ -13,10 +13,11 @@ import pytest
 
 from db import SqliteQueue
 from emulator import FixedResponder, ScriptedResponder
+from tests.answers import answer
 from worker import StopReason, WorkEvent, work
 from worker.run import EMULATOR_NOTICE
 
-from .conftest import FAST, answer, fill, make_settings, quiet_display
+from .conftest import FAST, fill, make_settings, quiet_display
 
 HIGH = "Give me 5 slogans for a coffee shop"
 MEDIUM = "Translate apples, pears and plums into German"

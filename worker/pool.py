@@ -400,7 +400,7 @@ class Pool:
         now = self.clock()
         used = reply.input_tokens + reply.output_tokens
         self.limiter.settle(reservation, used, now)
-        self.limiter.on_success(now)
+        self.limiter.on_success(reservation, now)
         counters.requests["ok"] += 1
         counters.input_tokens += reply.input_tokens
         counters.output_tokens += reply.output_tokens

@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -239,6 +240,107 @@ def fleet(window: float, workers: int = 4) -> None:
     report("4 fleet", f"{ratio:.1%} of the quota", ratio / 1.02, "<= 102 %", ratio <= 1.02)
 
 
+def window(
+    emu: EmulatorSettings, n: int, flags: tuple[str, ...], warmup: float, seconds: float
+) -> tuple[dict[str, Any], dict[str, Any], float, list[dict[str, Any]]]:
+    """Run one worker against ``emu``; the emulator's counters after ``warmup`` and at the end
+    of the window, the window's length, and a reading every 5 s of the window (the curve)."""
+    with scratch(n) as db, spawn(emu) as endpoint:
+        proc = start_worker(db, endpoint, *flags)
+        t0 = wait_first_request(endpoint)
+        time.sleep(max(0.0, t0 + warmup - time.monotonic()))
+        a = stats(endpoint)
+        ta = time.monotonic()
+        curve = [a]
+        while time.monotonic() < ta + seconds:
+            time.sleep(max(0.0, min(5.0, ta + seconds - time.monotonic())))
+            curve.append(stats(endpoint))
+        b = curve[-1]
+        elapsed = time.monotonic() - ta
+        stop([proc])
+    return a, b, elapsed, curve
+
+
+def tokens(s: dict[str, Any]) -> int:
+    return int(s["input_tokens"]) + int(s["output_tokens"])
+
+
+def print_curve(curve: list[dict[str, Any]], rpm: float) -> None:
+    """Admitted requests per minute over each 5 s of the window, as a share of ``rpm``."""
+    cells = []
+    for x, y in itertools.pairwise(curve):
+        per_min = (y["admitted"] - x["admitted"]) / (y["clock"] - x["clock"]) * 60
+        cells.append(f"{per_min / rpm:.0%}")
+    print("  admitted per 5 s, of the quota: " + " ".join(cells))
+
+
+def random_throttles(window_s: float) -> None:
+    """2 % random throttles at the configured quota (1,000 rpm, 500 ms): the quota is filled."""
+    rpm, warmup = 1000.0, 10.0
+    flags = ("--rpm", str(rpm), "--concurrency", "64")
+    n = int(rpm / 60 * (window_s + warmup) * 1.5) + 200
+    ratios = {}
+    for faults in ("", "throttle=0.02"):
+        emu = EmulatorSettings(port=0, rpm=rpm, latency_ms=500, faults=faults, seed=7)
+        a, b, elapsed, curve = window(emu, n, flags, warmup, window_s)
+        admitted = b["admitted"] - a["admitted"]
+        ratio = admitted / (rpm / 60 * elapsed)
+        thr = (throttled(b) - throttled(a)) / max(1, b["requests"] - a["requests"])
+        ratios[faults] = ratio
+        print(
+            f"  faults {faults or 'none'}: admitted {admitted} of {rpm / 60 * elapsed:.0f} "
+            f"in {elapsed:.1f} s after {warmup:.0f} s ({ratio:.1%}); throttled {thr:.2%}"
+        )
+        print_curve(curve, rpm)
+    r = ratios["throttle=0.02"]
+    print(f"  with faults / without: {r / ratios['']:.3f}")
+    report("6 random throttles 2 %", f"{r:.1%} of the quota", r / 0.9, ">= 90 %", r >= 0.9)
+
+
+def heavy_throttles(window_s: float) -> None:
+    """20 % random throttles, quota far above demand: prompts/s against the same run without."""
+    warmup = 5.0
+    flags = ("--rpm", "100000", "--concurrency", "32")
+    rates = {}
+    for faults in ("", "throttle=0.2"):
+        emu = EmulatorSettings(port=0, latency_ms=500, faults=faults, seed=7)
+        a, b, elapsed, _ = window(emu, 5000, flags, warmup, window_s)
+        rates[faults] = (b["answered"] - a["answered"]) / elapsed
+        thr = (throttled(b) - throttled(a)) / max(1, b["requests"] - a["requests"])
+        print(f"  faults {faults or 'none'}: {rates[faults]:.1f} prompts/s; throttled {thr:.1%}")
+    ratio = rates["throttle=0.2"] / rates[""]
+    report(
+        "7 random throttles 20 %",
+        f"{ratio:.1%} of the no-fault throughput",
+        ratio / 0.7,
+        ">= 70 %",
+        ratio >= 0.7,
+    )
+
+
+def rehearsal(window_s: float) -> None:
+    """The README's rehearsal: emulator 1,000 rpm / 2 M tpm, 400 ms, throttle=0.02,
+    server=0.01, malformed=0.01; the worker told the same quotas, default concurrency."""
+    rpm, tpm, warmup = 1000.0, 2_000_000.0, 10.0
+    flags = ("--rpm", str(rpm), "--tpm", str(tpm))
+    n = int(rpm / 60 * (window_s + warmup) * 1.5) + 200
+    fills = {}
+    for faults in ("", "throttle=0.02,server=0.01,malformed=0.01"):
+        emu = EmulatorSettings(port=0, rpm=rpm, tpm=tpm, latency_ms=400, faults=faults, seed=7)
+        a, b, elapsed, _ = window(emu, n, flags, warmup, window_s)
+        admitted = b["admitted"] - a["admitted"]
+        used = tokens(b) - tokens(a)
+        fill = max(admitted / (rpm / 60 * elapsed), used / (tpm / 60 * elapsed))
+        fills[faults] = fill
+        print(
+            f"  faults {faults or 'none'}: {admitted / elapsed * 60:,.0f} admitted/min, "
+            f"{used / elapsed * 60:,.0f} tokens/min; quota fill {fill:.1%} (the binding quota)"
+        )
+    r = fills["throttle=0.02,server=0.01,malformed=0.01"]
+    print(f"  with faults / without: {r / fills['']:.3f}")
+    report("8 README rehearsal", f"{r:.1%} of the binding quota", r / 0.9, ">= 90 %", r >= 0.9)
+
+
 def memory(in_flight: int = 256) -> None:
     n = in_flight * 4
     with scratch(n) as db, spawn(EmulatorSettings(port=0, latency_ms=3000)) as endpoint:
@@ -268,7 +370,7 @@ def memory(in_flight: int = 256) -> None:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--quick", action="store_true", help="20 s windows instead of 60 s")
-    p.add_argument("--only", nargs="+", type=int, choices=range(1, 6), metavar="N")
+    p.add_argument("--only", nargs="+", type=int, choices=range(1, 9), metavar="N")
     p.add_argument("--prompts", type=int, default=12_000, help="prompts for scenario 1")
     p.add_argument(
         "--emulator-burst",
@@ -278,7 +380,7 @@ def main() -> int:
     )
     args = p.parse_args()
     window = 20.0 if args.quick else 60.0
-    chosen = set(args.only or range(1, 6))
+    chosen = set(args.only or range(1, 9))
     print(f"bench/worker.py on {os.cpu_count()} cores; window {window:.0f} s", flush=True)
     if 1 in chosen:
         overhead(args.prompts // (3 if args.quick else 1))
@@ -290,6 +392,12 @@ def main() -> int:
         fleet(window)
     if 5 in chosen:
         memory()
+    if 6 in chosen:
+        random_throttles(window / 2 if args.quick else 40.0)
+    if 7 in chosen:
+        heavy_throttles(window / 2 if args.quick else 30.0)
+    if 8 in chosen:
+        rehearsal(window / 2 if args.quick else 40.0)
     return 0
 
 

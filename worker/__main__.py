@@ -8,13 +8,16 @@ access error (nothing is marked dead for those: the leases are given back).
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import os
-import sys
+from worker import signals
 
-from parallelprompt import settings as settings_mod
-from worker.run import work
+signals.install()  # before anything slow: a SIGTERM from now on is a graceful stop
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+
+from parallelprompt import settings as settings_mod  # noqa: E402
 
 
 def parser() -> argparse.ArgumentParser:
@@ -39,10 +42,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_worker(settings: settings_mod.Settings) -> int:
     """Run one worker process to its end; print the error line and the summary line."""
+    signals.install()  # parallelprompt work comes here first; the import below takes a while
+    from worker.run import work
+
     summary = asyncio.run(work(settings))
     if summary.exit_code == 2:
         print(f"error: {summary.message}", file=sys.stderr, flush=True)
-    if summary.run_id is not None:
+    if summary.run_id is not None or summary.signal_name is not None:
         print(summary.line(), flush=True)
     return summary.exit_code
 

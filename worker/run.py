@@ -26,6 +26,7 @@ from typing import Any
 from db import DatabaseError, Run, SqliteQueue, Status
 from parallelprompt.settings import Settings
 from prompts import Contract, Outcome
+from worker import signals
 from worker.bedrock import Bedrock, ClientOptions
 from worker.errors import FatalError, PromptError, RetryableError
 from worker.metrics import Counters, MetricsServer
@@ -226,9 +227,13 @@ async def preflight(bedrock: Bedrock, tuning: Tuning) -> None:
 
 @contextlib.contextmanager
 def _signals(pool_ref: list[Pool], stop_names: list[str]) -> Iterator[None]:
-    """SIGTERM/SIGINT only set flags (first: graceful stop, second: hard stop)."""
+    """SIGTERM/SIGINT only set flags (first: graceful stop, second: hard stop). A signal
+    recorded before the loop ran (:mod:`worker.signals`) counts as the first."""
     loop = asyncio.get_running_loop()
     installed = []
+    early = signals.take()
+    if early is not None:
+        stop_names.append(early)
 
     def handler(sig: signal.Signals) -> None:
         if not stop_names:
@@ -266,6 +271,7 @@ async def work(
     tuning = tuning or Tuning()
     display = display or Display(None, settings.common.log_format, settings.common.quiet)
     db = str(settings.common.db)
+    stop = _Stop([], [])
 
     def fatal(message: str, run_id: int | None = None) -> WorkSummary:
         return WorkSummary(
@@ -277,33 +283,65 @@ async def work(
             backend=backend_label,
         )
 
-    try:
-        contract = Contract.load(
-            settings.contract.system_prompt,
-            settings.contract.categories_file,
-            settings.contract.rules,
+    def stopped() -> WorkSummary:  # a signal before anything was changed
+        return WorkSummary(
+            StopReason.SIGNAL,
+            elapsed_s=time.monotonic() - started,
+            db=db,
+            backend=backend_label,
+            signal_name=stop.names[0],
         )
-    except ValueError as exc:
-        return fatal(str(exc))
-    try:
-        queue = await SqliteQueue.open(
-            settings.common.db,
-            backoff_base=tuning.db_backoff_base_s,
-            backoff_cap=tuning.db_backoff_cap_s,
-        )
-    except DatabaseError as exc:
-        return fatal(str(exc))
-    store = Store(queue)
-    try:
+
+    with _signals(stop.pools, stop.names):
+        if stop.names:
+            return stopped()
         try:
-            reopen = await reopens_rows(store, settings, contract, backend_label)
-        except ConfigError as exc:
+            contract = Contract.load(
+                settings.contract.system_prompt,
+                settings.contract.categories_file,
+                settings.contract.rules,
+            )
+        except ValueError as exc:
             return fatal(str(exc))
-        return await _work(
-            settings, store, contract, reopen, backend_label, on_event, tuning, display, started
-        )
-    finally:
-        await queue.close()
+        try:
+            queue = await SqliteQueue.open(
+                settings.common.db,
+                backoff_base=tuning.db_backoff_base_s,
+                backoff_cap=tuning.db_backoff_cap_s,
+            )
+        except DatabaseError as exc:
+            return fatal(str(exc))
+        store = Store(queue)
+        try:
+            if stop.names:
+                return stopped()
+            try:
+                reopen = await reopens_rows(store, settings, contract, backend_label)
+            except ConfigError as exc:
+                return fatal(str(exc))
+            return await _work(
+                settings,
+                store,
+                contract,
+                reopen,
+                backend_label,
+                on_event,
+                tuning,
+                display,
+                started,
+                stop,
+            )
+        finally:
+            await queue.close()
+
+
+@dataclass(frozen=True)
+class _Stop:
+    """What the signal handlers and the run share: the pool to stop once there is one, and
+    the signals received (the first one names the stop)."""
+
+    pools: list[Pool]
+    names: list[str]
 
 
 async def _work(
@@ -316,6 +354,7 @@ async def _work(
     tuning: Tuning,
     display: Display,
     started: float,
+    stop: _Stop,
 ) -> WorkSummary:
     w = settings.worker
     price = pricing(w.model, w.price_in, w.price_out)
@@ -337,101 +376,99 @@ async def _work(
         temperature=settings.contract.temperature,
     )
     counters = Counters()
-    pool_ref: list[Pool] = []
-    signal_names: list[str] = []
+    pool_ref, signal_names = stop.pools, stop.names
     metrics: MetricsServer | None = None
-    with _signals(pool_ref, signal_names):
-        try:
-            async with Bedrock.open(contract, options) as bedrock:
-                if reopen:
-                    _say(
-                        display,
-                        on_event,
-                        "preflight",
-                        f"--new-run would re-open {reopen:,} finished prompt(s): checking model "
-                        f"{w.model} with one preflight call first",
-                    )
-                    try:
-                        await preflight(bedrock, tuning)
-                    except FatalError as exc:
-                        raise FatalError(
-                            exc.code,
-                            f"{exc} — checked before re-opening finished prompts for --new-run; "
-                            "nothing was changed in the DB",
-                            exc.aws_code,
-                        ) from exc
-                if signal_names:  # stopped before anything was changed
-                    return WorkSummary(
-                        StopReason.SIGNAL,
-                        elapsed_s=time.monotonic() - started,
-                        db=str(settings.common.db),
-                        backend=backend,
-                        signal_name=signal_names[0],
-                    )
-                try:
-                    run = await choose_run(store, settings, contract, backend)
-                except ConfigError as exc:
-                    return WorkSummary(
-                        StopReason.FATAL, str(exc), db=str(settings.common.db), backend=backend
-                    )
-                config = PoolConfig(
-                    run_id=run.id,
-                    model_id=w.model,
-                    concurrency=w.concurrency,
-                    lease_seconds=w.lease_seconds,
-                    max_attempts=w.max_attempts,
-                    max_tokens=settings.contract.max_tokens,
-                    max_cost_usd=w.max_cost_usd,
-                    grace_seconds=w.grace_seconds,
-                    exit_when_empty=w.exit_when_empty,
-                    rpm=w.rpm,
-                    tpm=w.tpm,
-                    flush_rows=w.flush_rows,
-                    flush_ms=w.flush_ms,
-                )
-                pool = Pool(
-                    store=store,
-                    bedrock=bedrock,
-                    contract=contract,
-                    config=config,
-                    pricing=price,
-                    tuning=tuning,
-                    display=display,
-                    on_event=on_event,
-                    counters=counters,
-                )
-                pool_ref.append(pool)
-                if signal_names:  # a signal arrived while the client was starting
-                    pool.request_stop(StopReason.SIGNAL)
-                if w.metrics_port is not None:
-                    metrics = MetricsServer(counters, pool.limiter, store.owner)
-                    url = await metrics.start(w.metrics_host, w.metrics_port)
-                    _say(display, on_event, "metrics", f"{url}/metrics and {url}/healthz")
-                where = w.endpoint_url or "Bedrock"
+    try:
+        async with Bedrock.open(contract, options) as bedrock:
+            if reopen:
                 _say(
                     display,
                     on_event,
-                    "started",
-                    f"run {run.id}: model {w.model} via {w.api} at {where}, concurrency "
-                    f"{w.concurrency}, quota {w.rpm:g} rpm / {w.tpm:g} tpm shared by the fleet, "
-                    f"prompt version {contract.version}, rules {contract.profile.name}"
-                    + (f"; {EMULATOR_NOTICE}" if backend == "emulator" else ""),
+                    "preflight",
+                    f"--new-run would re-open {reopen:,} finished prompt(s): checking model "
+                    f"{w.model} with one preflight call first",
                 )
-                for note in notes:
-                    _say(display, on_event, "warning", note)
-                await pool.run()
-        except FatalError as exc:  # raised while opening the client, or by the preflight
-            pool_ref.clear()
-            return WorkSummary(
-                StopReason.FATAL,
-                str(exc),
-                elapsed_s=time.monotonic() - started,
-                db=str(settings.common.db),
-                backend=backend,
+                try:
+                    await preflight(bedrock, tuning)
+                except FatalError as exc:
+                    raise FatalError(
+                        exc.code,
+                        f"{exc} — checked before re-opening finished prompts for --new-run; "
+                        "nothing was changed in the DB",
+                        exc.aws_code,
+                    ) from exc
+            if signal_names:  # stopped before anything was changed
+                return WorkSummary(
+                    StopReason.SIGNAL,
+                    elapsed_s=time.monotonic() - started,
+                    db=str(settings.common.db),
+                    backend=backend,
+                    signal_name=signal_names[0],
+                )
+            try:
+                run = await choose_run(store, settings, contract, backend)
+            except ConfigError as exc:
+                return WorkSummary(
+                    StopReason.FATAL, str(exc), db=str(settings.common.db), backend=backend
+                )
+            config = PoolConfig(
+                run_id=run.id,
+                model_id=w.model,
+                concurrency=w.concurrency,
+                lease_seconds=w.lease_seconds,
+                max_attempts=w.max_attempts,
+                max_tokens=settings.contract.max_tokens,
+                max_cost_usd=w.max_cost_usd,
+                grace_seconds=w.grace_seconds,
+                exit_when_empty=w.exit_when_empty,
+                rpm=w.rpm,
+                tpm=w.tpm,
+                flush_rows=w.flush_rows,
+                flush_ms=w.flush_ms,
             )
-        finally:
-            if metrics is not None:
-                await metrics.stop()
+            pool = Pool(
+                store=store,
+                bedrock=bedrock,
+                contract=contract,
+                config=config,
+                pricing=price,
+                tuning=tuning,
+                display=display,
+                on_event=on_event,
+                counters=counters,
+            )
+            pool_ref.append(pool)
+            if signal_names:  # a signal arrived while the client was starting
+                pool.request_stop(StopReason.SIGNAL)
+            if w.metrics_port is not None:
+                metrics = MetricsServer(counters, pool.limiter, store.owner)
+                url = await metrics.start(w.metrics_host, w.metrics_port)
+                _say(display, on_event, "metrics", f"{url}/metrics and {url}/healthz")
+            where = w.endpoint_url or "Bedrock"
+            _say(
+                display,
+                on_event,
+                "started",
+                f"run {run.id}: model {w.model} via {w.api} at {where}, concurrency "
+                f"{w.concurrency}, quota {w.rpm:g} rpm / {w.tpm:g} tpm shared by the fleet, "
+                f"prompt version {contract.version}, rules {contract.profile.name}"
+                + (f"; {EMULATOR_NOTICE}" if backend == "emulator" else ""),
+            )
+            for note in notes:
+                _say(display, on_event, "warning", note)
+            await pool.run()
+    except FatalError as exc:  # raised while opening the client, or by the preflight
+        pool_ref.clear()
+        return WorkSummary(
+            StopReason.FATAL,
+            str(exc),
+            elapsed_s=time.monotonic() - started,
+            db=str(settings.common.db),
+            backend=backend,
+        )
+    finally:
+        if metrics is not None:
+            await metrics.stop()
     reason = pool.stop_reason or StopReason.DRAINED
     summary = WorkSummary(
         stop_reason=reason,

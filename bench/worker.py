@@ -42,8 +42,10 @@ import asyncio
 import hashlib
 import itertools
 import json
+import math
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -352,37 +354,65 @@ def rehearsal(window_s: float) -> None:
     report("8 README rehearsal", f"{r:.1%} of the binding quota", r / 0.9, ">= 90 %", r >= 0.9)
 
 
-def big_table(done_rows: int, window_s: float) -> None:
+def add_finished_rows(db: Path, rows: int) -> None:
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("BEGIN")
+    conn.executemany(
+        "INSERT INTO work (text_hash, prompt, chars, status, created_at, updated_at)"
+        " VALUES (?, ?, 40, 'done', 0, 0)",
+        ((i.to_bytes(16, "big"), f"an old prompt, number {i}") for i in range(1, rows + 1)),
+    )
+    conn.execute("COMMIT")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+
+
+def throughput_and_cpu(db: Path, window_s: float) -> tuple[float, float]:
+    """Prompts/s at zero latency over a window after 5 s, and the worker's CPU ms per prompt."""
+    with spawn(EmulatorSettings(port=0)) as endpoint:
+        proc = start_worker(db, endpoint, "--rpm", "1e9", "--concurrency", "32")
+        ps = psutil.Process(proc.pid)
+        t0 = wait_first_request(endpoint)
+        time.sleep(max(0.0, t0 + 5.0 - time.monotonic()))
+        a, ta, ca = stats(endpoint)["answered"], time.monotonic(), ps.cpu_times()
+        time.sleep(window_s)
+        b, tb, cb = stats(endpoint)["answered"], time.monotonic(), ps.cpu_times()
+        stop([proc])
+    cpu = (cb.user + cb.system) - (ca.user + ca.system)
+    return (b - a) / (tb - ta), cpu / max(1, b - a) * 1000
+
+
+def big_table(done_rows: int, window_s: float, rounds: int = 2) -> None:
     """Throughput at zero latency with ``done_rows`` finished rows already in the work table,
-    against the same run on a table holding only the pending prompts. The worker's periodic
-    counts by status read running totals, so the two should be within 10 %."""
-    rates = {}
-    for extra in (0, done_rows):
-        with scratch(20_000) as db:
+    against the same run on a table holding only the pending prompts, alternating, best of
+    ``rounds`` each (the machine is shared). The worker's periodic counts by status read
+    running totals, so the two should be within 10 %; CPU per prompt is the steadier figure
+    on a loaded machine."""
+    with tempfile.TemporaryDirectory(prefix="bench-big-") as tmp:
+        templates = {}
+        for extra in (0, done_rows):
+            templates[extra] = Path(tmp) / f"template-{extra}.db"
+            fill(templates[extra], 20_000)
             if extra:
-                conn = sqlite3.connect(db, isolation_level=None)
-                conn.execute("BEGIN")
-                conn.executemany(
-                    "INSERT INTO work (text_hash, prompt, chars, status, created_at, updated_at)"
-                    " VALUES (?, ?, 40, 'done', 0, 0)",
-                    (
-                        (i.to_bytes(16, "big"), f"an old prompt, number {i}")
-                        for i in range(1, extra + 1)
-                    ),
+                add_finished_rows(templates[extra], extra)
+        best: dict[int, tuple[float, float]] = {}
+        for _ in range(rounds):
+            for extra, template in templates.items():
+                db = Path(tmp) / "run.db"
+                for old in Path(tmp).glob("run.db*"):
+                    old.unlink()
+                shutil.copy(template, db)
+                rate, cpu_ms = throughput_and_cpu(db, window_s)
+                print(
+                    f"  {extra:,} finished rows: {rate:.0f} prompts/s, "
+                    f"{cpu_ms:.2f} ms worker CPU per prompt",
+                    flush=True,
                 )
-                conn.execute("COMMIT")
-                conn.close()
-            with spawn(EmulatorSettings(port=0)) as endpoint:
-                proc = start_worker(db, endpoint, "--rpm", "1e9", "--concurrency", "32")
-                t0 = wait_first_request(endpoint)
-                time.sleep(max(0.0, t0 + 5.0 - time.monotonic()))
-                a, ta = stats(endpoint)["answered"], time.monotonic()
-                time.sleep(window_s)
-                b, tb = stats(endpoint)["answered"], time.monotonic()
-                stop([proc])
-        rates[extra] = (b - a) / (tb - ta)
-        print(f"  {extra:,} finished rows in the table: {rates[extra]:.0f} prompts/s")
-    ratio = rates[done_rows] / rates[0]
+                seen = best.get(extra, (0.0, math.inf))
+                best[extra] = (max(seen[0], rate), min(seen[1], cpu_ms))
+    ratio = best[done_rows][0] / best[0][0]
+    cpu_ratio = best[done_rows][1] / best[0][1]
+    print(f"  best of {rounds}: CPU per prompt, big / empty: {cpu_ratio:.3f}")
     report(
         "9 big table",
         f"{ratio:.1%} of the empty table's throughput at {done_rows:,} rows",

@@ -349,6 +349,8 @@ class Limiter:
         n, k = probe.n, probe.k
         share = k / n if n else 0.0
         if probe.phase is Phase.HOLD:
+            # Not learnt into the floor when it clears: a hold taken while a ceiling's burst
+            # runs out would teach the floor the ceiling's share.
             if n and self._too_many(k, n):
                 self._cut(share, n, k, now)  # confirmed at the same rate: try a lower one
             return

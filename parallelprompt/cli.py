@@ -136,9 +136,9 @@ def _report(s: Settings) -> int:
 
 
 def _estimate(s: Settings) -> int:
+    from catalogue import pricing
     from db.estimate import estimate, format_estimate
     from prompts import estimate_tokens
-    from worker.models import pricing
 
     contract = load_contract(s)
     price = pricing(s.worker.model, s.worker.price_in, s.worker.price_out)

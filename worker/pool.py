@@ -25,6 +25,7 @@ from typing import Any
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
+from catalogue import CACHE_TTL_S, Pricing
 from db import CompleteResult, Completion, FailOutcome, Failure, Lease, Status
 from parallelprompt.verdicts import verdict_row
 from prompts import Contract, estimate_tokens
@@ -33,7 +34,6 @@ from worker.buffer import ResultBuffer
 from worker.errors import CallError, Code, FatalError, PromptError, RetryableError
 from worker.limiter import Limiter, LimiterConstants, Reservation
 from worker.metrics import Counters
-from worker.models import CACHE_TTL_S, Pricing
 from worker.progress import Display, RateMeter, snapshot
 from worker.sizing import TokenPlan, quota_tokens
 from worker.store import Store

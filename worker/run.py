@@ -23,13 +23,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from catalogue import DEFAULT_MODEL, Pricing, eol_message, lookup, pricing
 from db import DatabaseError, Run, SqliteQueue, Status
 from parallelprompt.settings import Settings
 from prompts import Contract, Outcome, estimate_tokens
 from worker.bedrock import Bedrock, ClientOptions
 from worker.errors import FatalError, PromptError, RetryableError
 from worker.metrics import Counters, MetricsServer
-from worker.models import DEFAULT_MODEL, Pricing, eol_message, lookup, pricing
 from worker.pool import OnEvent, Pool, PoolConfig, StopReason, Tuning, WorkEvent
 from worker.progress import Display, human
 from worker.shape import Shape

@@ -17,7 +17,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from worker.models import ModelInfo
+from catalogue import ModelInfo
 
 _SAMPLING = ("temperature", "top_p", "top_k")
 CONVERSE_CACHE_POINT: dict[str, Any] = {"cachePoint": {"type": "default"}}

@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
+from catalogue import catalogue, eol_message, format_catalogue, lookup, pricing
 from prompts import Contract
 from worker import shape
-from worker.models import catalogue, eol_message, format_catalogue, lookup, pricing
 from worker.sizing import TokenPlan, quota_tokens
 
 HAIKU_55 = "global.anthropic.claude-haiku-5-5"

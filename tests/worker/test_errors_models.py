@@ -11,8 +11,8 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from catalogue import DEFAULT_MODEL, base_model_id, lookup, pricing
 from worker.errors import Code, FatalError, PromptError, RetryableError, translate
-from worker.models import DEFAULT_MODEL, base_model_id, lookup, pricing
 
 
 def client_error(code: str, status: int, message: str = "boom") -> ClientError:

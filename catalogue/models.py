@@ -237,7 +237,9 @@ def pricing(
 def format_catalogue(today: dt.date | None = None) -> str:
     """``parallelprompt models``: one block per model, then the sources."""
     cat = catalogue()
-    lines = [f"model catalogue (worker/models.json, checked {cat.checked}); USD per million tokens"]
+    lines = [
+        f"model catalogue (catalogue/models.json, checked {cat.checked}); USD per million tokens"
+    ]
     for m in cat.models:
         status = "active"
         if m.end_of_life(today):

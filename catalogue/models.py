@@ -226,10 +226,13 @@ def pricing(
     base = info.price(family) if info else None
     pin = price_in if price_in is not None else (base.input if base else 0.0)
     pout = price_out if price_out is not None else (base.output if base else 0.0)
+    # Cache prices follow the input price: the catalogue's ratio, else Bedrock's usual ones.
+    write_ratio = base.cache_write / base.input if base and base.input else 1.25
+    read_ratio = base.cache_read / base.input if base and base.input else 0.1
     if cache_write is None:
-        cache_write = base.cache_write if base else pin * 1.25
+        cache_write = pin * write_ratio
     if cache_read is None:
-        cache_read = base.cache_read if base else pin * 0.1
+        cache_read = pin * read_ratio
     known = info is not None or (price_in is not None and price_out is not None)
     return Pricing(pin, pout, cache_write, cache_read, known, family)
 

@@ -239,6 +239,11 @@ class Pool:
                 await asyncio.sleep(self.tuning.claim_coalesce_s)
                 free = c.concurrency - len(self._tasks)
             n = self._affordable(free)
+            if n <= 0 and self._tasks:
+                # The answers in flight will tell what a call really costs (the guess before
+                # the first answer ignores the prompt cache): decide when they are in.
+                await self._nap(self.tuning.idle_poll_s)
+                continue
             if n <= 0:
                 self.request_stop(
                     StopReason.BUDGET,

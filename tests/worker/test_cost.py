@@ -1,0 +1,109 @@
+"""The cost levers end to end through the real client and the emulator: requests follow the
+catalogue, the system prompt is cached and its usage stored, max_tokens is sized per call and an
+answer cut short is asked again once with a higher ceiling."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from catalogue import pricing
+from emulator import FixedResponder
+from emulator.responders import count_tokens
+from parallelprompt.settings import ContractSettings
+from worker import work
+
+from .conftest import FAST, fill, make_settings, quiet_display
+
+NOT_PAR = '{"parallelizable": false, "category": null}'
+HAIKU_45 = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
+
+
+def rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql).fetchall()
+
+
+async def test_default_model_caches_the_system_prompt_and_thinks_not(
+    db: Path, emulator: Any
+) -> None:
+    emu = await emulator(FixedResponder(NOT_PAR))
+    await fill(db, [f"prompt number {i}" for i in range(12)])
+    settings = make_settings(db, emu.endpoint, concurrency=1)
+    summary = await work(settings, tuning=FAST, display=quiet_display())
+    assert summary.processed == 12
+    stats = emu.stats()
+    # Haiku 5.5 refuses temperature: every request would have been a 400 had it been sent.
+    assert stats["by_outcome"] == {"ok": 12}
+    assert stats["thinking_tokens"] == 0  # thinking turned off
+    results = rows(
+        db,
+        "SELECT input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd "
+        "FROM results ORDER BY id",
+    )
+    writes = [r for r in results if r[3] > 0]
+    reads = [r for r in results if r[2] > 0]
+    assert len(writes) == 1 and len(reads) == 11
+    price = pricing("global.anthropic.claude-haiku-5-5")
+    for inp, out, read, write, cost in results:
+        assert abs(cost - price.cost(inp, out, read, write)) < 1e-12
+    assert summary.cache_read_tokens == sum(r[2] for r in results)
+    assert summary.saved_usd > 0 and "read from the prompt cache" in summary.line()
+    (config,) = rows(db, "SELECT config_json FROM runs")[0]
+    assert json.loads(config)["prices"]["cache_read"] == 0.01
+
+
+async def test_no_cache_point_below_the_models_minimum(db: Path, emulator: Any) -> None:
+    emu = await emulator(FixedResponder(NOT_PAR))
+    await fill(db, [f"prompt number {i}" for i in range(3)])
+    # Haiku 4.5 caches from 4,096 tokens: the bundled prompt is shorter, so no cache point.
+    await work(
+        make_settings(db, emu.endpoint, model=HAIKU_45), tuning=FAST, display=quiet_display()
+    )
+    assert rows(db, "SELECT sum(cache_read_tokens + cache_write_tokens) FROM results") == [(0,)]
+    assert emu.stats()["by_outcome"] == {"ok": 3}
+
+
+async def test_max_tokens_is_sized_per_call_and_a_cut_answer_is_retried_higher(
+    db: Path, emulator: Any
+) -> None:
+    seen: list[int] = []
+    long_answer = '{"parallelizable": false, "category_description": "' + "x" * 4000 + '"}'
+
+    def responder(prompt: str, system: str | None, max_tokens: int) -> str:
+        seen.append(max_tokens)
+        return long_answer
+
+    emu = await emulator(responder)
+    await fill(db, ["a short prompt"])
+    summary = await work(make_settings(db, emu.endpoint), tuning=FAST, display=quiet_display())
+    assert summary.processed == 1
+    assert seen[0] < 1024  # sized to the prompt, under --max-tokens
+    assert seen[1] == 4096  # --max-tokens-retry
+    ((stop, out, text),) = rows(db, "SELECT stop_reason, output_tokens, raw_text FROM results")
+    assert stop == "end_turn" and text == long_answer
+    # both answers were billed: the cut one and the full one
+    assert out == seen[0] + count_tokens(long_answer)
+    assert emu.stats()["answered"] == 2
+
+
+async def test_fixed_max_tokens_and_no_retry_reproduce_the_original(
+    db: Path, emulator: Any
+) -> None:
+    seen: list[int] = []
+
+    def responder(prompt: str, system: str | None, max_tokens: int) -> str:
+        seen.append(max_tokens)
+        return '{"parallelizable": false, "category_description": "' + "x" * 8000 + '"}'
+
+    emu = await emulator(responder)
+    await fill(db, ["a short prompt"])
+    settings = make_settings(db, emu.endpoint)
+    contract = ContractSettings(size_max_tokens=False, max_tokens_retry=0)
+    settings = dataclasses.replace(settings, contract=contract)
+    await work(settings, tuning=FAST, display=quiet_display())
+    assert seen == [1024]
+    assert rows(db, "SELECT stop_reason FROM results") == [("max_tokens",)]

@@ -136,6 +136,22 @@ WHERE r.run_id = :run_id
   AND (:source IS NULL OR EXISTS (SELECT 1 FROM sources AS s
                                   WHERE s.work_id = r.work_id AND s.source = :source));
 
+-- name: run_cache
+-- Answered calls of a run (dead letters have no answer) and their prompt-cache usage, with the
+-- prompt characters of those calls (the lever breakdown projects per-prompt tokens from them).
+SELECT count(*) AS answered,
+       coalesce(sum(r.cache_read_tokens > 0), 0) AS calls_reading,
+       coalesce(sum(r.cache_read_tokens), 0) AS cache_read_tokens,
+       coalesce(sum(r.cache_write_tokens), 0) AS cache_write_tokens,
+       coalesce(sum(r.input_tokens), 0) AS input_tokens,
+       coalesce(sum(r.output_tokens), 0) AS output_tokens,
+       coalesce(sum(w.chars), 0) AS chars
+FROM results AS r
+JOIN work AS w ON w.id = r.work_id
+WHERE r.run_id = :run_id AND r.raw_text IS NOT NULL
+  AND (:source IS NULL OR EXISTS (SELECT 1 FROM sources AS s
+                                  WHERE s.work_id = r.work_id AND s.source = :source));
+
 -- name: corpus_totals
 -- Everything ingested (whatever has been processed): unique prompts and source rows.
 SELECT (SELECT count(*) FROM work AS w

@@ -171,7 +171,7 @@ class StatsRows:
     novel_examples: list[Row] = field(default_factory=list)
     emergence: list[Row] = field(default_factory=list)
     totals: Row = (0, 0, 0, 0.0, None, None, None, 0)
-    cache: Row = (0, 0, 0, 0, 0, 0, 0)
+    cache: Row = (0, 0, 0, 0, 0, 0, 0, 0)
     corpus: Row = (0, 0)
     queue: list[Row] = field(default_factory=list)
 
@@ -456,7 +456,7 @@ def cache_usage(row: Row, prices: Mapping[str, float] | None) -> dict[str, Any]:
     """Prompt-cache figures of the answered calls: the share of calls that read the cache,
     the share of input tokens it served, and the dollars it saved against sending those
     tokens uncached (cache writes cost more than plain input, and count against it)."""
-    answered, reading, read, write, tin, tout, chars = (int(x) for x in row)
+    answered, reading, writing, read, write, tin, tout, chars = (int(x) for x in row)
     saved = None
     if prices is not None:
         saved = round(
@@ -470,6 +470,7 @@ def cache_usage(row: Row, prices: Mapping[str, float] | None) -> dict[str, Any]:
     return {
         "answered_calls": answered,
         "calls_reading_cache": reading,
+        "calls_writing_cache": writing,
         "hit_rate": rate(reading, answered),
         "read_tokens": read,
         "write_tokens": write,

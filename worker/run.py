@@ -148,6 +148,7 @@ def run_config(settings: Settings, contract: Contract, backend: str) -> dict[str
         "max_tokens_retry": k.max_tokens_retry,
         "temperature": k.temperature,
         "prompt_cache": w.prompt_cache,
+        "system_prompt_tokens": estimate_tokens(contract.system_prompt),
         "prices": run_pricing(settings).as_dict(),
         "rpm": w.rpm,
         "tpm": w.tpm,

@@ -163,8 +163,8 @@ def _estimate(s: Settings) -> int:
     price = pricing(w.model, w.price_in, w.price_out, w.price_cache_write, w.price_cache_read)
     if not price.known:
         print(
-            f"warning: {w.model} is not in the catalogue (parallelprompt models) and no price "
-            "was given: costs below are $0; pass --price-in and --price-out (USD per million "
+            f"warning: no price known for {w.model} (not in the catalogue: parallelprompt "
+            "models): costs below are $0; pass --price-in and --price-out (USD per million "
             "tokens)",
             file=sys.stderr,
         )

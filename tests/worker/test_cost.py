@@ -107,3 +107,56 @@ async def test_fixed_max_tokens_and_no_retry_reproduce_the_original(
     await work(settings, tuning=FAST, display=quiet_display())
     assert seen == [1024]
     assert rows(db, "SELECT stop_reason FROM results") == [("max_tokens",)]
+
+
+async def test_stats_status_and_report_show_the_cache_and_the_levers(
+    db: Path, emulator: Any, capsys: Any
+) -> None:
+    from parallelprompt.cli import main
+
+    emu = await emulator(FixedResponder(NOT_PAR))
+    await fill(db, [f"prompt number {i}" for i in range(10)])
+    await work(make_settings(db, emu.endpoint, concurrency=1), tuning=FAST, display=quiet_display())
+    capsys.readouterr()
+    assert main(["stats", "--db", str(db)]) == 0
+    text = capsys.readouterr().out
+    assert "prompt cache: 90.0% of calls read it" in text and "saved $" in text
+    assert "paper's method: Claude 3.5 Haiku" in text and "+ prompt caching" in text
+    assert main(["stats", "--db", str(db), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["cache"]["calls_reading_cache"] == 9 and doc["cache"]["saved_usd"] > 0
+    by_lever = {row["lever"]: row for row in doc["levers"]}
+    paper = by_lever["paper's method: Claude 3.5 Haiku, no cache, max_tokens 1,024"]
+    model = by_lever["model: Claude Haiku 5.5"]
+    cached = by_lever["+ prompt caching"]
+    sized = by_lever["+ max_tokens sized per call"]
+    assert paper["cost_usd"] > model["cost_usd"] > cached["cost_usd"] == sized["cost_usd"]
+    assert "instead of 1,024" in sized["note"]
+    assert main(["status", "--db", str(db)]) == 0
+    assert "prompt cache: 90.0% of calls read it" in capsys.readouterr().out
+    report = db.parent / "report.html"
+    assert main(["report", "--db", str(db), "--out", str(report)]) == 0
+    assert "Prompt cache: 90.0% of calls read it" in report.read_text()
+
+
+def test_estimate_shows_cost_and_time_per_lever(db: Path, capsys: Any) -> None:
+    import asyncio
+
+    from parallelprompt.cli import main
+
+    asyncio.run(fill(db, [f"prompt number {i}" for i in range(1000)]))
+    assert main(["estimate", "--db", str(db), "--tpm", "2000000", "--rpm", "10000"]) == 0
+    out = capsys.readouterr().out
+    assert "cost and time per lever at 10,000 RPM / 2,000,000 TPM" in out
+    for lever in ("paper's method", "model: Claude Haiku 5.5", "+ prompt caching", "batch price"):
+        assert lever in out
+    assert main(["estimate", "--db", str(db), "--model", HAIKU_45]) == 0
+    assert "no effect: the model caches prefixes from 4,096 tokens" in capsys.readouterr().out
+
+
+def test_models_lists_the_catalogue(capsys: Any) -> None:
+    from parallelprompt.cli import main
+
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    assert "Claude Haiku 5.5 — active" in out and "END OF LIFE since 2026-06-19" in out

@@ -160,3 +160,25 @@ def test_models_lists_the_catalogue(capsys: Any) -> None:
     assert main(["models"]) == 0
     out = capsys.readouterr().out
     assert "Claude Haiku 5.5 — active" in out and "END OF LIFE since 2026-06-19" in out
+
+
+async def test_an_unknown_model_runs_with_a_warning_priced_from_the_flags(
+    db: Path, emulator: Any
+) -> None:
+    from worker import WorkEvent
+
+    model = "acme.some-new-model-v1:0"
+    emu = await emulator(FixedResponder(NOT_PAR), models=(model,))
+    await fill(db, ["a prompt", "another prompt"])
+    events: list[WorkEvent] = []
+    settings = make_settings(
+        db, emu.endpoint, model=model, price_in=2.0, price_out=4.0, price_cache_read=0.5
+    )
+    summary = await work(settings, tuning=FAST, display=quiet_display(), on_event=events.append)
+    assert summary.processed == 2
+    warnings = [e.message for e in events if e.kind == "warning"]
+    assert any("not in the catalogue" in w and "--price-in $2" in w for w in warnings)
+    stats = emu.stats()
+    expected = (stats["input_tokens"] * 2.0 + stats["output_tokens"] * 4.0) / 1e6
+    assert abs(summary.cost_usd - expected) < 1e-12
+    assert stats["cache_read_tokens"] == 0  # no cache point for an unknown model

@@ -189,7 +189,10 @@ class EmulatorSettings:
     )
     seed: int = opt(0, "seed for latency and faults", env="PARALLELPROMPT_EMULATOR_SEED")
     models: tuple[str, ...] = opt(
-        (), "accepted model ids (empty: any)", kind="list", env="PARALLELPROMPT_EMULATOR_MODELS"
+        (),
+        "accepted model ids (empty: the model catalogue's, see `parallelprompt models`)",
+        kind="list",
+        env="PARALLELPROMPT_EMULATOR_MODELS",
     )
     retired_models: tuple[str, ...] = opt(
         (), "model ids answered as retired", kind="list", env="PARALLELPROMPT_EMULATOR_RETIRED"

@@ -297,6 +297,9 @@ async def work(
             backend=backend_label,
         )
 
+    info = lookup(settings.worker.model)
+    if info is not None and info.end_of_life():
+        return fatal(eol_message(info, settings.worker.model))
     try:
         contract = Contract.load(
             settings.contract.system_prompt,
@@ -340,14 +343,6 @@ async def _work(
     w = settings.worker
     price = run_pricing(settings)
     info = lookup(w.model)
-    if info is not None and info.end_of_life():
-        return WorkSummary(
-            StopReason.FATAL,
-            eol_message(info, w.model),
-            elapsed_s=time.monotonic() - started,
-            db=str(settings.common.db),
-            backend=backend,
-        )
     notes = []
     if info is None:
         priced = (

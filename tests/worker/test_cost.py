@@ -182,3 +182,17 @@ async def test_an_unknown_model_runs_with_a_warning_priced_from_the_flags(
     expected = (stats["input_tokens"] * 2.0 + stats["output_tokens"] * 4.0) / 1e6
     assert abs(summary.cost_usd - expected) < 1e-12
     assert stats["cache_read_tokens"] == 0  # no cache point for an unknown model
+
+
+def test_the_papers_model_is_one_line_of_end_of_life(db: Path, capsys: Any) -> None:
+    import asyncio
+
+    from parallelprompt.cli import main
+
+    asyncio.run(fill(db, ["a prompt"]))
+    model = "us.anthropic.claude-3-5-haiku-20241022-v1:0"
+    argv = ["work", "--db", str(db), "--model", model, "--endpoint-url", "http://127.0.0.1:9"]
+    assert main([*argv, "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "reached end of life on Bedrock on 2026-06-19" in err[0]
+    assert "Traceback" not in err[0]

@@ -196,3 +196,15 @@ def test_the_papers_model_is_one_line_of_end_of_life(db: Path, capsys: Any) -> N
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "reached end of life on Bedrock on 2026-06-19" in err[0]
     assert "Traceback" not in err[0]
+
+
+async def test_invoke_model_caches_too(db: Path, emulator: Any) -> None:
+    emu = await emulator(FixedResponder(NOT_PAR))
+    await fill(db, [f"prompt number {i}" for i in range(4)])
+    settings = make_settings(db, emu.endpoint, api="invoke", concurrency=1)
+    summary = await work(settings, tuning=FAST, display=quiet_display())
+    assert summary.processed == 4 and emu.stats()["by_api"] == {"invoke": 4}
+    assert rows(
+        db, "SELECT sum(cache_read_tokens > 0), sum(cache_write_tokens > 0) FROM results"
+    ) == [(3, 1)]
+    assert emu.stats()["thinking_tokens"] == 0

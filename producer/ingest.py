@@ -61,6 +61,7 @@ class IngestSummary:
     elapsed_s: float
     sources: tuple[str, ...]
     ingest_ids: tuple[int, ...] = ()
+    files_skipped: dict[str, int] = field(default_factory=dict)  # FileSkip reason -> files
 
     @property
     def rows_per_s(self) -> float:
@@ -83,6 +84,11 @@ class IngestSummary:
         if self.flagged:
             parts.append(
                 "flagged " + ", ".join(f"{k} {v:,}" for k, v in sorted(self.flagged.items()))
+            )
+        if self.files_skipped:
+            parts.append(
+                "files left out "
+                + ", ".join(f"{k} {v:,}" for k, v in sorted(self.files_skipped.items()))
             )
         conflicts = self.skipped.get(SOURCE_ROW_CONFLICT, 0)
         if conflicts:
@@ -297,7 +303,8 @@ async def ingest(settings: Settings, *, progress: bool) -> IngestSummary:
     """Ingest the configured dataset (default: the bundled sample) into the work table."""
     started = time.perf_counter()
     cfg = settings.ingest
-    groups = plan(cfg)  # every input opened and checked before the database is touched
+    planned = plan(cfg)  # every input opened and checked before the database is touched
+    groups = planned.groups
     display = Progress(
         enabled=progress and not settings.common.quiet, log_format=settings.common.log_format
     )
@@ -333,6 +340,7 @@ async def ingest(settings: Settings, *, progress: bool) -> IngestSummary:
         elapsed_s=time.perf_counter() - started,
         sources=tuple(g.source for g in groups),
         ingest_ids=tuple(ids),
+        files_skipped=planned.files_skipped,
     )
 
 

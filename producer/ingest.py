@@ -46,6 +46,8 @@ WHERE s.source = ? AND s.split = ? AND s.row_index BETWEEN ? AND ?
 #: Local inputs at least this large (bytes, all files of a source) are read in a child
 #: process; below it the ~0.5 s start of a fresh interpreter costs more than it saves.
 PROCESS_MIN_BYTES = 8 * 2**20
+#: A compressed JSON file counts as this many times its size (text compresses ~4-10x).
+COMPRESSED_WEIGHT = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +131,8 @@ def use_process(group: SourceGroup) -> bool:
     for item in group.inputs:
         assert isinstance(item, InputFile)
         with contextlib.suppress(OSError):
-            size += item.path.stat().st_size
+            weight = COMPRESSED_WEIGHT if item.compression else 1
+            size += item.path.stat().st_size * weight
     return size >= PROCESS_MIN_BYTES
 
 

@@ -32,7 +32,7 @@ from pathlib import Path
 from parallelprompt.settings import IngestSettings
 from producer.files import FileSkip, find_files
 from producer.layouts import SPECS, Layout
-from producer.readers import HubInput, InputFile, inspect_file, open_hub
+from producer.readers import HubInput, InputFile, NoObjects, inspect_file, open_hub
 
 log = logging.getLogger("producer")
 
@@ -126,14 +126,21 @@ def _group_files(
     for entry, paths in found.by_entry.items():
         stem = entry_stem(entry)
         shards[stem] = shards.get(stem, True) and all(is_hub_shard(p, cfg.split) for p in paths)
-    files = []
+    files: list[InputFile] = []
+    unjudged: list[NoObjects] = []
     for path in found.files:
-        inspected = inspect_file(path, layout)
+        try:
+            inspected = inspect_file(path, layout)
+        except NoObjects as exc:
+            unjudged.append(exc)
+            continue
         if inspected is None:
             log.warning("%s: empty file (no rows); skipped", path)
             skipped[FileSkip.EMPTY] += 1
         else:
             files.append(inspected)
+    if unjudged:
+        files = sorted(files + _like_the_others(unjudged, files), key=lambda f: str(f.path))
     by_source: dict[str, list[Input]] = {}
     for f in files:
         stem = entry_stem(found.entry[f.path])
@@ -146,3 +153,20 @@ def _group_files(
         by_source.setdefault(source, []).append(f)
     groups = [SourceGroup(s, cfg.split, tuple(inputs)) for s, inputs in by_source.items()]
     return Plan(groups, {str(k): v for k, v in sorted(skipped.items())})
+
+
+def _like_the_others(unjudged: list[NoObjects], files: list[InputFile]) -> list[InputFile]:
+    """Files with no JSON object among their first rows, read with the layout the other
+    files have (their rows are counted as broken lines or not objects, never lost); an
+    error when there is no other file, or the others disagree."""
+    layouts = {f.layout for f in files}
+    if len(layouts) != 1:
+        raise unjudged[0]
+    (layout,) = layouts
+    for exc in unjudged:
+        log.warning(
+            "%s: no JSON object in its first rows; read as %s like the other files",
+            exc.path,
+            layout,
+        )
+    return [InputFile(exc.path, exc.kind, layout, None, exc.compression) for exc in unjudged]

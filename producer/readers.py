@@ -46,6 +46,19 @@ class InputFile:
     compression: Compression | None = None
 
 
+class NoObjects(IngestError):
+    """A JSON file whose first rows hold no JSON object, so its layout cannot be seen (its
+    rows are all broken lines or not objects). The plan reads it with the layout of the other
+    files, when there are any."""
+
+    def __init__(self, path: Path, kind: FileKind, compression: Compression | None) -> None:
+        super().__init__(
+            f"{path}: no JSON object in its first {SNIFF_LINES} rows, so its layout cannot be "
+            "told; pass --layout lmsys, wildchat or sharegpt"
+        )
+        self.path, self.kind, self.compression = path, kind, compression
+
+
 @dataclass(frozen=True, slots=True)
 class Chunk:
     """Rows read together. Every reader ends with an empty chunk whose ``start`` is the
@@ -90,6 +103,8 @@ def inspect_file(path: Path, layout: Layout | None) -> InputFile | None:
         if sniffed is None:
             return None
         columns = sniffed
+        if not columns and layout is None:
+            raise NoObjects(path, kind, compression)
     found = layout or detect(columns)
     if found is None:
         raise IngestError(

@@ -205,9 +205,12 @@ def test_empty_files_do_not_abort_a_folder(
     for name in ("b.jsonl", "c.parquet", "d.json", "e.jsonl.gz"):
         (folder / name).write_bytes(b"")
     (folder / "f.jsonl").write_bytes(b"\n  \n")  # blank lines only: no rows either
+    (folder / "g.jsonl").write_bytes(b"not json\n[1, 2]\n\xff\xfe\n")  # rows, no object
     with caplog.at_level(logging.WARNING, logger="producer"):
         s = run_ingest(make_settings(data_files=[folder]), progress=False)
-    assert (s.rows_read, s.kept) == (4, 4)
+    assert (s.rows_read, s.kept) == (7, 4)
+    assert s.skipped == {"broken_line": 2, "not_an_object": 1}
+    assert s.sources == ("lmsys:dump",)
     assert s.files_skipped == {"empty_file": 5}
     assert "empty_file 5" in s.line()
     assert str(folder / "c.parquet") in caplog.text

@@ -61,8 +61,10 @@ def first_user_content(
     if not conversation:
         return SkipReason.NO_CONVERSATION
     for message in conversation:
-        if isinstance(message, dict) and message.get(role_key) in user_roles:
-            return message.get(content_key)
+        if isinstance(message, dict):
+            role = message.get(role_key)
+            if isinstance(role, str) and role in user_roles:  # a list or dict is no role
+                return message.get(content_key)
     return SkipReason.NO_USER_TURN
 
 

@@ -32,6 +32,7 @@ from pathlib import Path
 from parallelprompt.settings import IngestSettings
 from producer.files import FileSkip, find_files
 from producer.layouts import SPECS, Layout
+from producer.normalise import replace_invalid_unicode
 from producer.readers import HubInput, InputFile, NoObjects, inspect_file, open_hub
 
 log = logging.getLogger("producer")
@@ -57,8 +58,12 @@ class SourceGroup:
 
     @property
     def input_names(self) -> list[str]:
+        """As recorded in the ingests table: a file name's undecodable bytes as U+FFFD."""
         return [
-            str(i.path) if isinstance(i, InputFile) else f"hf://{i.dataset_id}" for i in self.inputs
+            replace_invalid_unicode(str(i.path))
+            if isinstance(i, InputFile)
+            else f"hf://{i.dataset_id}"
+            for i in self.inputs
         ]
 
 
@@ -150,6 +155,7 @@ def _group_files(
             source = SPECS[f.layout].canonical_source
         else:
             source = f"{f.layout}:{stem}"
+        source = replace_invalid_unicode(source)  # a file name's undecodable bytes
         by_source.setdefault(source, []).append(f)
     groups = [SourceGroup(s, cfg.split, tuple(inputs)) for s, inputs in by_source.items()]
     return Plan(groups, {str(k): v for k, v in sorted(skipped.items())})

@@ -5,6 +5,7 @@ file named twice. Every case ends as counted rows (or counted files), never as a
 from __future__ import annotations
 
 import bz2
+import collections
 import gzip
 import logging
 import lzma
@@ -17,12 +18,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import zstandard
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from parallelprompt.settings import Settings
-from producer.batches import Broken
+from producer.batches import Broken, from_rows
+from producer.extract import TextRules
 from producer.ingest import run_ingest
+from producer.layouts import SPECS, Layout
+from producer.normalise import has_invalid_unicode
+from producer.pipeline import RowRules, build_staged
 from producer.readers import parse_line
 from producer.schemas import LMSYS_SCHEMA, lmsys_row
 from tests.producer.conftest import query, write_jsonl
@@ -300,3 +305,64 @@ def test_the_same_file_twice_is_read_once(
     (folder / "soft.jsonl").symlink_to(path)
     s = run_ingest(make_settings(data_files=[folder], source_name="again"), progress=False)
     assert (s.rows_read, s.files_skipped) == (4, {"duplicate_file": 1})
+
+
+# -- any JSON at all --------------------------------------------------------------------------
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(st.characters(codec=None, blacklist_categories=()), max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=20,
+)
+
+
+def _row_like(spec_layout: Layout) -> st.SearchStrategy[object]:
+    spec = SPECS[spec_layout]
+    message = st.dictionaries(
+        st.sampled_from([spec.role_key, spec.content_key, "x"]), json_values, max_size=3
+    ) | st.fixed_dictionaries(
+        {spec.role_key: st.sampled_from(sorted(spec.user_roles)) | json_values,
+         spec.content_key: json_values}
+    )  # fmt: skip
+    keys = [spec.conversation, *spec.metadata_columns]
+    if spec.moderation_column:
+        keys.append(spec.moderation_column)
+    conversation = st.lists(message | json_values, max_size=4) | json_values
+    return (
+        st.dictionaries(st.sampled_from(keys), json_values, max_size=6).flatmap(
+            lambda d: conversation.map(lambda c: {**d, spec.conversation: c})
+        )
+        | json_values
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(list(Layout)).flatmap(lambda lay: st.tuples(
+    st.just(lay), st.lists(_row_like(lay), min_size=1, max_size=6))))  # fmt: skip
+def test_any_json_rows_are_judged_never_raised(case: tuple[Layout, list[object]]) -> None:
+    layout, rows = case
+    rules = RowRules(TextRules(), frozenset({"english"}), drop_toxic=True, drop_redacted=True)
+    for r in (rules, RowRules(TextRules(), None, drop_toxic=False, drop_redacted=False)):
+        skipped: collections.Counter[str] = collections.Counter()
+        flagged: collections.Counter[str] = collections.Counter()
+        staged = build_staged(from_rows(list(rows), SPECS[layout]), 0, r, skipped, flagged)
+        assert len(staged) + sum(skipped.values()) == len(rows)
+        for row in staged:  # what reaches SQLite is valid text
+            for value in (row[1], row[5], row[6], row[7]):
+                assert value is None or not has_invalid_unicode(value)
+
+
+def test_file_names_with_undecodable_bytes(
+    make_settings: Make, tmp_path: Path, db_path: Path
+) -> None:
+    folder = os.fsdecode(os.fsencode(tmp_path) + b"/d\xffir")  # as argv gives it
+    os.mkdir(folder)
+    write_jsonl(Path(os.fsdecode(os.fsencode(folder) + b"/ch\xfeats.jsonl")), lmsys_rows())
+    s = run_ingest(make_settings(data_files=[folder]), progress=False)
+    assert (s.rows_read, s.kept, s.sources) == (4, 4, ("lmsys:d\ufffdir",))
+    (inputs,) = query(db_path, "SELECT inputs FROM ingests")[0]
+    assert orjson.loads(inputs)[0].endswith("/d\ufffdir/ch\ufffdats.jsonl")

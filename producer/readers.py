@@ -157,7 +157,9 @@ def _sniff_keys(path: Path, kind: FileKind, compression: Compression | None) -> 
                 if isinstance(parsed, dict):
                     return list(parsed)
     except DECOMPRESSION_ERRORS as exc:
-        raise IngestError(f"{path}: not a readable {compression} file ({exc})") from exc
+        if not any_row:  # not that kind of file at all: say so before anything is written
+            raise IngestError(f"{path}: not a readable {compression} file ({exc})") from exc
+        # truncated after some rows: the reading counts the rest as unreadable_rest
     return [] if any_row else None
 
 

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from parallelprompt.settings import Settings
 from producer.batches import Broken, from_rows
+from producer.errors import IngestError
 from producer.extract import TextRules
 from producer.ingest import run_ingest
 from producer.layouts import SPECS, Layout
@@ -266,6 +267,13 @@ def test_a_truncated_compressed_file_keeps_its_rows_and_counts_the_rest(
     assert 0 < s.kept - 4 < 2000
     assert s.rows_read == s.kept + sum(s.skipped.values())
     assert f"{cut}" in caplog.text
+    data = gzip.compress(jsonl_bytes(rows[:30]))  # cut within the rows read to find the layout
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    s = run_ingest(make_settings(data_files=[cut], source_name="short"), progress=False)
+    assert s.skipped == {"unreadable_rest": 1} and 0 < s.kept < 30
+    cut.write_bytes(b"plain text, not gzip\n")
+    with pytest.raises(IngestError, match=r"cut\.jsonl\.gz: not a readable gzip file"):
+        run_ingest(make_settings(data_files=[cut], source_name="bad"), progress=False)
 
 
 def test_symlink_loops_are_detected_not_followed(

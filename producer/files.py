@@ -111,30 +111,32 @@ class _ZstdRaw(io.RawIOBase):
         self._fh = fh
         self._dctx = zstandard.ZstdDecompressor()
         self._obj = self._dctx.decompressobj()
-        self._pending = b""
+        self._out = memoryview(b"")  # decompressed, not yet read
         self._in_frame = False
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        while not self._pending:
+        while not self._out:
             data = self._fh.read(1 << 20)
             if not data:
                 if self._in_frame:
                     raise EOFError("compressed file ended before the end of its last frame")
                 return 0
+            out = []
             while data:
                 self._in_frame = True
-                self._pending += self._obj.decompress(data)
+                out.append(self._obj.decompress(data))
                 data = b""
                 if self._obj.eof:  # a frame ended: the rest starts the next one
                     self._in_frame = False
                     data = self._obj.unused_data
                     self._obj = self._dctx.decompressobj()
-        n = min(len(buffer), len(self._pending))
-        buffer[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
+            self._out = memoryview(b"".join(out))
+        n = min(len(buffer), len(self._out))
+        buffer[:n] = self._out[:n]
+        self._out = self._out[n:]
         return n
 
     def close(self) -> None:

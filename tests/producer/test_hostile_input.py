@@ -242,10 +242,13 @@ def test_compressed_jsonl_and_json_are_read(
     (folder / f"a.jsonl{suffix}").write_bytes(_compress(jsonl_bytes(rows), suffix))
     (folder / f"b.json{suffix}").write_bytes(_compress(orjson.dumps(rows), suffix))
     (folder / f"c.ndjson{suffix}").write_bytes(_compress(jsonl_bytes(rows[:1]), suffix))
+    # several streams one after the other (as `cat a.gz b.gz` or a multi-frame zstd writer)
+    two = _compress(jsonl_bytes(rows[:3]), suffix) + _compress(jsonl_bytes(rows[3:]), suffix)
+    (folder / f"d.jsonl{suffix}").write_bytes(two)
     s = run_ingest(make_settings(data_files=[folder]), progress=False)
-    assert (s.rows_read, s.kept, s.new_prompts, s.skipped) == (9, 9, 4, {})
+    assert (s.rows_read, s.kept, s.new_prompts, s.skipped) == (13, 13, 4, {})
     assert s.sources == ("lmsys:packed",)
-    assert query(db_path, "SELECT inputs FROM ingests")[0][0].count(suffix) == 3
+    assert query(db_path, "SELECT inputs FROM ingests")[0][0].count(suffix) == 4
 
 
 def test_a_truncated_compressed_file_keeps_its_rows_and_counts_the_rest(

@@ -14,7 +14,8 @@ from typing import Any
 
 from . import cues
 from .categories import REPEATED_GENERATION, CategorySet
-from .text import found_in, grounding_texts, normalise
+from .grounding import Grounder
+from .text import normalise
 from .types import Candidate, Coercion, FailureReason
 
 
@@ -33,8 +34,10 @@ class Case:
         return self.prompt.lower()
 
     @cached_property
-    def grounding(self) -> tuple[str, ...]:
-        return grounding_texts(self.prompt, self.candidate.serial)
+    def grounder(self) -> Grounder:
+        c = self.candidate
+        texts = (c.serial or "", c.context or "", c.template or "", *(c.data or ()))
+        return Grounder(self.prompt, texts, self.profile.grounding_threshold)
 
     @property
     def raw(self) -> Mapping[str, Any]:
@@ -89,6 +92,9 @@ class RuleProfile:
     # "repairing": our parser (repairs recorded as coercions); "published": the published
     # pipeline's decoding, rules judging the raw decoded object (see prompts/published.py).
     decoding: str = "repairing"
+    # A fragment is "in the prompt" when its grounding score reaches this (prompts/grounding.py;
+    # chosen on the gold set, see docs/rules.md).
+    grounding_threshold: float = 0.8
 
     def fingerprint(self) -> str:
         """Canonical text of the profile (for the contract's version id)."""
@@ -102,6 +108,7 @@ class RuleProfile:
                 "labels": vars(self.labels),
                 "max_n": self.max_n,
                 "decoding": self.decoding,
+                "grounding_threshold": self.grounding_threshold,
             },
             sort_keys=True,
         )
@@ -317,16 +324,16 @@ def _d_template(case: Case) -> FailureReason | None:
 
 def _d_context(case: Case) -> FailureReason | None:
     context = case.candidate.context
-    if context is not None and not found_in(context, case.grounding):
+    if context is not None and not case.grounder.grounded(context):
         return FailureReason.context_not_in_prompt
     return None
 
 
 def _d_items(case: Case) -> FailureReason | None:
     definition = case.categories.get(case.category)
-    if definition is None or not definition.grounded_data:
-        return None
-    if all(found_in(item, case.grounding) for item in case.data):
+    if definition is not None and not definition.grounded_data:
+        return None  # e.g. Repeated Generation; a novel category is grounded like the others
+    if all(case.grounder.grounded(item) for item in case.data):
         return None
     return FailureReason.items_not_in_prompt
 
@@ -341,7 +348,7 @@ def _d_many(case: Case) -> bool:
 
 
 def _d_grounded_three(case: Case) -> bool:
-    return len(case.data) >= 3 and all(found_in(item, case.grounding) for item in case.data)
+    return len(case.data) >= 3 and all(case.grounder.grounded(item) for item in case.data)
 
 
 DEFAULT = RuleProfile(
@@ -359,7 +366,9 @@ DEFAULT = RuleProfile(
         ),
         SchemaRule("context_grounded", "context copied from the prompt", _d_context),
         SchemaRule(
-            "items_grounded", "items copied from the prompt (grounded categories)", _d_items
+            "items_grounded",
+            "items copied from the prompt (all categories but those without grounded_data)",
+            _d_items,
         ),
     ),
     high=(

@@ -1,0 +1,216 @@
+"""Is this item / context really in the prompt? Judged as a careful reader would.
+
+Both sides go through one canonical form (`key`): HTML entities and literal escape sequences
+decoded, NFKC, case-folded, quotes dropped, dashes and hyphens read as spaces, contractions
+joined, every punctuation mark and CJK character a token of its own, whitespace collapsed. A
+fragment found whole in the prompt (at token boundaries) is grounded at once. Otherwise it gets
+a score in [0, 1]: the smaller of
+- its *coverage*: the share of its words (weighted by length, punctuation weightless, short
+  function words light) found among the prompt's words, a word within edit ratio 0.8 of one of
+  them counting for that ratio; and
+- its *alignment*: rapidfuzz's `partial_ratio` against the prompt (the best-matching window of
+  the prompt, Indel similarity), or `ratio` when the fragment is the longer one.
+It is grounded when the score reaches the profile's threshold (chosen on the gold set; see
+docs/rules.md and `python -m bench.grounding`). Grammar fixes, re-spacing and re-hyphenation
+score high; an invented item or context shares few words with the prompt and scores low.
+
+LMSYS anonymises names as NAME_1, NAME_2...: a model may write a name for a placeholder, or a
+placeholder for a name. Placeholders are resolved by their neighbours, not by `serial`: the
+words on either side of NAME_1 in the prompt are looked up in the answer's texts, and what
+stands between them is the name (and the other way round for placeholders in the fragment).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import LCSseq
+
+_DROP = '"“”„‟«»″〝〞＂`´'
+_APOSTROPHES = "‘’‚‛‹›′＇"
+_DASHES = "-‐‑‒–—―−﹘﹣－~"
+_TABLE = str.maketrans(
+    {**{c: None for c in _DROP}, **{c: "'" for c in _APOSTROPHES}, **{c: " " for c in _DASHES}}
+)
+_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|[ntr\"'\\/])")
+_ESCAPED = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "'": "'", "\\": "\\", "/": "/"}
+_NOT = re.compile(r"(?<=\w) +n't\b")
+_SPLIT = re.compile(r"([^\w\s]|[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
+_SPACES = re.compile(r"\s+")
+_PLACEHOLDER = re.compile(r"\bname_\d+\b")
+_PUNCT_TOKEN = re.compile(r"[^\w]")
+_MAX_NAME_TOKENS = 4
+_MIN_WORD_RATIO = 80.0  # a paraphrased word ("fund"/"funds") counts as found at this ratio
+
+
+def key(text: str) -> str:
+    """The canonical form compared by grounding (see the module docstring)."""
+    if "&" in text:
+        text = html.unescape(text)
+    if "\\" in text:
+        text = _ESCAPE.sub(_unescape, text)
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_TABLE)
+    text = _NOT.sub("n't", text)
+    text = _SPLIT.sub(r" \1 ", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def _unescape(match: re.Match[str]) -> str:
+    code = match.group(1)
+    if code.startswith("u"):
+        return chr(int(code[1:], 16))
+    return _ESCAPED[code]
+
+
+def _trim(fragment_key: str) -> str:
+    """Leading/trailing punctuation tokens are not held against a fragment."""
+    tokens = fragment_key.split(" ")
+    while tokens and _PUNCT_TOKEN.fullmatch(tokens[0]):
+        tokens.pop(0)
+    while tokens and _PUNCT_TOKEN.fullmatch(tokens[-1]):
+        tokens.pop()
+    return " ".join(tokens)
+
+
+def _weight(token: str) -> int:
+    if _PUNCT_TOKEN.fullmatch(token):
+        return 0
+    return 1 if len(token) <= 3 else len(token)
+
+
+def resolve_placeholders(text: str, reference: str) -> str:
+    """`text` (a key) with each NAME_n replaced by what stands between the same neighbours in
+    `reference` (a key); placeholders that cannot be resolved stay as they are."""
+    tokens = text.split(" ")
+    mapping: dict[str, str] = {}
+    for i, token in enumerate(tokens):
+        if not _PLACEHOLDER.fullmatch(token) or token in mapping:
+            continue
+        left = _anchor(tokens[max(0, i - 2) : i], keep_end=True)
+        right = _anchor(tokens[i + 1 : i + 3], keep_end=False)
+        for lft, rgt in ((left, right), (left[-1:], right[:1]), ([], right[:1]), (left[-1:], [])):
+            name = _between(reference, " ".join(lft), " ".join(rgt))
+            if name is not None:
+                if name != token:
+                    mapping[token] = name
+                break
+    if not mapping:
+        return text
+    return " ".join(mapping.get(t, t) for t in tokens)
+
+
+def _anchor(tokens: list[str], *, keep_end: bool) -> list[str]:
+    """The neighbouring tokens up to (not across) another placeholder."""
+    out: list[str] = []
+    for token in reversed(tokens) if keep_end else tokens:
+        if _PLACEHOLDER.fullmatch(token):
+            break
+        out.append(token)
+    return out[::-1] if keep_end else out
+
+
+def _between(reference: str, left: str, right: str) -> str | None:
+    if not left and not right:
+        return None
+    name = rf"((?:[^\s]+ ){{0,{_MAX_NAME_TOKENS - 1}}}[^\s]+?)"
+    pattern = (
+        (rf"(?:^| ){re.escape(left)} " if left else "(?:^| )")
+        + name
+        + (rf" {re.escape(right)}(?: |$)" if right else r"(?: |$)")
+    )
+    match = re.search(pattern, reference)
+    if match is None:
+        return None
+    found = match.group(1)
+    if _PUNCT_TOKEN.fullmatch(found) or (not right and len(found.split(" ")) > 1):
+        return None  # a one-sided anchor takes one word only
+    return found
+
+
+@dataclass
+class Grounder:
+    """The prompt's canonical forms (with placeholders resolved from the answer's texts) and
+    the scoring of fragments against them. One per judged answer."""
+
+    prompt: str
+    answer_texts: Iterable[str] = ()
+    threshold: float = 0.8
+    _texts: tuple[str, ...] = field(init=False)
+    _vocab: set[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        prompt_key = key(self.prompt)
+        texts = [prompt_key]
+        if "name_" in prompt_key:
+            answer = " ¦ ".join(key(t) for t in self.answer_texts if t)
+            named = resolve_placeholders(prompt_key, answer) if answer else prompt_key
+            if named != prompt_key:
+                texts.append(named)
+        self._texts = tuple(texts)
+        self._vocab = {t for text in texts for t in text.split(" ")}
+
+    def score(self, fragment: str) -> float:
+        """1.0 for a fragment found whole; else min(coverage, alignment) in [0, 1]."""
+        frag = _trim(key(fragment))
+        if not frag:
+            return 1.0
+        if "name_" in frag:
+            frag = resolve_placeholders(frag, self._texts[0])
+        padded = f" {frag} "
+        if any(padded in f" {text} " for text in self._texts):
+            return 1.0
+        coverage, mapped = self._coverage(frag)
+        if coverage < self.threshold:
+            return coverage  # cheap rejection: most of its words are not in the prompt
+        return min(coverage, max(_alignment(frag, mapped, text) for text in self._texts))
+
+    def grounded(self, fragment: str) -> bool:
+        return self.score(fragment) >= self.threshold
+
+    def _coverage(self, frag: str) -> tuple[float, list[str]]:
+        """The weighted share of the fragment's words found in the prompt, and its content
+        words with each near miss replaced by the prompt's word."""
+        total = found = 0.0
+        content: list[str] = []
+        for token in frag.split(" "):
+            weight = _weight(token)
+            if not weight:
+                continue
+            total += weight
+            if token in self._vocab:
+                found += weight
+            elif weight > 1:
+                best = process.extractOne(
+                    token, self._vocab, scorer=fuzz.ratio, score_cutoff=_MIN_WORD_RATIO
+                )
+                if best is not None:
+                    found += weight * best[1] / 100.0
+                    token = best[0]
+            if weight > 1:
+                content.append(token)
+        return (1.0 if total == 0 else found / total), content
+
+
+def _content(text: str) -> list[str]:
+    return [t for t in text.split(" ") if _weight(t) > 1]
+
+
+def _alignment(frag: str, content: list[str], text: str) -> float:
+    """How much of the fragment's content words appear, in order, in the stretch of the
+    prompt that best matches it (located by rapidfuzz's partial_ratio_alignment)."""
+    if not content:  # only short words: the character alignment decides
+        return (
+            fuzz.partial_ratio(frag, text) if len(frag) <= len(text) else fuzz.ratio(frag, text)
+        ) / 100.0
+    if len(frag) < len(text):
+        where = fuzz.partial_ratio_alignment(frag, text)
+        if where is None:
+            return 0.0
+        margin = len(frag) // 2 + 8
+        text = text[max(0, where.dest_start - margin) : where.dest_end + margin]
+    return LCSseq.similarity(content, _content(text)) / len(content)

@@ -8,8 +8,9 @@ the heuristic extractor.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
+from .grounding import key
 from .text import normalise
 
 # --- the published pipeline's patterns (applied to the lower-cased prompt unless noted) ---
@@ -158,7 +159,8 @@ MULTIPLICITY = re.compile(
 )
 _CONJ = r"(?:and|or|y|e|et|ou|und|oder|o|и|или)"
 _WORD = r"[\"'«“‘]?[^\W_][\w'’-]*[\"'»”’]?"
-_ITEM = rf"{_WORD}(?:[ \t]+{_WORD}){{0,3}}"
+# An item may carry a bracketed note: "player (str), team (str), position (str)".
+_ITEM = rf"{_WORD}(?:[ \t]+{_WORD}){{0,3}}(?:[ \t]*[(\[][^()\[\]\n]{{0,40}}[)\]])?"
 ENUMERATION = re.compile(
     rf"{_ITEM}[ \t]*,[ \t]*{_ITEM}(?:[ \t]*,[ \t]*(?:{_CONJ}[ \t]+)?|[ \t]+{_CONJ}[ \t]+){_WORD}"
     r"|[^\s、]+、[^\s、]+(?:、|和|及|与|與|と|や)[^\s、]+"
@@ -168,6 +170,17 @@ FOR_EACH = re.compile(
     r"для кажд\w*|по кажд\w*)\b|对每|對每|针对每|各自"
 )
 PLURAL_COLON = re.compile(r"\b\w+s\s*[:;]")
+# "Correct these: teh cat, a dgo" -- a demonstrative + colon introduces the list.
+THESE_COLON = re.compile(
+    r"\b(?:these|those|the following|following|below|estas|estos|estes|essas|esses|ces|"
+    r"suivante?s?|diese|folgende|folgenden|queste|questi|seguenti|эти|следующие)\s*[:：]"
+    r"|(?:以下|下面|下列|这些|這些|次の)[^\n:：]{0,6}[:：]"
+)
+# What may stand between two consecutive items in the prompt (canonical grounding form).
+_JOINER = re.compile(
+    r" (?:[,;/、，]|and|or|y|o|e|et|ou|und|oder|и|или|和|与|與|或|と|や|vs|versus)"
+    r"(?: (?:and|or|y|e|et|ou|und|oder|и|или))? "
+)
 
 
 def count_original(pattern: re.Pattern[str], text: str) -> int:
@@ -225,3 +238,24 @@ def items_on_lines(prompt: str, items: Iterable[str]) -> int:
     lines = {normalise(line).strip(" -•*\"'") for line in prompt.splitlines()}
     lines.discard("")
     return sum(1 for item in items if normalise(item).strip(" -•*\"'") in lines)
+
+
+def items_joined(prompt: str, items: Sequence[str]) -> bool:
+    """Two or more items standing side by side in the prompt, joined only by commas or a
+    conjunction: "Explain quicksort and mergesort", "Translate hello, goodbye"."""
+    if len(items) < 2:
+        return False
+    text = f" {key(prompt)} "
+    keys = [key(item).strip(" .,;:!?") for item in items]
+    if any(not k for k in keys):
+        return False
+    pos = text.find(f" {keys[0]} ")
+    if pos < 0:
+        return False
+    pos += len(keys[0]) + 1
+    for nxt in keys[1:]:
+        joiner = _JOINER.match(text, pos)
+        if joiner is None or not text.startswith(f"{nxt} ", joiner.end()):
+            return False
+        pos = joiner.end() + len(nxt)
+    return True

@@ -355,6 +355,7 @@ DEFAULT = RuleProfile(
     name="default",
     description="Stricter schema, grounding checks and multilingual cues that fix the "
     "original's misses.",
+    revision="2",
     schema=(
         SchemaRule("types", "no unusable types (non-string items, non-list data, bad n)", _d_types),
         SchemaRule("category", "a category is given", _d_category),
@@ -414,6 +415,16 @@ DEFAULT = RuleProfile(
             "plural_colon",
             "a plural word followed by ':' and >= 2 data items",
             lambda k: bool(cues.PLURAL_COLON.search(k.lower)) and len(k.data) >= 2,
+        ),
+        Cue(
+            "these_colon",
+            "'these:' / 'the following:' introducing >= 2 data items",
+            lambda k: bool(cues.THESE_COLON.search(k.lower)) and len(k.data) >= 2,
+        ),
+        Cue(
+            "joined_items",
+            "the data items side by side in the prompt, joined by commas or 'and'/'or'",
+            lambda k: cues.items_joined(k.prompt, k.data),
         ),
         Cue(
             "n_mentioned",

@@ -176,6 +176,11 @@ THESE_COLON = re.compile(
     r"suivante?s?|diese|folgende|folgenden|queste|questi|seguenti|эти|следующие)\s*[:：]"
     r"|(?:以下|下面|下列|这些|這些|次の)[^\n:：]{0,6}[:：]"
 )
+_PUNCT_JOINER = re.compile(r" [,;/、，] ")
+_ONE_OUTPUT = re.compile(
+    r"\b(?:a|an|one|single|between|both|un|una|une|uno|ein|eine|einen|entre|zwischen|tra|между)\b"
+)
+_QUOTED = re.compile(r"\"([^\"\n]+)\"|“([^”\n]+)”|(?<!\w)'([^'\n]+)'(?!\w)|«([^»\n]+)»|‘([^’\n]+)’")
 # What may stand between two consecutive items in the prompt (canonical grounding form).
 _JOINER = re.compile(
     r" (?:[,;/、，]|and|or|y|o|e|et|ou|und|oder|и|или|和|与|與|或|と|や|vs|versus)"
@@ -242,20 +247,30 @@ def items_on_lines(prompt: str, items: Iterable[str]) -> int:
 
 def items_joined(prompt: str, items: Sequence[str]) -> bool:
     """Two or more items standing side by side in the prompt, joined only by commas or a
-    conjunction: "Explain quicksort and mergesort", "Translate hello, goodbye"."""
+    conjunction: "Explain quicksort and mergesort", "Translate hello, goodbye". Not when the
+    items are pieces of one quoted text ("Translate 'Good morning, how are you?'"), nor two
+    things joined by "and" under one singular output ("Write a poem about the sun and the
+    moon", "the difference between X and Y")."""
     if len(items) < 2:
         return False
     text = f" {key(prompt)} "
     keys = [key(item).strip(" .,;:!?") for item in items]
     if any(not k for k in keys):
         return False
-    pos = text.find(f" {keys[0]} ")
-    if pos < 0:
+    start = text.find(f" {keys[0]} ")
+    if start < 0:
         return False
-    pos += len(keys[0]) + 1
+    pos, conjunction = start + len(keys[0]) + 1, False
     for nxt in keys[1:]:
         joiner = _JOINER.match(text, pos)
         if joiner is None or not text.startswith(f"{nxt} ", joiner.end()):
             return False
+        conjunction = conjunction or not _PUNCT_JOINER.fullmatch(joiner.group())
         pos = joiner.end() + len(nxt)
-    return True
+    if conjunction and len(keys) == 2 and _ONE_OUTPUT.search(" ".join(text[:start].split()[-8:])):
+        return False
+    return not any(sum(k in quoted for k in keys) >= 2 for quoted in _quoted(prompt))
+
+
+def _quoted(prompt: str) -> list[str]:
+    return [key(next(g for g in m.groups() if g)) for m in _QUOTED.finditer(prompt)]

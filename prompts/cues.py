@@ -10,8 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from .grounding import key
-from .text import normalise
+from .grounding import key, trim
 
 # --- the published pipeline's patterns (applied to the lower-cased prompt unless noted) ---
 
@@ -240,9 +239,9 @@ def mentions_number(prompt: str, n: int) -> bool:
 
 def items_on_lines(prompt: str, items: Iterable[str]) -> int:
     """How many items fill a whole line of the prompt (a list without markers)."""
-    lines = {normalise(line).strip(" -•*\"'") for line in prompt.splitlines()}
+    lines = {trim(key(line)) for line in prompt.splitlines()}
     lines.discard("")
-    return sum(1 for item in items if normalise(item).strip(" -•*\"'") in lines)
+    return sum(1 for item in items if trim(key(item)) in lines)
 
 
 def items_joined(prompt: str, items: Sequence[str]) -> bool:

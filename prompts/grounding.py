@@ -67,7 +67,7 @@ def _unescape(match: re.Match[str]) -> str:
     return _ESCAPED[code]
 
 
-def _trim(fragment_key: str) -> str:
+def trim(fragment_key: str) -> str:
     """Leading/trailing punctuation tokens are not held against a fragment."""
     tokens = fragment_key.split(" ")
     while tokens and _PUNCT_TOKEN.fullmatch(tokens[0]):
@@ -77,10 +77,102 @@ def _trim(fragment_key: str) -> str:
     return " ".join(tokens)
 
 
+# Short function words that grammar fixes add, drop or swap ("a name of fund" -> "the name
+# of the fund"): they weigh 1, like any word of one or two letters; other words weigh their
+# length, so that a changed content word ("red" for "green") counts.
+_LIGHT = frozenset(
+    {
+        "the",
+        "and",
+        "but",
+        "for",
+        "nor",
+        "are",
+        "was",
+        "its",
+        "has",
+        "had",
+        "did",
+        "not",
+        "who",
+        "how",
+        "why",
+        "can",
+        "may",
+        "our",
+        "you",
+        "she",
+        "him",
+        "her",
+        "his",
+        "they",
+        "them",
+        "this",
+        "that",
+        "than",
+        "then",
+        "with",
+        "from",
+        "into",
+        "onto",
+        "also",
+        "very",
+        "what",
+        "when",
+        "los",
+        "las",
+        "les",
+        "des",
+        "une",
+        "una",
+        "uno",
+        "del",
+        "dal",
+        "der",
+        "die",
+        "das",
+        "den",
+        "dem",
+        "ein",
+        "und",
+        "aux",
+        "sur",
+        "par",
+        "pour",
+        "con",
+        "por",
+        "para",
+        "que",
+        "qui",
+        "ist",
+        "sind",
+        "war",
+        "mit",
+        "von",
+        "zum",
+        "zur",
+        "est",
+        "ont",
+        "ces",
+        "nel",
+        "che",
+        "per",
+        "non",
+        "dos",
+        "nos",
+        "nas",
+        "com",
+        "uma",
+        "ele",
+        "ela",
+    }
+)
+
+
 def _weight(token: str) -> int:
     if _PUNCT_TOKEN.fullmatch(token):
         return 0
-    return 1 if len(token) <= 3 else len(token)
+    return 1 if len(token) <= 2 or token in _LIGHT else len(token)
 
 
 def resolve_placeholders(text: str, reference: str) -> str:
@@ -115,21 +207,21 @@ def _anchor(tokens: list[str], *, keep_end: bool) -> list[str]:
 
 
 def _between(reference: str, left: str, right: str) -> str | None:
-    if not left and not right:
+    """What stands between `left` and `right` in `reference`: up to four words between two
+    anchors, one word next to a single anchor."""
+    if left and right:
+        name = rf"((?:[^\s]+ ){{0,{_MAX_NAME_TOKENS - 1}}}[^\s]+?)"
+        pattern = rf"(?:^| ){re.escape(left)} {name} {re.escape(right)}(?: |$)"
+    elif left:
+        pattern = rf"(?:^| ){re.escape(left)} ([^\s]+)"
+    elif right:
+        pattern = rf"(?:^| )([^\s]+) {re.escape(right)}(?: |$)"
+    else:
         return None
-    name = rf"((?:[^\s]+ ){{0,{_MAX_NAME_TOKENS - 1}}}[^\s]+?)"
-    pattern = (
-        (rf"(?:^| ){re.escape(left)} " if left else "(?:^| )")
-        + name
-        + (rf" {re.escape(right)}(?: |$)" if right else r"(?: |$)")
-    )
     match = re.search(pattern, reference)
-    if match is None:
+    if match is None or _PUNCT_TOKEN.fullmatch(match.group(1)):
         return None
-    found = match.group(1)
-    if _PUNCT_TOKEN.fullmatch(found) or (not right and len(found.split(" ")) > 1):
-        return None  # a one-sided anchor takes one word only
-    return found
+    return match.group(1)
 
 
 @dataclass
@@ -156,7 +248,7 @@ class Grounder:
 
     def score(self, fragment: str) -> float:
         """1.0 for a fragment found whole; else min(coverage, alignment) in [0, 1]."""
-        frag = _trim(key(fragment))
+        frag = trim(key(fragment))
         if not frag:
             return 1.0
         if "name_" in frag:
@@ -174,13 +266,21 @@ class Grounder:
 
     def _coverage(self, frag: str) -> tuple[float, list[str]]:
         """The weighted share of the fragment's words found in the prompt, and its content
-        words with each near miss replaced by the prompt's word."""
+        words with each near miss replaced by the prompt's word. Two words that the prompt
+        writes as one ("télé-travail" / "télétravail") count as that word."""
         total = found = 0.0
         content: list[str] = []
-        for token in frag.split(" "):
+        tokens = [t for t in frag.split(" ") if _weight(t)]
+        i = 0
+        while i < len(tokens):
+            token = tokens[i]
             weight = _weight(token)
-            if not weight:
-                continue
+            i += 1
+            if token not in self._vocab and i < len(tokens):
+                joined = token + tokens[i]
+                if joined in self._vocab:
+                    weight += _weight(tokens[i])
+                    token, i = joined, i + 1
             total += weight
             if token in self._vocab:
                 found += weight

@@ -190,8 +190,9 @@ def _boolean(value: object, coercions: set[Coercion], *, required: bool) -> bool
     if isinstance(value, str):
         word = value.strip().casefold()
         if word in _TRUE or word in _FALSE:
-            if required:
-                coercions.add(Coercion.parallelizable_from_string)
+            coercions.add(
+                Coercion.parallelizable_from_string if required else Coercion.novel_from_string
+            )
             return word in _TRUE
     raise _WrongType(f"expected a boolean, got {value!r}")
 

@@ -71,6 +71,7 @@ class Coercion(enum.StrEnum):
     data_items_from_numbers = "data_items_from_numbers"
     data_items_not_strings = "data_items_not_strings"  # objects/lists/null/bool items
     # Repairs of the decoded answer (recorded so that every repair is visible on the verdict):
+    novel_from_string = "novel_from_string"  # "yes"/"no" for is_novel_category
     n_blank_as_null = "n_blank_as_null"  # "", "  ", "null", "None" read as no n
     data_blank_as_null = "data_blank_as_null"  # "", "  ", "null", "None" read as no data
     text_blank_as_null = "text_blank_as_null"  # a blank category / description / context

@@ -83,7 +83,7 @@ def compare_gold(
     for case in cases:
         verdicts = {p: c.judge(case.prompt, case.answer, case.stop) for p, c in contracts.items()}
         labels = {p: label(v) for p, v in verdicts.items()}
-        cat = by_category.setdefault(str(case.category), Counter())
+        cat = by_category.setdefault(case.category or "(none)", Counter())
         for p, v in verdicts.items():
             passed[p] += v.validation_passed
             cat[p] += v.validation_passed

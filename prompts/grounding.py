@@ -42,6 +42,7 @@ _ESCAPED = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "'": "'", "\\": "\\", "/"
 _NOT = re.compile(r"(?<=\w) +n't\b")
 _SPLIT = re.compile(r"([^\w\s]|[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
 _SPACES = re.compile(r"\s+")
+_PIECES = re.compile(r" [:.;?!。：；？！] ")
 _PLACEHOLDER = re.compile(r"\bname_\d+\b")
 _PUNCT_TOKEN = re.compile(r"[^\w]")
 _MAX_NAME_TOKENS = 4
@@ -94,9 +95,6 @@ _LIGHT = frozenset(
         "had",
         "did",
         "not",
-        "who",
-        "how",
-        "why",
         "can",
         "may",
         "our",
@@ -117,8 +115,6 @@ _LIGHT = frozenset(
         "onto",
         "also",
         "very",
-        "what",
-        "when",
         "los",
         "las",
         "les",
@@ -208,14 +204,14 @@ def _anchor(tokens: list[str], *, keep_end: bool) -> list[str]:
 
 def _between(reference: str, left: str, right: str) -> str | None:
     """What stands between `left` and `right` in `reference`: up to four words between two
-    anchors, one word next to a single anchor."""
+    anchors, up to two words next to a single anchor."""
     if left and right:
         name = rf"((?:[^\s]+ ){{0,{_MAX_NAME_TOKENS - 1}}}[^\s]+?)"
         pattern = rf"(?:^| ){re.escape(left)} {name} {re.escape(right)}(?: |$)"
     elif left:
-        pattern = rf"(?:^| ){re.escape(left)} ([^\s]+)"
+        pattern = rf"(?:^| ){re.escape(left)} (\w+(?: \w+)?)"
     elif right:
-        pattern = rf"(?:^| )([^\s]+) {re.escape(right)}(?: |$)"
+        pattern = rf"(?:^| )(\w+(?: \w+)?) {re.escape(right)}(?: |$)"
     else:
         return None
     match = re.search(pattern, reference)
@@ -231,7 +227,7 @@ class Grounder:
 
     prompt: str
     answer_texts: Iterable[str] = ()
-    threshold: float = 0.8
+    threshold: float = 0.75
     _texts: tuple[str, ...] = field(init=False)
     _vocab: set[str] = field(init=False)
 
@@ -247,22 +243,44 @@ class Grounder:
         self._vocab = {t for text in texts for t in text.split(" ")}
 
     def score(self, fragment: str) -> float:
-        """1.0 for a fragment found whole; else min(coverage, alignment) in [0, 1]."""
+        """1.0 for a fragment found whole; else the larger of min(coverage, alignment) of the
+        whole fragment and the smallest such score of its pieces."""
+        return self._scored(fragment, cutoff=0.0)
+
+    def grounded(self, fragment: str) -> bool:
+        """score(fragment) >= threshold, with the shortcuts that the threshold allows."""
+        return self._scored(fragment, cutoff=self.threshold) >= self.threshold
+
+    def _scored(self, fragment: str, cutoff: float) -> float:
         frag = trim(key(fragment))
         if not frag:
             return 1.0
         if "name_" in frag:
             frag = resolve_placeholders(frag, self._texts[0])
-        padded = f" {frag} "
-        if any(padded in f" {text} " for text in self._texts):
+        if self._found(frag):
             return 1.0
+        whole = self._score(frag, cutoff)
+        if cutoff and whole >= cutoff:
+            return whole
+        # An item made self-contained ("Translate to French: hello") joins pieces that stand
+        # apart in the prompt: then every piece must be grounded on its own.
+        pieces = [p for p in (trim(p) for p in _PIECES.split(frag)) if p]
+        if len(pieces) < 2:
+            return whole
+        return max(whole, min(self._piece_score(p, cutoff) for p in pieces))
+
+    def _found(self, frag: str) -> bool:
+        padded = f" {frag} "
+        return any(padded in f" {text} " for text in self._texts)
+
+    def _piece_score(self, piece: str, cutoff: float) -> float:
+        return 1.0 if self._found(piece) else self._score(piece, cutoff)
+
+    def _score(self, frag: str, cutoff: float) -> float:
         coverage, mapped = self._coverage(frag)
-        if coverage < self.threshold:
+        if coverage < cutoff:
             return coverage  # cheap rejection: most of its words are not in the prompt
         return min(coverage, max(_alignment(frag, mapped, text) for text in self._texts))
-
-    def grounded(self, fragment: str) -> bool:
-        return self.score(fragment) >= self.threshold
 
     def _coverage(self, frag: str) -> tuple[float, list[str]]:
         """The weighted share of the fragment's words found in the prompt, and its content
@@ -311,6 +329,6 @@ def _alignment(frag: str, content: list[str], text: str) -> float:
         where = fuzz.partial_ratio_alignment(frag, text)
         if where is None:
             return 0.0
-        margin = len(frag) // 2 + 8
+        margin = len(frag) + 8
         text = text[max(0, where.dest_start - margin) : where.dest_end + margin]
     return LCSseq.similarity(content, _content(text)) / len(content)

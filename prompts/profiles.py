@@ -94,7 +94,7 @@ class RuleProfile:
     decoding: str = "repairing"
     # A fragment is "in the prompt" when its grounding score reaches this (prompts/grounding.py;
     # chosen on the gold set, see docs/rules.md).
-    grounding_threshold: float = 0.8
+    grounding_threshold: float = 0.75
 
     def fingerprint(self) -> str:
         """Canonical text of the profile (for the contract's version id)."""

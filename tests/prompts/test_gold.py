@@ -3,10 +3,13 @@ meets its expected verdict under both profiles, and the set covers what issue 10
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
+from parallelprompt.cli import main
 from parallelprompt.gold import GoldCase, compare_gold, label, load_gold
 from prompts import CANONICAL_CATEGORIES, Contract
 
@@ -100,3 +103,21 @@ def test_default_keeps_paraphrases_the_published_validator_passes() -> None:
             kept += case.expected["default"] in ("high_confidence", "medium_confidence")
     assert total >= 80
     assert kept / total >= 0.85
+
+
+def test_compare_rules_reads_a_gold_set(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["compare-rules", "--gold", str(GOLD)]) == 0
+    out = capsys.readouterr().out
+    assert "pass only under original; under default: failed:items_not_in_prompt" in out
+    assert "every verdict matches its gold label" in out
+    relabelled = tmp_path / "gold.jsonl"
+    first = json.loads(GOLD.read_text(encoding="utf-8").splitlines()[0])
+    first["expected"]["default"] = "not_parallelizable"
+    relabelled.write_text(json.dumps(first) + "\n", encoding="utf-8")
+    assert main(["compare-rules", "--gold", str(relabelled)]) == 1
+    assert "expected not_parallelizable" in capsys.readouterr().out
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text("{not json\n", encoding="utf-8")
+    assert main(["compare-rules", "--gold", str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert "broken.jsonl:1" in err and "Traceback" not in err

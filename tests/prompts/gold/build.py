@@ -880,6 +880,59 @@ SCENARIOS += [
 ]
 
 
+HOMEWORK = (
+    "Please translate the following words to French. I need them for my homework which is due "
+    "tomorrow and my teacher is strict: hello, goodbye, thank you"
+)
+
+
+def emit_self_contained() -> None:
+    """Items made self-contained: the shared instruction repeated in each item."""
+    add(
+        "self/tr-instruction",
+        "en",
+        "self_contained",
+        HOMEWORK,
+        body(
+            TR,
+            "{data}",
+            data=[
+                "Translate to French: hello",
+                "Translate to French: goodbye",
+                "Translate to French: thank you",
+            ],
+        ),
+        HIGH,
+        grounded=True,
+    )
+    add(
+        "self/tr-instruction-invented",
+        "en",
+        "invented_item",
+        HOMEWORK,
+        body(TR, "{data}", data=["Translate to French: hello", "Translate to French: good night"]),
+        ITEMS,
+        grounded=False,
+    )
+    add(
+        "self/lc-instruction",
+        "de",
+        "self_contained",
+        "Korrigiere bitte die Rechtschreibung. Mein Lehrer ist sehr streng: Ich habe keine Ahnug. "
+        "Das ist ein schönes Hauss.",
+        body(
+            LC,
+            "{data}",
+            data=[
+                "Korrigiere die Rechtschreibung: Ich habe keine Ahnug.",
+                "Korrigiere die Rechtschreibung: Das ist ein schönes Hauss.",
+            ],
+        ),
+        "failed:no_structural_cue",
+        grounded=True,
+    )
+
+
 def emit_hard_negatives() -> None:
     """Invented items and context that reuse the prompt's own words."""
     add(
@@ -1434,6 +1487,7 @@ def build() -> list[Case]:
     emit_shapes()
     emit_said_no_and_schema()
     emit_hard_negatives()
+    emit_self_contained()
     return list(CASES)
 
 

@@ -35,7 +35,11 @@ def test_paraphrases_are_grounded(fragment: str) -> None:
 
 @pytest.mark.parametrize(
     "fragment",
-    ["What is the capital of France?", "Tell me about tigers", "Bob wants a short holiday in France"],
+    [
+        "What is the capital of France?",
+        "Tell me about tigers",
+        "Bob wants a short holiday in France",
+    ],
 )
 def test_invented_fragments_are_not(fragment: str) -> None:
     grounder = Grounder(PROMPT, [], threshold=0.75)

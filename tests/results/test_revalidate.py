@@ -83,7 +83,8 @@ def test_repairs_are_stored_with_the_verdict(results_db: Path) -> None:
     ).replace('"n":"5"', '"n":"5",')
     with sqlite3.connect(results_db) as conn:
         conn.execute(
-            "UPDATE results SET raw_text = ? WHERE work_id = (SELECT id FROM work WHERE prompt = ?)",
+            "UPDATE results SET raw_text = ? "
+            "WHERE work_id = (SELECT id FROM work WHERE prompt = ?)",
             (repaired, SLOGANS),
         )
     revalidate(results_db, rules="default")

@@ -26,7 +26,7 @@ import html
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from functools import cached_property
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import LCSseq
@@ -42,6 +42,7 @@ _ESCAPED = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "'": "'", "\\": "\\", "/"
 _NOT = re.compile(r"(?<=\w) +n't\b")
 _SPLIT = re.compile(r"([^\w\s]|[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
 _SPACES = re.compile(r"\s+")
+_EDGE = " \t\r\n.,;:!?\"'“”‘’«»。、，！？"
 _PIECES = re.compile(r" [:.;?!。：；？！] ")
 _PLACEHOLDER = re.compile(r"\bname_\d+\b")
 _PUNCT_TOKEN = re.compile(r"[^\w]")
@@ -220,18 +221,18 @@ def _between(reference: str, left: str, right: str) -> str | None:
     return match.group(1)
 
 
-@dataclass
 class Grounder:
     """The prompt's canonical forms (with placeholders resolved from the answer's texts) and
-    the scoring of fragments against them. One per judged answer."""
+    the scoring of fragments against them. One per judged answer; the canonical forms are
+    computed only when a fragment is not found verbatim."""
 
-    prompt: str
-    answer_texts: Iterable[str] = ()
-    threshold: float = 0.75
-    _texts: tuple[str, ...] = field(init=False)
-    _vocab: set[str] = field(init=False)
+    def __init__(self, prompt: str, answer_texts: Iterable[str] = (), threshold: float = 0.75):
+        self.prompt = prompt
+        self.answer_texts = tuple(answer_texts)
+        self.threshold = threshold
 
-    def __post_init__(self) -> None:
+    @cached_property
+    def _texts(self) -> tuple[str, ...]:
         prompt_key = key(self.prompt)
         texts = [prompt_key]
         if "name_" in prompt_key:
@@ -239,8 +240,29 @@ class Grounder:
             named = resolve_placeholders(prompt_key, answer) if answer else prompt_key
             if named != prompt_key:
                 texts.append(named)
-        self._texts = tuple(texts)
-        self._vocab = {t for text in texts for t in text.split(" ")}
+        return tuple(texts)
+
+    @cached_property
+    def _vocab(self) -> set[str]:
+        return {t for text in self._texts for t in text.split(" ")}
+
+    def _verbatim(self, fragment: str) -> bool:
+        """The fast path: the fragment (edge spaces and punctuation aside) copied as is, not
+        inside a longer word."""
+        frag = fragment.strip(_EDGE)
+        if not frag:
+            return False
+        start = self.prompt.find(frag)
+        while start >= 0:
+            end = start + len(frag)
+            before = self.prompt[start - 1] if start else " "
+            after = self.prompt[end] if end < len(self.prompt) else " "
+            if not (before.isalnum() and frag[0].isalnum()) and not (
+                after.isalnum() and frag[-1].isalnum()
+            ):
+                return True
+            start = self.prompt.find(frag, start + 1)
+        return False
 
     def score(self, fragment: str) -> float:
         """1.0 for a fragment found whole; else the larger of min(coverage, alignment) of the
@@ -252,6 +274,8 @@ class Grounder:
         return self._scored(fragment, cutoff=self.threshold) >= self.threshold
 
     def _scored(self, fragment: str, cutoff: float) -> float:
+        if self._verbatim(fragment):
+            return 1.0
         frag = trim(key(fragment))
         if not frag:
             return 1.0

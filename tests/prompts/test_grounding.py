@@ -4,6 +4,8 @@ invented items and context are not (prompts/grounding.py)."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bench.grounding import GOLD, scored, table
 from parallelprompt.gold import load_gold
@@ -69,3 +71,18 @@ def test_chosen_threshold_separates_the_gold_set() -> None:
     _t, precision, recall, invented_accepted, grounded_rejected = row
     assert invented_accepted == 0 and precision == 1.0
     assert recall >= 0.97, grounded_rejected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    prompt=st.text(max_size=300),
+    fragment=st.text(max_size=80),
+    names=st.lists(st.sampled_from(["NAME_1", "NAME_2", "Alice", "\\n", "&amp;", "-", "'"])),
+)
+def test_scores_are_bounded_and_never_raise(prompt: str, fragment: str, names: list[str]) -> None:
+    prompt = " ".join([prompt, *names])
+    grounder = Grounder(prompt, [fragment, *names])
+    score = grounder.score(fragment)
+    assert 0.0 <= score <= 1.0
+    assert grounder.grounded(fragment) == (score >= grounder.threshold)
+    assert grounder.score(prompt) == 1.0  # the prompt is in itself

@@ -37,8 +37,15 @@ from emulator.protocol import (
     parse_converse,
     parse_invoke,
 )
-from emulator.responders import HEURISTIC_NOTICE, HeuristicResponder, Responder, count_tokens
+from emulator.responders import (
+    HEURISTIC_NOTICE,
+    HeuristicResponder,
+    Responder,
+    StyledResponder,
+    count_tokens,
+)
 from emulator.stats import Outcome, Stats
+from emulator.style import AnswerStyle
 from parallelprompt.serving import start_app
 from parallelprompt.settings import EmulatorSettings
 
@@ -92,7 +99,15 @@ class Emulator:
         self.settings = settings
         self.options = options or EmulatorOptions.from_settings(settings)
         self.fault_rates = FaultRates.parse(settings.faults)
-        self.responder: Responder = responder or HeuristicResponder()
+        #: The default responder in the realistic answer style (None: exact, or given).
+        self.styled: StyledResponder | None = None
+        self.answer_style = "custom" if responder is not None else settings.answer_style
+        if responder is None:
+            if settings.answer_style == AnswerStyle.EXACT:
+                responder = HeuristicResponder()
+            else:
+                responder = self.styled = StyledResponder(settings.seed)
+        self.responder: Responder = responder
         self._clock = clock
         self._models = frozenset(settings.models)
         self._retired = frozenset(settings.retired_models)
@@ -118,6 +133,8 @@ class Emulator:
         )
         self._faults = FaultPicker(self.fault_rates, s.seed)
         self._latency_rng = random.Random(s.seed ^ 0x5EED)
+        if self.styled is not None:
+            self.styled.effects.clear()
         return now
 
     def stats(self, with_prompts: bool = False) -> dict[str, Any]:
@@ -125,6 +142,8 @@ class Emulator:
         out = self.counters.as_dict(now, with_prompts)
         out["clock"] = now  # the emulator's monotonic clock, to measure rates between two reads
         out["notice"] = HEURISTIC_NOTICE
+        out["answer_style"] = self.answer_style
+        out["style_effects"] = dict(self.styled.effects) if self.styled is not None else {}
         out["quota"] = self._quota_state()
         return out
 

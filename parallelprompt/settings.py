@@ -162,7 +162,17 @@ class EmulatorSettings:
         "truncated=0.01,refusal=0.01,empty=0.01",
         env="PARALLELPROMPT_EMULATOR_FAULTS",
     )
-    seed: int = opt(0, "seed for latency and faults", env="PARALLELPROMPT_EMULATOR_SEED")
+    seed: int = opt(
+        0, "seed for latency, faults and the answer style", env="PARALLELPROMPT_EMULATOR_SEED"
+    )
+    answer_style: str = opt(
+        "realistic",
+        "realistic: the heuristic extractor's answers with a model's seeded imperfections "
+        "(paraphrases, invented items, wrappers, truncation; docs/emulator.md); "
+        "exact: its answers as they are",
+        env="PARALLELPROMPT_EMULATOR_ANSWER_STYLE",
+        choices=("realistic", "exact"),
+    )
     models: tuple[str, ...] = opt(
         (), "accepted model ids (empty: any)", kind="list", env="PARALLELPROMPT_EMULATOR_MODELS"
     )

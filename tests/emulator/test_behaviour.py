@@ -227,7 +227,7 @@ async def test_scripted_and_heuristic_responders(running: EmulatorFactory) -> No
             await converse(c, "x")
     assert caught.value.response["Error"]["Code"] == "ModelErrorException"
 
-    async with running() as emu, bedrock(emu.endpoint or "") as client:  # the default
+    async with running() as emu, bedrock(emu.endpoint or "") as client:  # exact: tests default
         result = await converse(client, "Give me 5 slogans for a bakery")
     text = result["output"]["message"]["content"][0]["text"]
     assert text == heuristic_answer("Give me 5 slogans for a bakery")

@@ -17,6 +17,7 @@ COPY worker ./worker
 COPY prompts ./prompts
 COPY db ./db
 COPY emulator ./emulator
+COPY catalogue ./catalogue
 RUN pip install . \
     && useradd --create-home --uid 10001 parallelprompt \
     && mkdir -p /data /input \

@@ -140,8 +140,9 @@ def format_estimate(est: Mapping[str, Any]) -> str:
         f"${est['price_out_per_mtok']}/M out (estimate from {est['basis']})",
         f"tokens: ~{est['input_tokens']:,} in + ~{est['output_tokens']:,} out "
         f"(worst case out: {est['output_tokens_worst_case']:,})",
-        f"cost: ~${est['cost_on_demand_usd']:,.2f} on demand, ~${est['cost_batch_usd']:,.2f} "
-        f"at batch price (worst case on demand ${est['cost_worst_case_usd']:,.2f})",
+        f"cost before caching: ~${est['cost_on_demand_usd']:,.2f} on demand, "
+        f"~${est['cost_batch_usd']:,.2f} at batch price (worst case on demand "
+        f"${est['cost_worst_case_usd']:,.2f}); the levers below include the prompt cache",
         f"time: ~{_duration(est['minutes'])} at {est['rpm']:,.0f} RPM / {est['tpm']:,.0f} TPM "
         f"(bound by {est['bound_by']}; "
         f"{_duration(est['minutes_if_reservation_binds'])} if max_tokens reservations bind)",

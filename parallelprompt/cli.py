@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from parallelprompt import settings as cfg
 from parallelprompt.settings import Settings, SettingsError
@@ -84,6 +84,7 @@ def _stats(s: Settings) -> int:
         stats = compute_stats(
             conn, run_id=s.output.run_id, source=s.output.source, profile=s.output.profile
         )
+    stats["levers"] = _measured_levers(conn, stats)
     if s.output.json or s.output.out:
         blob = orjson.dumps(stats, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
         if s.output.out:
@@ -95,7 +96,21 @@ def _stats(s: Settings) -> int:
             sys.stdout.write(blob.decode() + "\n")
     else:
         print(format_stats(stats))
+        if stats["levers"]:
+            from catalogue.levers import format_lever_dicts
+
+            title = "cost per lever, replaying this run's tokens:"
+            print(format_lever_dicts(stats["levers"], title))
     return 0
+
+
+def _measured_levers(conn: sqlite3.Connection, stats: dict[str, Any]) -> list[dict[str, Any]]:
+    from db.stats import resolve_run
+    from parallelprompt.costs import measured_levers
+
+    run = resolve_run(conn, stats["run"]["id"]) if stats["run"] else None
+    rows = measured_levers(stats, run.config_json if run else None)
+    return [r.as_dict() for r in rows or []]
 
 
 def _export(s: Settings) -> int:
@@ -136,16 +151,21 @@ def _report(s: Settings) -> int:
 
 
 def _estimate(s: Settings) -> int:
+    from catalogue import lookup, pricing
+    from catalogue.levers import format_levers
     from db.estimate import estimate, format_estimate
+    from parallelprompt.costs import estimate_levers
     from prompts import estimate_tokens
-    from worker.models import pricing
+    from worker.sizing import TokenPlan
 
     contract = load_contract(s)
-    price = pricing(s.worker.model, s.worker.price_in, s.worker.price_out)
+    w, k = s.worker, s.contract
+    price = pricing(w.model, w.price_in, w.price_out, w.price_cache_write, w.price_cache_read)
     if not price.known:
         print(
-            f"warning: no price known for {s.worker.model}: costs below are $0; "
-            "pass --price-in and --price-out (USD per million tokens)",
+            f"warning: no price known for {w.model} (not in the catalogue: parallelprompt "
+            "models): costs below are $0; pass --price-in and --price-out (USD per million "
+            "tokens)",
             file=sys.stderr,
         )
     result = estimate(
@@ -159,6 +179,27 @@ def _estimate(s: Settings) -> int:
         system_prompt_tokens=estimate_tokens(contract.system_prompt),
     )
     print(format_estimate(result))
+    info = lookup(w.model)
+    ceiling = info.max_output_tokens if info else max(k.max_tokens, k.max_tokens_retry)
+    plan = TokenPlan(k.max_tokens, k.max_tokens_retry, k.size_max_tokens, ceiling)
+    rows = estimate_levers(
+        result,
+        model=w.model,
+        price=price,
+        system_tokens=estimate_tokens(contract.system_prompt),
+        plan=plan,
+        rpm=w.rpm,
+        tpm=w.tpm,
+    )
+    title = f"cost and time per lever at {w.rpm:,.0f} RPM / {w.tpm:,.0f} TPM (cumulative):"
+    print(format_levers(rows, title))
+    return 0
+
+
+def _models(s: Settings) -> int:
+    from catalogue import format_catalogue
+
+    print(format_catalogue())
     return 0
 
 
@@ -192,11 +233,31 @@ def _revalidate(s: Settings) -> int:
 
 
 def _compare(s: Settings) -> int:
+    if s.output.gold is not None:
+        return _compare_gold(s, s.output.gold)
     from parallelprompt.revalidate import compare_rules, format_comparison
 
     result = compare_rules(_existing_db(s), run_id=s.output.run_id)
     print(format_comparison(result))
     return 0
+
+
+def _compare_gold(s: Settings, path: Path) -> int:
+    """Both profiles over a labelled gold set; exit 1 when a verdict misses its label."""
+    import orjson
+
+    from parallelprompt.gold import compare_gold, format_gold, load_gold
+
+    try:
+        cases = load_gold(path)
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot read gold set {path}: {exc}") from exc
+    result = compare_gold(cases)
+    if s.output.json:
+        print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
+    else:
+        print(format_gold(result))
+    return 1 if result["mismatches"] else 0
 
 
 def _config_reference(s: Settings) -> int:
@@ -307,10 +368,12 @@ COMMANDS = (
     ),
     Command(
         "compare-rules",
-        "pass counts per category under each rule profile, and why they differ",
+        "pass counts per category under each rule profile, and why they differ "
+        "(--gold PATH: over a labelled gold set instead of the database)",
         ("common", "output"),
         _compare,
     ),
+    Command("models", "the model catalogue: ids, prices, caching, lifecycle", (), _models),
     Command(
         "config-reference",
         "print every setting with its flag, environment variable and default",

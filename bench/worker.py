@@ -1,6 +1,6 @@
 """Benchmarks of the worker pool, worker(s) and emulator in separate processes.
 
-    .venv/bin/python bench/worker.py             # all five scenarios, about 4 minutes
+    .venv/bin/python bench/worker.py             # all nine scenarios, about 15 minutes
     .venv/bin/python bench/worker.py --quick     # 20 s windows instead of 60 s
     .venv/bin/python bench/worker.py --only 2 3  # some scenarios
 

@@ -23,24 +23,24 @@ only when throttles are more frequent than the *noise floor* — the share of th
 does not go away when we send less (Bedrock throttles a steady trickle when a region is short
 of capacity, whatever our rate). So:
 
-1. **Suspect.** Over a sliding window (``window_s``) of the outcomes of calls sent since the
+1. **Suspect.** Over a sliding window (``window_s``) of the answers to calls sent since the
    last change of rate, with ``n`` answers and ``k`` throttles, a ceiling is suspected when
    ``k - floor*n > excess_min + excess_z*sqrt(floor*n)``: more throttles than the floor
-   explains, beyond chance.
-2. **Cut and probe.** The rate is cut to ``decrease`` x the rate actually sent (not the
-   allowance, which may be far above what a concurrency-bound worker sends), and the
-   outcomes of calls sent at the lower rate are counted (at least ``probe_min_n`` answers
-   over ``probe_min_s``, at most ``probe_max_s``).
-3. **Judge.** If the throttles came from a ceiling, the share at the lower rate ``s2`` falls
-   to ``1 - (1 - s1)/decrease`` (the endpoint still admits the same number); if they are
-   noise, it stays at ``s1``. Nearer the second: noise — the cut is undone at once and the
-   floor learns ``s2``. Nearer the first but still above the floor: the ceiling is lower
-   still, cut again. Otherwise: a ceiling — the rate stays cut, the floor learns ``s2``, and
-   the admitted rate ``(1 - (s1 - floor))`` x the rate sent becomes the *estimate*.
-4. **Recover.** Towards the estimate (or the configured ceiling when there is none)
-   exponentially, closing ``1 - 1/e`` of the gap every ``recover_tau_s``; from ``knee`` x the
-   estimate on, ``climb_per_s`` faster per second (multiplicative), so an endpoint that admits
-   more again is found within seconds; past ``forget`` x the estimate, the estimate is dropped.
+   explains, beyond chance. Nothing changes yet.
+2. **Hold.** The next calls at the same rate are counted afresh (``probe_min_n`` answers over
+   at least ``probe_min_s``, at most ``probe_max_s``); not too many → chance, done. Too many →
+   their share ``s1`` is an unbiased look at this rate.
+3. **Cut.** To ``decrease`` x the rate actually sent (not the allowance, which a
+   concurrency-bound worker may never reach), with no burst; ``s2`` is counted the same way.
+4. **Judge.** A ceiling admits the same number at both rates: ``s2 = 1 - (1 - s1)/decrease``;
+   noise keeps ``s2 = s1``. Nearer noise → the earlier rate at once, and *verify* there: the
+   same share again → noise, the floor learns it; more throttles → a ceiling after all, cut.
+   Fewer but still above the floor → the ceiling is lower still, cut again. At the floor → a
+   ceiling: the rate stays, the floor learns ``s2``, and if the excess ``s1 - floor`` is at
+   least ``clear_excess``, ``(1 - (s1 - floor))`` x the rate sent becomes the *estimate*.
+5. **Recover.** Towards the estimate (or the configured ceiling when there is none)
+   exponentially, time constant ``recover_tau_s``; from ``knee`` x the estimate on,
+   ``climb_per_s`` per second (multiplicative), so a raised quota is found.
 
 Throttled calls are retried by the pool with jittered exponential backoff per call; nothing
 pauses the whole worker. Outcomes of calls sent *before* the last change of rate are not
@@ -69,6 +69,7 @@ class LimiterConstants:
     recover_tau_s: float = 2.0  # time constant of the climb back to the estimate
     knee: float = 0.95  # from this fraction of the estimate on, climb slowly ...
     climb_per_s: float = 0.01  # ... by this much per second (multiplicative)
+    clear_excess: float = 0.1  # a ceiling found with less excess sets no estimate
     min_rpm: float = 1.0  # never below one request a minute (not a fraction of --rpm: 1e9 is fine)
     burst_s: float = 1.0
     used_window_s: float = 2.0  # the rate actually sent is measured over this long
@@ -375,8 +376,11 @@ class Limiter:
                 self._cut(share, n, k, now)
                 return
             self._learn_floor(k, n)  # under the ceiling: what is left is noise
-            admitted = probe.sent * (1.0 - max(0.0, probe.high - self.floor))
-            self.estimate = max(self._lowest(), admitted)
+            excess = max(0.0, probe.high - self.floor)
+            admitted = probe.sent * (1.0 - excess)
+            # A few percent over what the endpoint admits costs a few percent of throttled
+            # retries, no quota: only a clear excess caps the climb back.
+            self.estimate = max(self._lowest(), admitted) if excess >= c.clear_excess else None
             self.last_grow = now
             return
         if n and share > probe.low and not self._noise_like(share, probe.low):

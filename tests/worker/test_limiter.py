@@ -8,7 +8,7 @@ import math
 import pytest
 
 from tests.worker.endpoint_sim import Endpoint, Trace, simulate
-from worker.limiter import Limiter, LimiterConstants
+from worker.limiter import Limiter, LimiterConstants, Phase, Reservation
 
 
 def drive(limiter: Limiter, seconds: float, tokens: int = 1, step: float = 0.001) -> list[float]:
@@ -144,6 +144,38 @@ def test_throttles_of_calls_sent_before_a_cut_do_not_count() -> None:
         assert limiter.on_throttle(r, 0.8) is False
     assert limiter.multiplier == m and limiter.probe is not None and limiter.probe.n == 0
     assert limiter.throttles == 13
+
+
+def feed(limiter: Limiter, n: int, k: int, at: float) -> None:
+    """``n`` calls sent at ``at``, ``k`` of them throttled, answered 0.05 s later."""
+    calls = [Reservation(1, at) for _ in range(n)]
+    for i, r in enumerate(calls):
+        if i < k:
+            limiter.on_throttle(r, at + 0.05)
+        else:
+            limiter.on_success(r, at + 0.05)
+
+
+@pytest.mark.parametrize(("throttled", "estimate"), [(3, False), (12, True)])
+def test_only_a_clear_excess_caps_the_climb_back(throttled: int, estimate: bool) -> None:
+    """Suspect, hold (``throttled`` of 40 at the same rate), cut, no throttles at the lower
+    rate: a ceiling. 7.5 % over it costs 7.5 % of retries and no quota, so the rate climbs
+    straight back; 30 % over it is a real ceiling, and the climb stops at its estimate."""
+    c = LimiterConstants(probe_min_n=40, probe_min_s=0.5)
+    limiter = Limiter(rpm=600, tpm=1e12, now=0.0, constants=c)
+    feed(limiter, 3, 3, 0.0)  # suspicion
+    assert limiter.probe is not None and limiter.probe.phase is Phase.HOLD
+    feed(limiter, 40, throttled, 1.0)
+    assert limiter.probe is not None and limiter.probe.phase is Phase.CUT
+    assert limiter.multiplier == pytest.approx(0.7)
+    feed(limiter, 40, 0, 2.0)
+    assert limiter.probe is None and limiter.restores == 0
+    if estimate:
+        assert limiter.estimate == pytest.approx(1.0 - throttled / 40)
+    else:
+        assert limiter.estimate is None
+    limiter.on_success(None, 12.0)  # 10 s later: fast to 1, or 1 %/s past the estimate
+    assert (limiter.multiplier > 0.95) is not estimate
 
 
 def test_recovery_to_the_estimate_takes_seconds() -> None:

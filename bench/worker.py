@@ -214,13 +214,18 @@ def wrong_ceiling(window: float) -> None:
     with scratch(n) as db, spawn(emu) as endpoint:
         proc = start_worker(db, endpoint, "--rpm", str(2 * rpm), "--concurrency", "64")
         t0 = wait_first_request(endpoint)
-        time.sleep(max(0.0, t0 + warmup - time.monotonic()))
-        a = stats(endpoint)
-        ta = time.monotonic()
-        time.sleep(max(0.0, t0 + warmup + window - time.monotonic()))
-        b = stats(endpoint)
+        curve = [stats(endpoint)]
+        a: dict[str, Any] = {}
+        ta = t0
+        for i in range(1, int((warmup + window) / 5) + 1):
+            time.sleep(max(0.0, t0 + 5.0 * i - time.monotonic()))
+            curve.append(stats(endpoint))
+            if 5.0 * i == warmup:
+                a, ta = curve[-1], time.monotonic()
+        b = curve[-1]
         elapsed = time.monotonic() - ta
         stop([proc])
+    print_curve(curve, rpm)
     admitted = b["admitted"] - a["admitted"]
     quota = rpm / 60 * elapsed
     ratio = admitted / quota
@@ -284,7 +289,7 @@ def tokens(s: dict[str, Any]) -> int:
 
 
 def print_curve(curve: list[dict[str, Any]], rpm: float) -> None:
-    """Admitted requests per minute over each 5 s of the window, as a share of ``rpm``."""
+    """Admitted requests per minute between readings (5 s apart), as a share of ``rpm``."""
     cells = []
     for x, y in itertools.pairwise(curve):
         per_min = (y["admitted"] - x["admitted"]) / (y["clock"] - x["clock"]) * 60
@@ -374,7 +379,7 @@ def add_finished_rows(db: Path, rows: int) -> None:
 
 def throughput_and_cpu(db: Path, window_s: float) -> tuple[float, float]:
     """Prompts/s at zero latency over a window after 5 s, and the worker's CPU ms per prompt."""
-    with spawn(EmulatorSettings(port=0)) as endpoint:
+    with spawn(EmulatorSettings(port=0, answer_style="exact")) as endpoint:
         proc = start_worker(db, endpoint, "--rpm", "1e9", "--concurrency", "32")
         ps = psutil.Process(proc.pid)
         t0 = wait_first_request(endpoint)

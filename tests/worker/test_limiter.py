@@ -178,6 +178,17 @@ def test_only_a_clear_excess_caps_the_climb_back(throttled: int, estimate: bool)
     assert (limiter.multiplier > 0.95) is not estimate
 
 
+def test_a_throttle_pauses_nothing() -> None:
+    """Retries back off per call (in the pool); the limiter lets the next call go at once."""
+    limiter = Limiter(rpm=6000, tpm=1e12, now=0.0)  # 100 per second
+    calls = [limiter.take(1, 0.0)]
+    calls += [limiter.take(1, 0.01 * i) for i in range(1, 4)]
+    for r in calls[:3]:
+        limiter.on_throttle(r, 0.05)
+    assert limiter.wait_time(1, 0.06) <= 0.01  # the bucket's pace, no pause
+    assert limiter.multiplier == 1.0
+
+
 def test_recovery_to_the_estimate_takes_seconds() -> None:
     limiter = Limiter(rpm=600, tpm=1e9, now=0.0)
     limiter.estimate = 0.8

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from worker import signals
 
-signals.install()  # before anything slow: a SIGTERM from now on is a graceful stop
+if __name__ == "__main__":
+    signals.install()  # before anything slow: a SIGTERM from now on is a graceful stop
 
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import os  # noqa: E402
-import sys  # noqa: E402
+import argparse
+import asyncio
+import os
+import sys
 
-from parallelprompt import settings as settings_mod  # noqa: E402
+from parallelprompt import settings as settings_mod
 
 
 def parser() -> argparse.ArgumentParser:
@@ -42,10 +43,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_worker(settings: settings_mod.Settings) -> int:
     """Run one worker process to its end; print the error line and the summary line."""
-    signals.install()  # parallelprompt work comes here first; the import below takes a while
-    from worker.run import work
+    previous = signals.install()  # parallelprompt work comes here first; the import is slow
+    try:
+        from worker.run import work
 
-    summary = asyncio.run(work(settings))
+        summary = asyncio.run(work(settings))
+    finally:
+        signals.restore(previous)
     if summary.exit_code == 2:
         print(f"error: {summary.message}", file=sys.stderr, flush=True)
     if summary.run_id is not None or summary.signal_name is not None:

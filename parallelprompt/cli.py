@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from parallelprompt import settings as cfg
 from parallelprompt.settings import Settings, SettingsError
@@ -136,8 +136,15 @@ def _report(s: Settings) -> int:
 
 
 def _estimate(s: Settings) -> int:
-    from db.estimate import estimate, format_estimate
-    from prompts import estimate_tokens
+    from db.estimate import format_estimate
+
+    print(format_estimate(estimate_for(s)))
+    return 0
+
+
+def estimate_for(s: Settings) -> dict[str, Any]:
+    """The ``estimate`` command's figures for these settings (warns when no price is known)."""
+    from db.estimate import estimate, expected_tokens
     from worker.models import pricing
 
     contract = load_contract(s)
@@ -148,7 +155,7 @@ def _estimate(s: Settings) -> int:
             "pass --price-in and --price-out (USD per million tokens)",
             file=sys.stderr,
         )
-    result = estimate(
+    return estimate(
         _existing_db(s),
         model=s.worker.model,
         price_in=price.price_in,
@@ -156,10 +163,8 @@ def _estimate(s: Settings) -> int:
         rpm=s.worker.rpm,
         tpm=s.worker.tpm,
         max_tokens=s.contract.max_tokens,
-        system_prompt_tokens=estimate_tokens(contract.system_prompt),
+        system_prompt_tokens=expected_tokens(contract.system_prompt),
     )
-    print(format_estimate(result))
-    return 0
 
 
 def _status(s: Settings) -> int:

@@ -31,6 +31,7 @@ class Counters:
     in_flight: int = 0  # model calls on the wire now
     held: int = 0  # leases held now (in flight, waiting for the limiter, or backing off)
     queue: dict[str, int] = field(default_factory=dict)  # work rows by status (refreshed)
+    done_at_queue_read: int = 0  # ``done`` when ``queue`` was read (progress adds the rest)
     fleet_workers: int = 1
 
     @property

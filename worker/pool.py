@@ -34,7 +34,7 @@ from worker.errors import CallError, Code, FatalError, PromptError, RetryableErr
 from worker.limiter import Limiter, LimiterConstants, Reservation
 from worker.metrics import Counters
 from worker.models import Pricing
-from worker.progress import Display, RateMeter, snapshot
+from worker.progress import Display, RateMeter, queue_progress, snapshot
 from worker.store import Store
 
 THROTTLE_LOG_S = 10.0  # at most one throttle log line per this many seconds
@@ -158,6 +158,7 @@ class Pool:
         self._no_answer_timeouts = 0  # of which read timeouts
         self._timeout_warned = False
         self._cost_others = 0.0  # the run's cost written by others (and earlier processes)
+        self._meter = RateMeter(time.monotonic())
         self._cost_written = 0.0  # our own cost that is in the DB
         self._price_warned = False
         self._throttle_logged = -math.inf
@@ -190,6 +191,7 @@ class Pool:
         await self._beat()
         await self._refresh_cost()
         await self._refresh_counts()
+        self._meter = RateMeter(time.monotonic(), start=queue_progress(self.counters)[0])
         side: list[asyncio.Task[None]] = []
         try:
             async with asyncio.TaskGroup() as tg:
@@ -219,6 +221,9 @@ class Pool:
         await self.buffer.flush()
         self.counters.released = await self.store.release(None)
         await self.store.stop_worker()
+        with contextlib.suppress(Exception):  # the last look; the DB may be gone
+            await self._refresh_counts()
+            self._show_progress()
         self.display.end_live()
 
     async def _claim_loop(self) -> None:
@@ -572,8 +577,10 @@ class Pool:
         self._cost_others = max(0.0, total - self._cost_written)
 
     async def _refresh_counts(self) -> None:
+        done_before = self.counters.done
         counts = await self.store.counts()
         self.counters.queue = {str(k): v for k, v in counts.items()}
+        self.counters.done_at_queue_read = done_before
 
     async def _heartbeats(self) -> None:
         t = self.tuning
@@ -609,12 +616,14 @@ class Pool:
                 self._warn(f"{len(lost)} lease(s) expired and were taken by another worker")
 
     async def _progress(self) -> None:
-        meter = RateMeter(self.clock())
         while True:
             await asyncio.sleep(self.display.interval)
-            snap = snapshot(self.counters, meter, self.limiter.rate_rpm)
-            self.display.progress(snap)
-            self._emit(WorkEvent("progress", snap.line(), snap.as_dict()))
+            self._show_progress()
+
+    def _show_progress(self) -> None:
+        snap = snapshot(self.counters, self._meter, self.limiter.rate_rpm, time.monotonic())
+        self.display.progress(snap)
+        self._emit(WorkEvent("progress", snap.line(), snap.as_dict()))
 
     # -- output -----------------------------------------------------------------------------
 

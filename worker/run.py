@@ -75,6 +75,25 @@ class WorkSummary:
             return 130
         return 0
 
+    def as_dict(self) -> dict[str, Any]:
+        """The summary's figures, for the JSON log line."""
+        return {
+            "stop_reason": self.stop_reason.value,
+            "processed": self.processed,
+            "outcomes": dict(self.outcomes),
+            "requests": self.requests,
+            "retries": self.retries,
+            "requeued": self.requeued,
+            "throttled": self.throttled,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cost_usd": round(self.cost_usd, 6),
+            "elapsed_s": round(self.elapsed_s, 3),
+            "run_id": self.run_id,
+            "db": self.db,
+            "backend": self.backend,
+        }
+
     def line(self) -> str:
         head = {
             StopReason.DRAINED: "queue drained",

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from parallelprompt import settings as cfg
 from parallelprompt.settings import Settings, SettingsError
@@ -235,6 +235,11 @@ def _output_path(s: Settings, out: Path) -> Path:
         raise UserError(f"--out {out} is a directory; give a file name")
     if not target.parent.is_dir():
         raise UserError(f"--out {out}: the folder {target.parent} does not exist")
+    if not os.access(target.parent, os.W_OK):
+        raise UserError(
+            f"--out {out}: the folder {target.parent} is not writable by this process (uid "
+            f"{os.getuid()}); choose a writable one (in the container: /data or /work)"
+        )
     return out
 
 
@@ -264,6 +269,18 @@ def load_contract(s: Settings) -> Contract:
         raise UserError(str(exc)) from exc
 
 
+EXPORT_FLAGS = (
+    "out",
+    "format",
+    "per",
+    "run_id",
+    "source",
+    "tier",
+    "category",
+    "language",
+    "profile",
+)
+
 COMMANDS = (
     Command(
         "run",
@@ -284,36 +301,51 @@ COMMANDS = (
         ("common", "contract", "worker"),
         _work,
     ),
+    Command("emulator", "run the local Bedrock Runtime emulator", ("emulator",), _emulator),
     Command(
-        "emulator", "run the local Bedrock Runtime emulator", ("common", "emulator"), _emulator
-    ),
-    Command(
-        "status", "queue depth, live workers, rate, ETA, cost so far", ("common", "output"), _status
+        "status",
+        "queue depth, live workers, rate, ETA, cost so far",
+        ("common:db", "output:json"),
+        _status,
     ),
     Command(
         "stats",
         "statistics of a run (--json for the machine-readable form)",
-        ("common", "output"),
+        ("common:db", "output:json,out,run_id,source,profile"),
         _stats,
     ),
-    Command("export", "export results (jsonl, parquet, csv)", ("common", "output"), _export),
-    Command("report", "write a self-contained HTML report", ("common", "output"), _report),
+    Command(
+        "export",
+        "export results (jsonl, parquet, csv, or an hf dataset folder)",
+        ("common:db", f"output:{','.join(EXPORT_FLAGS)}"),
+        _export,
+    ),
+    Command(
+        "report",
+        "write a self-contained HTML report",
+        ("common:db", "output:out,run_id,profile"),
+        _report,
+    ),
     Command(
         "estimate",
         "tokens, cost and time for the pending prompts",
-        ("common", "contract", "worker"),
+        (
+            "common:db",
+            "contract:system_prompt,max_tokens",
+            "worker:model,rpm,tpm,price_in,price_out",
+        ),
         _estimate,
     ),
     Command(
         "revalidate",
         "re-judge stored answers under a rule profile (--rules), without calling the model",
-        ("common", "contract", "output"),
+        ("common:db", "contract:system_prompt,categories_file,rules", "output:run_id"),
         _revalidate,
     ),
     Command(
         "compare-rules",
         "pass counts per category under each rule profile, and why they differ",
-        ("common", "output"),
+        ("common:db", "output:run_id"),
         _compare,
     ),
     Command(
@@ -325,17 +357,35 @@ COMMANDS = (
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes as one line: what was wrong and where the help is."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="parallelprompt",
         description="Mine LLM chat logs for prompts with hidden parallel structure, through "
         "AWS Bedrock. With no command, runs the demo job (`run`).",
     )
-    subs = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
+    subs = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for command in COMMANDS:
         sub = subs.add_parser(command.name, help=command.help, description=command.help)
         cfg.add_arguments(sub, command.sections)
     return parser
+
+
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("parallelprompt")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -343,8 +393,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     if not args:
         args = ["run"]
-    ns = parser.parse_args(args)
+    try:
+        ns, unknown = parser.parse_known_args(args)
+    except SystemExit as exc:  # --help, --version, or a usage error already printed
+        return int(exc.code or 0)
     command = next(c for c in COMMANDS if c.name == ns.command)
+    if unknown:
+        print(
+            f"parallelprompt {command.name}: {' '.join(unknown)}: not an option of "
+            f"{command.name} (see parallelprompt {command.name} --help)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     try:
         cfg.apply_aws_aliases(os.environ)
         settings = cfg.build(ns)

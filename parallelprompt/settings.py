@@ -314,10 +314,20 @@ def _from_env(opt_: Option, environ: Mapping[str, str]) -> Any:
 
 
 def add_arguments(parser: argparse.ArgumentParser, sections: Sequence[str]) -> None:
-    """Add the flags of ``sections`` to ``parser``; defaults stay unset so env can fill them."""
-    for section in sections:
+    """Add the flags of ``sections`` to ``parser``; defaults stay unset so env can fill them.
+
+    A section is ``name`` (all its settings) or ``name:field,field`` (only those), so that each
+    command takes only the flags it uses."""
+    for spec in sections:
+        section, _, only = spec.partition(":")
+        wanted = set(only.split(",")) if only else None
+        known = {o.name for o in options(section)}
+        if wanted is not None and not wanted <= known:
+            raise ValueError(f"section {section} has no setting {sorted(wanted - known)}")
         group = parser.add_argument_group(section)
         for o in options(section):
+            if wanted is not None and o.name not in wanted:
+                continue
             dest = f"{section}__{o.name}"
             default_txt = "" if o.default in (None, (), "") else f" [default: {o.default}]"
             help_ = f"{o.help}{default_txt} (env {o.env})"
@@ -338,7 +348,7 @@ def add_arguments(parser: argparse.ArgumentParser, sections: Sequence[str]) -> N
                     o.flag,
                     dest=dest,
                     default=None,
-                    metavar=o.name.upper(),
+                    metavar=None if o.choices else o.name.upper(),  # choices: {a,b} in --help
                     choices=o.choices,
                     type=_scalar_type(o.type),
                     help=help_,

@@ -430,7 +430,7 @@ class Pool:
 
     def _outage_message(self, exc: CallError) -> str:
         options = self.bedrock.options
-        where = options.endpoint_url or f"Bedrock in {options.region or 'the default region'}"
+        where = f"{self.bedrock.endpoint} (region {self.bedrock.region})"
         n, timeouts = self._no_answer, self._no_answer_timeouts
         mixed = f", {n - timeouts} of them connection failures" if timeouts < n else ""
         if timeouts == 0:

@@ -26,7 +26,7 @@ from typing import Any
 from db import DatabaseError, Run, SqliteQueue, Status
 from parallelprompt.settings import Settings
 from prompts import Contract, Outcome
-from worker.bedrock import Bedrock, ClientOptions
+from worker.bedrock import Bedrock, ClientOptions, profile_region_mismatch
 from worker.errors import FatalError, PromptError, RetryableError
 from worker.metrics import Counters, MetricsServer
 from worker.models import lookup, pricing
@@ -304,6 +304,11 @@ async def work(
         )
     except ValueError as exc:
         return fatal(str(exc))
+    if settings.worker.exit_when_empty and not settings.common.db.exists():
+        return fatal(
+            f"no database at {db}: run `parallelprompt ingest --db {db}` first (a worker "
+            "started with --no-exit-when-empty waits for the producer instead)"
+        )
     try:
         queue = await SqliteQueue.open(
             settings.common.db,
@@ -362,6 +367,9 @@ async def _work(
     with _signals(pool_ref, signal_names):
         try:
             async with Bedrock.open(contract, options) as bedrock:
+                mismatch = profile_region_mismatch(w.model, bedrock.region)
+                if mismatch and backend != "emulator":
+                    notes.append(mismatch)
                 if reopen:
                     _say(
                         display,
@@ -426,7 +434,7 @@ async def _work(
                     metrics = MetricsServer(counters, pool.limiter, store.owner)
                     url = await metrics.start(w.metrics_host, w.metrics_port)
                     _say(display, on_event, "metrics", f"{url}/metrics and {url}/healthz")
-                where = w.endpoint_url or "Bedrock"
+                where = f"{bedrock.endpoint} (region {bedrock.region})"
                 _say(
                     display,
                     on_event,

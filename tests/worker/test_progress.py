@@ -132,7 +132,9 @@ async def test_a_run_logs_correct_counts(db: Path, emulator: Any, mode: str) -> 
     assert {"started", "progress"} <= {r["event"] for r in records}
 
 
-async def test_estimate_is_within_15_percent_of_an_emulator_run(tmp_path: Path, emulator: Any) -> None:
+async def test_estimate_is_within_15_percent_of_an_emulator_run(
+    tmp_path: Path, emulator: Any
+) -> None:
     """The bundled sample: estimate first, then classify it on the emulator and compare the
     cost and tokens; the time at a quota against the rate model applied to what was used."""
     db = tmp_path / "sample.db"

@@ -169,7 +169,7 @@ CROSS JOIN verdicts AS v ON v.result_id = r.id AND v.profile = :profile
 CROSS JOIN work AS w ON w.id = s.work_id
 WHERE (:source IS NULL OR s.source = :source)
   AND (:language IS NULL OR coalesce(s.language, 'unknown') = :language COLLATE NOCASE)
-  AND (:tier IS NULL OR v.tier_label = :tier)
+  AND (:tiers IS NULL OR v.tier_label IN (SELECT value FROM json_each(:tiers)))
   AND (:category IS NULL OR v.category = :category COLLATE NOCASE)
 ORDER BY s.id;
 
@@ -190,7 +190,7 @@ LEFT JOIN sources AS s ON s.id = (
       AND (:language IS NULL OR coalesce(s2.language, 'unknown') = :language COLLATE NOCASE))
 WHERE +r.run_id = :run_id
   AND ((:source IS NULL AND :language IS NULL) OR s.id IS NOT NULL)
-  AND (:tier IS NULL OR v.tier_label = :tier)
+  AND (:tiers IS NULL OR v.tier_label IN (SELECT value FROM json_each(:tiers)))
   AND (:category IS NULL OR v.category = :category COLLATE NOCASE)
 ORDER BY r.id;
 

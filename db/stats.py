@@ -96,6 +96,18 @@ def check_profile(conn: sqlite3.Connection, profile: str | None, run: Run | None
         )
 
 
+PASSED_TIERS = ("high_confidence", "medium_confidence")
+
+
+def check_tiers(tiers: str | Sequence[str] | None) -> tuple[str, ...]:
+    """``--tier`` (one or several tier labels, any case) in their stored spelling; () for all."""
+    if tiers is None:
+        return ()
+    if isinstance(tiers, str):
+        tiers = (tiers,)
+    return tuple(dict.fromkeys(t for t in (check_tier(x) for x in tiers) if t is not None))
+
+
 def check_tier(tier: str | None) -> str | None:
     """A ``--tier`` must be a tier label (any case); returns it in its stored spelling."""
     if tier is None:

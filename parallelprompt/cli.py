@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shutil
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -100,11 +101,16 @@ def _stats(s: Settings) -> int:
 
 def _export(s: Settings) -> int:
     from db.export import export
+    from db.stats import PASSED_TIERS
 
     o = s.output
     if o.out is None:
         raise UserError("export needs --out PATH")
-    out = _output_path(s, o.out)
+    if o.passed and o.tier:
+        raise UserError("--passed is --tier high_confidence medium_confidence: give one of them")
+    tiers = PASSED_TIERS if o.passed else o.tier
+    hf = o.format == "hf"
+    out = _output_folder(s, o.out) if hf else _output_path(s, o.out)
     conn = _existing_db(s)
     with _replacing(out) as tmp, _filters_are_user_errors():
         rows = export(
@@ -114,13 +120,30 @@ def _export(s: Settings) -> int:
             per=o.per,
             run_id=o.run_id,
             profile=o.profile,
-            tier=o.tier,
+            tier=tiers,
             category=o.category,
             source=o.source,
             language=o.language,
+            schema=o.schema,
         )
-    print(f"exported {rows} rows ({o.format}, one per {o.per}) to {out}")
+    what = "a dataset folder" if hf else o.format
+    print(f"exported {rows} rows ({what}, {o.schema} schema, one per {o.per}) to {out}")
     return 0
+
+
+def _output_folder(s: Settings, out: Path) -> Path:
+    """An ``hf`` export's folder: new, or empty; never the database's own folder's files."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise UserError(f"--out {out} exists and is not an empty folder; give a new folder")
+    parent = out.resolve().parent
+    if not parent.is_dir():
+        raise UserError(f"--out {out}: the folder {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise UserError(
+            f"--out {out}: the folder {parent} is not writable by this process (uid "
+            f"{os.getuid()}); choose a writable one (in the container: /data or /work)"
+        )
+    return out
 
 
 def _report(s: Settings) -> int:
@@ -250,9 +273,12 @@ def _replacing(out: Path) -> Iterator[Path]:
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
         yield tmp
-        os.replace(tmp, out)
+        os.replace(tmp, out)  # a folder (hf export) replaces a missing or empty folder
     finally:
-        tmp.unlink(missing_ok=True)
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            tmp.unlink(missing_ok=True)
 
 
 def load_contract(s: Settings) -> Contract:
@@ -272,6 +298,8 @@ def load_contract(s: Settings) -> Contract:
 EXPORT_FLAGS = (
     "out",
     "format",
+    "schema",
+    "passed",
     "per",
     "run_id",
     "source",

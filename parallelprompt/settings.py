@@ -184,17 +184,34 @@ class EmulatorSettings:
 @dataclass(frozen=True)
 class OutputSettings:
     out: Path | None = opt(None, "output file")
-    format: str = opt("jsonl", "export format", choices=("jsonl", "parquet", "csv"))
+    format: str = opt(
+        "jsonl",
+        "export format (hf: a dataset folder in the Hugging Face Hub's layout)",
+        choices=("jsonl", "parquet", "csv", "hf"),
+    )
+    schema: str = opt(
+        "ours",
+        "export dtypes: ours (data list<string>, n int64) or published (the published "
+        "dataset's: data a JSON string, n float64)",
+        choices=("ours", "published"),
+    )
     json: bool = opt(False, "machine-readable JSON instead of text", kind="bool")
     per: str = opt(
         "source", "one row per source row or per unique prompt", choices=("source", "prompt")
     )
     run_id: int | None = opt(None, "restrict to this run (default: the latest)", flag="--run")
     source: str | None = opt(None, "restrict to this source dataset")
-    tier: str | None = opt(
-        None,
-        "restrict to this outcome: high_confidence, medium_confidence, not_parallelizable, "
-        "failed, unparseable or dead",
+    tier: tuple[str, ...] = opt(
+        (),
+        "restrict to these outcomes (one or several): high_confidence, medium_confidence, "
+        "not_parallelizable, failed, unparseable, dead",
+        kind="list",
+    )
+    passed: bool = opt(
+        False,
+        "only prompts that passed validation: --tier high_confidence medium_confidence "
+        "(the published subset)",
+        kind="bool",
     )
     category: str | None = opt(None, "restrict to this category")
     language: str | None = opt(None, "restrict to this language")

@@ -136,6 +136,11 @@ WHERE r.run_id = :run_id
   AND (:source IS NULL OR EXISTS (SELECT 1 FROM sources AS s
                                   WHERE s.work_id = r.work_id AND s.source = :source));
 
+-- name: worker_sessions
+-- The run's worker processes, from registration to their stop (or last heartbeat): the time
+-- spent working, for throughput.
+SELECT started_at, coalesce(stopped_at, heartbeat_at) FROM workers WHERE run_id = :run_id;
+
 -- name: corpus_totals
 -- Everything ingested (whatever has been processed): unique prompts and source rows.
 SELECT (SELECT count(*) FROM work AS w

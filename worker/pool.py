@@ -188,6 +188,7 @@ class Pool:
     async def run(self) -> None:
         c = self.config
         await self.store.register_worker(c.run_id, c.concurrency)
+        self.counters.session_started = time.monotonic()
         await self._beat()
         await self._refresh_cost()
         await self._refresh_counts()
@@ -221,6 +222,8 @@ class Pool:
         await self.buffer.flush()
         self.counters.released = await self.store.release(None)
         await self.store.stop_worker()
+        if self.counters.session_started is not None:
+            self.counters.session_s = time.monotonic() - self.counters.session_started
         with contextlib.suppress(Exception):  # the last look; the DB may be gone
             await self._refresh_counts()
             self._show_progress()

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from db import DatabaseError, Run, SqliteQueue, Status
+from db.stats import throughput
 from parallelprompt.settings import Settings
 from prompts import Contract, Outcome
 from worker.bedrock import Bedrock, ClientOptions, profile_region_mismatch
@@ -54,6 +55,7 @@ class WorkSummary:
     output_tokens: int = 0
     cost_usd: float = 0.0
     elapsed_s: float = 0.0
+    active_s: float = 0.0  # registered as the run's worker until stopped (see db.stats)
     lost_leases: int = 0
     released: int = 0
     read_timeouts: int = 0
@@ -89,6 +91,8 @@ class WorkSummary:
             "output_tokens": self.output_tokens,
             "cost_usd": round(self.cost_usd, 6),
             "elapsed_s": round(self.elapsed_s, 3),
+            "active_s": round(self.active_s, 3),
+            "prompts_per_s": throughput(self.processed, self.active_s),
             "run_id": self.run_id,
             "db": self.db,
             "backend": self.backend,
@@ -104,12 +108,13 @@ class WorkSummary:
         if self.message:
             head += f" ({self.message})"
         by = ", ".join(f"{k} {self.outcomes.get(k, 0):,}" for k in OUTCOMES)
-        rate = self.processed / self.elapsed_s if self.elapsed_s > 0 else 0.0
+        rate = throughput(self.processed, self.active_s) or 0.0
         text = (
             f"worker: {head} — {self.processed:,} prompts ({by}); {self.requests:,} requests, "
             f"{self.retries:,} retries, {self.requeued:,} requeued, {self.throttled:,} throttled; "
             f"tokens {human(self.input_tokens)} in / {human(self.output_tokens)} out; "
-            f"${self.cost_usd:,.4f}; {self.elapsed_s:,.1f} s ({rate:,.1f} prompts/s)"
+            f"${self.cost_usd:,.4f}; {self.elapsed_s:,.1f} s, throughput {rate:,.1f} prompts/s "
+            f"over {self.active_s:,.1f} s of work"
         )
         if self.lost_leases:
             text += f"; {self.lost_leases} lost lease(s)"
@@ -472,6 +477,7 @@ async def _work(
         output_tokens=counters.output_tokens,
         cost_usd=counters.cost_usd,
         elapsed_s=time.monotonic() - started,
+        active_s=counters.session_s,
         lost_leases=counters.lost_leases,
         released=counters.released,
         read_timeouts=counters.requests.get("read_timeout", 0),

@@ -28,7 +28,7 @@ from worker.metrics import Counters
 FINISHED = ("done", "dead")
 NOT_FAILURES = frozenset({"ok", "throttled"})
 BAR_FORMAT = (
-    "{percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}] {postfix}"
+    "{percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}{postfix}]"
 )
 
 

@@ -3,8 +3,11 @@ the ``estimate`` against what a run then measures on the emulator."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import io
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -12,10 +15,12 @@ from typing import Any
 import orjson
 import pytest
 
+from emulator.process import spawn
 from parallelprompt.cli import estimate_for
-from parallelprompt.settings import CommonSettings, IngestSettings
+from parallelprompt.settings import CommonSettings, EmulatorSettings, IngestSettings
 from producer.ingest import ingest
 from tests.worker.conftest import FAST, fill, make_settings
+from tests.worker.procs import start_worker, worker_env
 from worker.metrics import Counters
 from worker.progress import Display, RateMeter, Snapshot, queue_progress, snapshot
 from worker.run import work
@@ -167,3 +172,41 @@ async def test_estimate_is_within_15_percent_of_an_emulator_run(
         summary.requests / rpm, (summary.input_tokens + summary.output_tokens) / tpm
     )
     assert close(est["minutes"], measured_minutes), (est["minutes"], measured_minutes)
+
+
+@pytest.mark.slow
+def test_json_log_mode_every_line_of_a_worker_process_is_json_with_ts(db: Path) -> None:
+    """What docker compose runs (PARALLELPROMPT_LOG_FORMAT=json): stdout and stderr."""
+    asyncio.run(fill(db, [f"List {i % 5 + 2} ideas for party number {i}" for i in range(30)]))
+    with spawn(EmulatorSettings(port=0)) as endpoint:
+        flags = ("--no-quiet", "--log-format", "json", "--backend", "emulator")
+        proc = start_worker(db, endpoint, *flags)
+        out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    logs = [orjson.loads(line) for line in err.splitlines() if line.strip()]
+    (summary,) = [orjson.loads(line) for line in out.splitlines() if line.strip()]
+    records = [*logs, summary]
+    for record in records:
+        datetime.fromisoformat(record["ts"])
+    events = [r["event"] for r in logs]
+    assert "started" in events and "progress" in events and summary["event"] == "summary"
+    assert summary["processed"] == 30 and summary["outcomes"]["dead"] == 0
+    final = [r for r in records if r["event"] == "progress"][-1]
+    assert final["n"] == final["total"] == 30 and final["left"] == 0
+
+
+def test_json_log_mode_error_line(tmp_path: Path) -> None:
+    typo = tmp_path / "typo.db"
+    proc = subprocess.run(
+        [sys.executable, "-m", "worker", "--db", str(typo), "--log-format", "json"],
+        env=worker_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    (line,) = proc.stderr.strip().splitlines()
+    record = orjson.loads(line)
+    assert record["event"] == "error" and "no database at" in record["message"]
+    datetime.fromisoformat(record["ts"])
+    assert not typo.exists()

@@ -13,6 +13,7 @@ COPY worker ./worker
 COPY prompts ./prompts
 COPY db ./db
 COPY emulator ./emulator
+COPY catalogue ./catalogue
 RUN python -m venv /opt/venv \
     && /opt/venv/bin/pip install . \
     && find /opt/venv -name '__pycache__' -prune -exec rm -rf {} +

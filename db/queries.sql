@@ -77,10 +77,11 @@ WHERE status = 'leased' AND lease_owner = :owner;
 -- name: insert_result
 INSERT INTO results (work_id, run_id, worker_id, model_id, raw_text, stop_reason,
                      input_tokens, output_tokens, cost_usd, latency_ms, attempts,
-                     error_code, error_message, created_at)
+                     error_code, error_message, created_at, cache_read_tokens,
+                     cache_write_tokens)
 VALUES (:work_id, :run_id, :worker_id, :model_id, :raw_text, :stop_reason,
         :input_tokens, :output_tokens, :cost_usd, :latency_ms, :attempts,
-        :error_code, :error_message, :now)
+        :error_code, :error_message, :now, :cache_read_tokens, :cache_write_tokens)
 ON CONFLICT (work_id, run_id) DO NOTHING
 RETURNING id;
 

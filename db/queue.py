@@ -460,6 +460,8 @@ def _result_params(c: Completion, owner: str, now: float) -> dict[str, Any]:
         "error_code": c.error_code,
         "error_message": c.error_message,
         "now": now,
+        "cache_read_tokens": c.cache_read_tokens,
+        "cache_write_tokens": c.cache_write_tokens,
     }
 
 

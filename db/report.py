@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
-from db.stats import contract_label, read_stats_rows, rq, shape_stats, snapshot
+from db.stats import contract_label, format_cache, read_stats_rows, rq, shape_stats, snapshot
 
 CHARTS = (
     "funnel",
@@ -442,7 +442,13 @@ def _summary_table(stats: Mapping[str, Any]) -> str:
         f"Cost: ${stats['cost_usd']:,.4f}. Original keys: classified parallelizable "
         f"{stats['total_classified_as_parallelizable']:,}, passed "
         f"{stats['passed_validation']:,}, failed {stats['failed_validation']:,}.</p>"
+        + _cache_paragraph(stats)
     )
+
+
+def _cache_paragraph(stats: Mapping[str, Any]) -> str:
+    line = format_cache(stats["cache"])
+    return f"<p>{escape(line[0].upper() + line[1:])}.</p>" if line else ""
 
 
 def _novel_table(stats: Mapping[str, Any]) -> str:

@@ -22,6 +22,7 @@ from parallelprompt import settings as cfg
 from parallelprompt.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
+    from catalogue.levers import Lever
     from prompts import Contract
 
 EXIT_USAGE = 2
@@ -85,6 +86,7 @@ def _stats(s: Settings) -> int:
         stats = compute_stats(
             conn, run_id=s.output.run_id, source=s.output.source, profile=s.output.profile
         )
+    stats["levers"] = _measured_levers(conn, stats)
     if s.output.json or s.output.out:
         blob = orjson.dumps(stats, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
         if s.output.out:
@@ -96,7 +98,21 @@ def _stats(s: Settings) -> int:
             sys.stdout.write(blob.decode() + "\n")
     else:
         print(format_stats(stats))
+        if stats["levers"]:
+            from catalogue.levers import format_lever_dicts
+
+            title = "cost per lever, replaying this run's tokens:"
+            print(format_lever_dicts(stats["levers"], title))
     return 0
+
+
+def _measured_levers(conn: sqlite3.Connection, stats: dict[str, Any]) -> list[dict[str, Any]]:
+    from db.stats import resolve_run
+    from parallelprompt.costs import measured_levers
+
+    run = resolve_run(conn, stats["run"]["id"]) if stats["run"] else None
+    rows = measured_levers(stats, run.config_json if run else None)
+    return [r.as_dict() for r in rows or []]
 
 
 def _export(s: Settings) -> int:
@@ -159,26 +175,38 @@ def _report(s: Settings) -> int:
 
 
 def _estimate(s: Settings) -> int:
+    from catalogue.levers import format_levers
     from db.estimate import format_estimate
 
-    print(format_estimate(estimate_for(s)))
+    result, rows = estimate_for(s)
+    print(format_estimate(result))
+    w = s.worker
+    title = f"cost and time per lever at {w.rpm:,.0f} RPM / {w.tpm:,.0f} TPM (cumulative):"
+    print(format_levers(rows, title))
     return 0
 
 
-def estimate_for(s: Settings) -> dict[str, Any]:
-    """The ``estimate`` command's figures for these settings (warns when no price is known)."""
+def estimate_for(s: Settings) -> tuple[dict[str, Any], list[Lever]]:
+    """The ``estimate`` command's figures for these settings: the projection before caching
+    and the cost per lever (warns when no price is known)."""
+    from catalogue import lookup, pricing
     from db.estimate import estimate, expected_tokens
-    from worker.models import pricing
+    from parallelprompt.costs import estimate_levers
+    from worker.sizing import TokenPlan
 
     contract = load_contract(s)
-    price = pricing(s.worker.model, s.worker.price_in, s.worker.price_out)
+    w, k = s.worker, s.contract
+    price = pricing(w.model, w.price_in, w.price_out, w.price_cache_write, w.price_cache_read)
     if not price.known:
         print(
-            f"warning: no price known for {s.worker.model}: costs below are $0; "
-            "pass --price-in and --price-out (USD per million tokens)",
+            f"warning: no price known for {w.model} (not in the catalogue: parallelprompt "
+            "models): costs below are $0; pass --price-in and --price-out (USD per million "
+            "tokens)",
             file=sys.stderr,
         )
-    return estimate(
+    # the expected count (a tokenizer's), not the limiter's conservative reservation
+    system_tokens = expected_tokens(contract.system_prompt)
+    result = estimate(
         _existing_db(s),
         model=s.worker.model,
         price_in=price.price_in,
@@ -186,8 +214,28 @@ def estimate_for(s: Settings) -> dict[str, Any]:
         rpm=s.worker.rpm,
         tpm=s.worker.tpm,
         max_tokens=s.contract.max_tokens,
-        system_prompt_tokens=expected_tokens(contract.system_prompt),
+        system_prompt_tokens=system_tokens,
     )
+    info = lookup(w.model)
+    ceiling = info.max_output_tokens if info else max(k.max_tokens, k.max_tokens_retry)
+    plan = TokenPlan(k.max_tokens, k.max_tokens_retry, k.size_max_tokens, ceiling)
+    rows = estimate_levers(
+        result,
+        model=w.model,
+        price=price,
+        system_tokens=system_tokens,
+        plan=plan,
+        rpm=w.rpm,
+        tpm=w.tpm,
+    )
+    return result, rows
+
+
+def _models(s: Settings) -> int:
+    from catalogue import format_catalogue
+
+    print(format_catalogue())
+    return 0
 
 
 def _status(s: Settings) -> int:
@@ -359,8 +407,8 @@ COMMANDS = (
         "tokens, cost and time for the pending prompts",
         (
             "common:db",
-            "contract:system_prompt,max_tokens",
-            "worker:model,rpm,tpm,price_in,price_out",
+            "contract:system_prompt,max_tokens,size_max_tokens,max_tokens_retry",
+            "worker:model,rpm,tpm,price_in,price_out,price_cache_write,price_cache_read",
         ),
         _estimate,
     ),
@@ -376,6 +424,7 @@ COMMANDS = (
         ("common:db", "output:run_id"),
         _compare,
     ),
+    Command("models", "the model catalogue: ids, prices, caching, lifecycle", (), _models),
     Command(
         "config-reference",
         "print every setting with its flag, environment variable and default",

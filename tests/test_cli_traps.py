@@ -172,6 +172,8 @@ def test_work_warns_about_a_profile_of_another_region_and_names_the_endpoint(
             "work",
             "--db",
             str(db),
+            "--model",
+            "us.anthropic.claude-haiku-4-5-20251001-v1:0",
             "--region",
             "eu-west-1",
             "--endpoint-url",

@@ -23,16 +23,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from catalogue import DEFAULT_MODEL, Pricing, eol_message, lookup, pricing
 from db import DatabaseError, Run, SqliteQueue, Status
 from db.stats import throughput
 from parallelprompt.settings import Settings
-from prompts import Contract, Outcome
+from prompts import Contract, Outcome, estimate_tokens
 from worker.bedrock import Bedrock, ClientOptions, profile_region_mismatch
 from worker.errors import FatalError, PromptError, RetryableError
 from worker.metrics import Counters, MetricsServer
-from worker.models import lookup, pricing
 from worker.pool import OnEvent, Pool, PoolConfig, StopReason, Tuning, WorkEvent
 from worker.progress import Display, human
+from worker.shape import Shape
+from worker.sizing import TokenPlan
 from worker.store import Store
 
 EMULATOR_NOTICE = "answers came from the local emulator (heuristics, not a model)"
@@ -54,6 +56,8 @@ class WorkSummary:
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
+    cache_read_tokens: int = 0
+    saved_usd: float = 0.0
     elapsed_s: float = 0.0
     active_s: float = 0.0  # registered as the run's worker until stopped (see db.stats)
     lost_leases: int = 0
@@ -116,6 +120,11 @@ class WorkSummary:
             f"${self.cost_usd:,.4f}; {self.elapsed_s:,.1f} s, throughput {rate:,.1f} prompts/s "
             f"over {self.active_s:,.1f} s of work"
         )
+        if self.cache_read_tokens:
+            text += (
+                f"; {human(self.cache_read_tokens)} tokens read from the prompt cache "
+                f"(saved ${self.saved_usd:,.4f})"
+            )
         if self.lost_leases:
             text += f"; {self.lost_leases} lost lease(s)"
         if self.released:
@@ -140,8 +149,14 @@ def _backend_notice(backend: str) -> str:
     return f"via the local emulator ({EMULATOR_NOTICE})" if backend == "emulator" else "on Bedrock"
 
 
+def run_pricing(settings: Settings) -> Pricing:
+    w = settings.worker
+    return pricing(w.model, w.price_in, w.price_out, w.price_cache_write, w.price_cache_read)
+
+
 def run_config(settings: Settings, contract: Contract, backend: str) -> dict[str, Any]:
-    """What a run records about itself; never credentials."""
+    """What a run records about itself; never credentials. ``prices`` (USD per million
+    tokens) let stats and the report price the cache's savings."""
     w, k = settings.worker, settings.contract
     config: dict[str, Any] = {
         "model_id": w.model,
@@ -153,7 +168,12 @@ def run_config(settings: Settings, contract: Contract, backend: str) -> dict[str
         "system_prompt": str(k.system_prompt) if k.system_prompt else "bundled",
         "categories_file": str(k.categories_file) if k.categories_file else "bundled",
         "max_tokens": k.max_tokens,
+        "size_max_tokens": k.size_max_tokens,
+        "max_tokens_retry": k.max_tokens_retry,
         "temperature": k.temperature,
+        "prompt_cache": w.prompt_cache,
+        "system_prompt_tokens": estimate_tokens(contract.system_prompt),
+        "prices": run_pricing(settings).as_dict(),
         "rpm": w.rpm,
         "tpm": w.tpm,
         "concurrency": w.concurrency,
@@ -301,6 +321,9 @@ async def work(
             backend=backend_label,
         )
 
+    info = lookup(settings.worker.model)
+    if info is not None and info.end_of_life():
+        return fatal(eol_message(info, settings.worker.model))
     try:
         contract = Contract.load(
             settings.contract.system_prompt,
@@ -347,13 +370,35 @@ async def _work(
     started: float,
 ) -> WorkSummary:
     w = settings.worker
-    price = pricing(w.model, w.price_in, w.price_out)
-    notes = []
-    if not price.known:
-        notes.append(f"model {w.model} is not in the price table: cost counted as 0")
+    price = run_pricing(settings)
     info = lookup(w.model)
-    if info is not None and info.legacy:
-        notes.append(f"{info.name} is listed as legacy by AWS; Claude Haiku 4.5 is its successor")
+    notes = []
+    if info is None:
+        priced = (
+            f"priced from --price-in ${price.price_in:g} / --price-out ${price.price_out:g} "
+            "per million tokens"
+            if price.known
+            else "cost counted as 0 (pass --price-in and --price-out)"
+        )
+        notes.append(
+            f"model {w.model} is not in the catalogue (parallelprompt models): requests are "
+            f"sent as for an unknown model (temperature kept, no cache point, thinking "
+            f"untouched), {priced}"
+        )
+    elif info.legacy:
+        notes.append(
+            f"{info.name} is legacy on Bedrock (end of life {info.eol}); see --model "
+            f"{DEFAULT_MODEL}"
+        )
+    system_tokens = estimate_tokens(contract.system_prompt)
+    shape = Shape.for_model(info, system_tokens, w.prompt_cache)
+    k = settings.contract
+    plan = TokenPlan(
+        k.max_tokens,
+        k.max_tokens_retry,
+        k.size_max_tokens,
+        info.max_output_tokens if info else max(k.max_tokens, k.max_tokens_retry),
+    )
     options = ClientOptions(
         model_id=w.model,
         api=w.api,
@@ -364,6 +409,7 @@ async def _work(
         read_timeout=w.read_timeout,
         max_tokens=settings.contract.max_tokens,
         temperature=settings.contract.temperature,
+        shape=shape,
     )
     counters = Counters()
     pool_ref: list[Pool] = []
@@ -420,6 +466,8 @@ async def _work(
                     tpm=w.tpm,
                     flush_rows=w.flush_rows,
                     flush_ms=w.flush_ms,
+                    tokens=plan,
+                    burndown=info.output_burndown if info else 1.0,
                 )
                 pool = Pool(
                     store=store,
@@ -476,6 +524,8 @@ async def _work(
         input_tokens=counters.input_tokens,
         output_tokens=counters.output_tokens,
         cost_usd=counters.cost_usd,
+        cache_read_tokens=counters.cache_read_tokens,
+        saved_usd=counters.saved_usd,
         elapsed_s=time.monotonic() - started,
         active_s=counters.session_s,
         lost_leases=counters.lost_leases,

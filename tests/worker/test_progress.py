@@ -15,6 +15,9 @@ from typing import Any
 import orjson
 import pytest
 
+from catalogue import lookup
+from db import connect_sync
+from db.stats import compute_stats
 from emulator.process import spawn
 from parallelprompt.cli import estimate_for
 from parallelprompt.settings import CommonSettings, EmulatorSettings, IngestSettings
@@ -140,38 +143,50 @@ async def test_a_run_logs_correct_counts(db: Path, emulator: Any, mode: str) -> 
 async def test_estimate_is_within_15_percent_of_an_emulator_run(
     tmp_path: Path, emulator: Any
 ) -> None:
-    """The bundled sample: estimate first, then classify it on the emulator and compare the
-    cost and tokens; the time at a quota against the rate model applied to what was used."""
+    """The bundled sample: estimate first, then classify it on the emulator (its model-like
+    answers, the prompt cache) and compare cost and tokens; and the time at a quota against
+    the same rate model applied to the tokens the run used."""
     db = tmp_path / "sample.db"
     base = make_settings(db, None)
     settings = dataclasses.replace(
         base, common=CommonSettings(db=db, quiet=True), ingest=IngestSettings()
     )
     await ingest(settings, progress=False)
-    rpm, tpm = 600.0, 400_000.0
+    rpm, tpm = 600.0, 200_000.0
     at_quota = dataclasses.replace(
         settings, worker=dataclasses.replace(settings.worker, rpm=rpm, tpm=tpm)
     )
-    est = estimate_for(at_quota)
+    est, levers = estimate_for(at_quota)
     assert est["basis"] == "defaults"
+    # the configured setup: prompt cache on, max_tokens sized per call (the defaults)
+    assert settings.worker.prompt_cache and settings.contract.size_max_tokens
+    configured = next(row for row in levers if row.name.startswith("+ max_tokens sized"))
 
-    emu = await emulator()
+    emu = await emulator(answer_style="realistic")  # what `parallelprompt run` uses
     run = dataclasses.replace(
         settings,
         worker=dataclasses.replace(settings.worker, endpoint_url=emu.endpoint, backend="emulator"),
     )
     summary = await work(run, tuning=FAST, display=Display(io.StringIO(), "text", quiet=True))
     assert summary.processed == est["pending_prompts"]
+    cache = compute_stats(connect_sync(db))["cache"]
 
     def close(estimated: float, measured: float) -> bool:
         return abs(estimated - measured) <= 0.15 * measured
 
-    assert close(est["cost_on_demand_usd"], summary.cost_usd), (est, summary)
-    assert close(est["input_tokens"], summary.input_tokens)
-    measured_minutes = max(
-        summary.requests / rpm, (summary.input_tokens + summary.output_tokens) / tpm
-    )
-    assert close(est["minutes"], measured_minutes), (est["minutes"], measured_minutes)
+    assert close(configured.cost_usd, summary.cost_usd), (configured, summary.cost_usd)
+    used_in = cache["input_tokens"] + cache["read_tokens"] + cache["write_tokens"]
+    assert close(est["input_tokens"], used_in), (est["input_tokens"], used_in)
+    assert close(est["output_tokens"], cache["output_tokens"])
+    # Bedrock settles input + cache writes + output x burndown (cache reads left out)
+    info = lookup(settings.worker.model)
+    assert info is not None
+    settled = cache["input_tokens"] + cache["write_tokens"]
+    settled += cache["output_tokens"] * info.output_burndown
+    measured_minutes = max(summary.requests / rpm, settled / tpm)
+    assert settled / tpm > summary.requests / rpm  # the token quota binds: tokens are tested
+    assert configured.minutes is not None
+    assert close(configured.minutes, measured_minutes), (configured.minutes, measured_minutes)
 
 
 @pytest.mark.slow

@@ -72,6 +72,7 @@ class VerdictRow:
     context: str | None = None
     data: tuple[str, ...] | None = None
     n: int | None = None
+    repairs: tuple[str, ...] = ()  # the parser's repairs (prompts.Coercion names)
 
 
 @dataclass(frozen=True, slots=True)

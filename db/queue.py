@@ -483,6 +483,7 @@ def verdict_params(result_id: int, v: VerdictRow, now: float) -> dict[str, Any]:
         "context": v.context,
         "data_json": None if v.data is None else orjson.dumps(list(v.data)).decode(),
         "n": v.n,
+        "repairs_json": orjson.dumps(list(v.repairs)).decode() if v.repairs else None,
         "now": now,
     }
 

@@ -268,11 +268,31 @@ def _revalidate(s: Settings) -> int:
 
 
 def _compare(s: Settings) -> int:
+    if s.output.gold is not None:
+        return _compare_gold(s, s.output.gold)
     from parallelprompt.revalidate import compare_rules, format_comparison
 
     result = compare_rules(_existing_db(s), run_id=s.output.run_id)
     print(format_comparison(result))
     return 0
+
+
+def _compare_gold(s: Settings, path: Path) -> int:
+    """Both profiles over a labelled gold set; exit 1 when a verdict misses its label."""
+    import orjson
+
+    from parallelprompt.gold import compare_gold, format_gold, load_gold
+
+    try:
+        cases = load_gold(path)
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot read gold set {path}: {exc}") from exc
+    result = compare_gold(cases)
+    if s.output.json:
+        print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
+    else:
+        print(format_gold(result))
+    return 1 if result["mismatches"] else 0
 
 
 def _config_reference(s: Settings) -> int:
@@ -420,8 +440,9 @@ COMMANDS = (
     ),
     Command(
         "compare-rules",
-        "pass counts per category under each rule profile, and why they differ",
-        ("common:db", "output:run_id"),
+        "pass counts per category under each rule profile, and why they differ "
+        "(--gold PATH: over a labelled gold set instead of the database)",
+        ("common:db", "output:run_id,gold,json"),
         _compare,
     ),
     Command("models", "the model catalogue: ids, prices, caching, lifecycle", (), _models),

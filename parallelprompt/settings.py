@@ -254,6 +254,10 @@ class OutputSettings:
     category: str | None = opt(None, "restrict to this category")
     language: str | None = opt(None, "restrict to this language")
     profile: str | None = opt(None, "rule profile to report (default: the run's own)")
+    gold: Path | None = opt(
+        None,
+        "compare-rules: judge this labelled gold set (JSON Lines) instead of the database",
+    )
 
 
 @dataclass(frozen=True)

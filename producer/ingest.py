@@ -48,6 +48,8 @@ WHERE s.source = ? AND s.split = ? AND s.row_index BETWEEN ? AND ?
 #: Local inputs at least this large (bytes, all files of a source) are read in a child
 #: process; below it the ~0.5 s start of a fresh interpreter costs more than it saves.
 PROCESS_MIN_BYTES = 8 * 2**20
+#: A compressed JSON file counts as this many times its size (text compresses ~4-10x).
+COMPRESSED_WEIGHT = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +65,7 @@ class IngestSummary:
     elapsed_s: float
     sources: tuple[str, ...]
     ingest_ids: tuple[int, ...] = ()
+    files_skipped: dict[str, int] = field(default_factory=dict)  # FileSkip reason -> files
 
     @property
     def rows_per_s(self) -> float:
@@ -85,6 +88,11 @@ class IngestSummary:
         if self.flagged:
             parts.append(
                 "flagged " + ", ".join(f"{k} {v:,}" for k, v in sorted(self.flagged.items()))
+            )
+        if self.files_skipped:
+            parts.append(
+                "files left out "
+                + ", ".join(f"{k} {v:,}" for k, v in sorted(self.files_skipped.items()))
             )
         conflicts = self.skipped.get(SOURCE_ROW_CONFLICT, 0)
         if conflicts:
@@ -125,7 +133,8 @@ def use_process(group: SourceGroup) -> bool:
     for item in group.inputs:
         assert isinstance(item, InputFile)
         with contextlib.suppress(OSError):
-            size += item.path.stat().st_size
+            weight = COMPRESSED_WEIGHT if item.compression else 1
+            size += item.path.stat().st_size * weight
     return size >= PROCESS_MIN_BYTES
 
 
@@ -299,7 +308,8 @@ async def ingest(settings: Settings, *, progress: bool) -> IngestSummary:
     """Ingest the configured dataset (default: the bundled sample) into the work table."""
     started = time.perf_counter()
     cfg = settings.ingest
-    groups = plan(cfg)  # every input opened and checked before the database is touched
+    planned = plan(cfg)  # every input opened and checked before the database is touched
+    groups = planned.groups
     display = Progress(
         enabled=progress and not settings.common.quiet, log_format=settings.common.log_format
     )
@@ -342,6 +352,7 @@ async def ingest(settings: Settings, *, progress: bool) -> IngestSummary:
         elapsed_s=time.perf_counter() - started,
         sources=tuple(g.source for g in groups),
         ingest_ids=tuple(ids),
+        files_skipped=planned.files_skipped,
     )
 
 

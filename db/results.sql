@@ -136,6 +136,11 @@ WHERE r.run_id = :run_id
   AND (:source IS NULL OR EXISTS (SELECT 1 FROM sources AS s
                                   WHERE s.work_id = r.work_id AND s.source = :source));
 
+-- name: worker_sessions
+-- The run's worker processes, from registration to their stop (or last heartbeat): the time
+-- spent working, for throughput.
+SELECT started_at, coalesce(stopped_at, heartbeat_at) FROM workers WHERE run_id = :run_id;
+
 -- name: run_cache
 -- Answered calls of a run (dead letters have no answer) and their prompt-cache usage, with the
 -- prompt characters of those calls (the lever breakdown projects per-prompt tokens from them).
@@ -186,7 +191,7 @@ CROSS JOIN verdicts AS v ON v.result_id = r.id AND v.profile = :profile
 CROSS JOIN work AS w ON w.id = s.work_id
 WHERE (:source IS NULL OR s.source = :source)
   AND (:language IS NULL OR coalesce(s.language, 'unknown') = :language COLLATE NOCASE)
-  AND (:tier IS NULL OR v.tier_label = :tier)
+  AND (:tiers IS NULL OR v.tier_label IN (SELECT value FROM json_each(:tiers)))
   AND (:category IS NULL OR v.category = :category COLLATE NOCASE)
 ORDER BY s.id;
 
@@ -207,7 +212,7 @@ LEFT JOIN sources AS s ON s.id = (
       AND (:language IS NULL OR coalesce(s2.language, 'unknown') = :language COLLATE NOCASE))
 WHERE +r.run_id = :run_id
   AND ((:source IS NULL AND :language IS NULL) OR s.id IS NOT NULL)
-  AND (:tier IS NULL OR v.tier_label = :tier)
+  AND (:tiers IS NULL OR v.tier_label IN (SELECT value FROM json_each(:tiers)))
   AND (:category IS NULL OR v.category = :category COLLATE NOCASE)
 ORDER BY r.id;
 

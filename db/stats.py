@@ -97,6 +97,18 @@ def check_profile(conn: sqlite3.Connection, profile: str | None, run: Run | None
         )
 
 
+PASSED_TIERS = ("high_confidence", "medium_confidence")
+
+
+def check_tiers(tiers: str | Sequence[str] | None) -> tuple[str, ...]:
+    """``--tier`` (one or several tier labels, any case) in their stored spelling; () for all."""
+    if tiers is None:
+        return ()
+    if isinstance(tiers, str):
+        tiers = (tiers,)
+    return tuple(dict.fromkeys(t for t in (check_tier(x) for x in tiers) if t is not None))
+
+
 def check_tier(tier: str | None) -> str | None:
     """A ``--tier`` must be a tier label (any case); returns it in its stored spelling."""
     if tier is None:
@@ -174,6 +186,7 @@ class StatsRows:
     cache: Row = (0, 0, 0, 0, 0, 0, 0, 0)
     corpus: Row = (0, 0)
     queue: list[Row] = field(default_factory=list)
+    sessions: list[Row] = field(default_factory=list)
 
 
 def read_stats_rows(
@@ -208,6 +221,7 @@ def read_stats_rows(
         rows.cache = conn.execute(rq("run_cache"), p).fetchone()
         rows.corpus = conn.execute(rq("corpus_totals"), {"source": source}).fetchone()
         rows.queue = conn.execute(query("counts")).fetchall()
+        rows.sessions = conn.execute(rq("worker_sessions"), p).fetchall()
     return rows
 
 
@@ -255,7 +269,7 @@ def shape_stats(rows: StatsRows) -> dict[str, Any]:
         **reason_tables(rows.reasons),
         "novel_categories": novel_table(rows.novel, rows.novel_examples, rows.emergence),
         "dedup": dedup(source_rows, prompts, rows.corpus),
-        **usage(rows.totals),
+        **usage(rows.totals, rows.sessions),
         "cache": cache_usage(rows.cache, run_prices(rows.run)),
         "queue": queue_counts(rows.queue),
     }
@@ -417,16 +431,40 @@ def dedup(source_rows: int, prompts: int, corpus: Row) -> dict[str, Any]:
     }
 
 
-def usage(totals: Row) -> dict[str, Any]:
+def active_seconds(sessions: Sequence[Row]) -> float:
+    """Seconds during which at least one worker of the run was working: the union of the
+    workers' ``[started, stopped]`` intervals, so that a run resumed a day later does not count
+    the night, and two workers side by side do not count twice."""
+    total, end = 0.0, None
+    for start, stop in sorted((float(a), float(b)) for a, b in sessions if a is not None):
+        if end is None or start > end:
+            total += stop - start
+            end = stop
+        elif stop > end:
+            total += stop - end
+            end = stop
+    return total
+
+
+def throughput(prompts: int, active_s: float) -> float | None:
+    """THE throughput, everywhere (worker summary, ``stats``, report): prompts finished per
+    second of worker time (from a worker's start to its stop, overlaps counted once)."""
+    return prompts / active_s if active_s > 0 else None
+
+
+def usage(totals: Row, sessions: Sequence[Row] = ()) -> dict[str, Any]:
     prompts, tin, tout, cost, first_at, last_at, latency, attempts = totals
-    elapsed = (last_at - first_at) if first_at is not None and last_at is not None else 0.0
-    per_s = int(prompts) / elapsed if elapsed > 0 else None
+    span = (last_at - first_at) if first_at is not None and last_at is not None else 0.0
+    # without worker time (results written by other tools), the results' own time span
+    elapsed = active_seconds(sessions) or span
+    per_s = throughput(int(prompts), elapsed)
     return {
         "tokens": {"input": int(tin), "output": int(tout), "total": int(tin) + int(tout)},
         "cost_usd": round(float(cost), 6),
         "throughput": {
             "first_result_at": first_at,
             "last_result_at": last_at,
+            "results_span_s": round(span, 3),
             "elapsed_s": round(elapsed, 3),
             "prompts_per_s": None if per_s is None else round(per_s, 3),
             "prompts_per_min": None if per_s is None else round(per_s * 60, 1),
@@ -598,7 +636,7 @@ def _usage(stats: Mapping[str, Any]) -> list[str]:
     return [
         f"tokens: {tok['input']:,} in + {tok['output']:,} out; cost ${stats['cost_usd']:.4f}",
         *([cache] if cache else []),
-        f"throughput: {rate_txt} over {tp['elapsed_s']:.1f} s, "
+        f"throughput: {rate_txt} over {tp['elapsed_s']:.1f} s of worker time, "
         f"avg latency {tp['avg_latency_ms'] or 0:.0f} ms",
         f"queue: ready {q['ready']:,}, leased {q['leased']:,}, done {q['done']:,}, "
         f"dead {q['dead']:,}",

@@ -222,17 +222,34 @@ class EmulatorSettings:
 @dataclass(frozen=True)
 class OutputSettings:
     out: Path | None = opt(None, "output file")
-    format: str = opt("jsonl", "export format", choices=("jsonl", "parquet", "csv"))
+    format: str = opt(
+        "jsonl",
+        "export format (hf: a dataset folder in the Hugging Face Hub's layout)",
+        choices=("jsonl", "parquet", "csv", "hf"),
+    )
+    schema: str = opt(
+        "ours",
+        "export dtypes: ours (data list<string>, n int64) or published (the published "
+        "dataset's: data a JSON string, n float64)",
+        choices=("ours", "published"),
+    )
     json: bool = opt(False, "machine-readable JSON instead of text", kind="bool")
     per: str = opt(
         "source", "one row per source row or per unique prompt", choices=("source", "prompt")
     )
     run_id: int | None = opt(None, "restrict to this run (default: the latest)", flag="--run")
     source: str | None = opt(None, "restrict to this source dataset")
-    tier: str | None = opt(
-        None,
-        "restrict to this outcome: high_confidence, medium_confidence, not_parallelizable, "
-        "failed, unparseable or dead",
+    tier: tuple[str, ...] = opt(
+        (),
+        "restrict to these outcomes (one or several): high_confidence, medium_confidence, "
+        "not_parallelizable, failed, unparseable, dead",
+        kind="list",
+    )
+    passed: bool = opt(
+        False,
+        "only prompts that passed validation: --tier high_confidence medium_confidence "
+        "(the published subset)",
+        kind="bool",
     )
     category: str | None = opt(None, "restrict to this category")
     language: str | None = opt(None, "restrict to this language")
@@ -356,10 +373,20 @@ def _from_env(opt_: Option, environ: Mapping[str, str]) -> Any:
 
 
 def add_arguments(parser: argparse.ArgumentParser, sections: Sequence[str]) -> None:
-    """Add the flags of ``sections`` to ``parser``; defaults stay unset so env can fill them."""
-    for section in sections:
+    """Add the flags of ``sections`` to ``parser``; defaults stay unset so env can fill them.
+
+    A section is ``name`` (all its settings) or ``name:field,field`` (only those), so that each
+    command takes only the flags it uses."""
+    for spec in sections:
+        section, _, only = spec.partition(":")
+        wanted = set(only.split(",")) if only else None
+        known = {o.name for o in options(section)}
+        if wanted is not None and not wanted <= known:
+            raise ValueError(f"section {section} has no setting {sorted(wanted - known)}")
         group = parser.add_argument_group(section)
         for o in options(section):
+            if wanted is not None and o.name not in wanted:
+                continue
             dest = f"{section}__{o.name}"
             default_txt = "" if o.default in (None, (), "") else f" [default: {o.default}]"
             help_ = f"{o.help}{default_txt} (env {o.env})"
@@ -380,7 +407,7 @@ def add_arguments(parser: argparse.ArgumentParser, sections: Sequence[str]) -> N
                     o.flag,
                     dest=dest,
                     default=None,
-                    metavar=o.name.upper(),
+                    metavar=None if o.choices else o.name.upper(),  # choices: {a,b} in --help
                     choices=o.choices,
                     type=_scalar_type(o.type),
                     help=help_,

@@ -26,6 +26,8 @@ from db import EnqueueResult, SqliteQueue
 from db.connection import checkpoint, connect_bulk
 from db.queue import StagedRow, enqueue_staged
 from parallelprompt.settings import IngestSettings, Settings
+from producer.errors import IngestError
+from producer.extract import SkipReason
 from producer.pipeline import Done, Failed, Feed, ProcessFeed, Stopped, ThreadFeed, Window
 from producer.plan import SourceGroup, plan
 from producer.progress import Progress
@@ -331,6 +333,13 @@ async def ingest(settings: Settings, *, progress: bool) -> IngestSummary:
     finally:
         display.close()
         await queue.close()
+    by_language = total.skipped.get(SkipReason.LANGUAGE, 0)
+    if cfg.languages and total.kept == 0 and by_language:
+        raise IngestError(
+            f"--languages {' '.join(cfg.languages)} matched none of the {total.rows_read:,} "
+            "rows read, so nothing was added: use the dataset's own language names "
+            "(e.g. English, Chinese, Spanish), or drop --languages"
+        )
     return IngestSummary(
         rows_read=total.rows_read,
         kept=total.kept,

@@ -23,6 +23,34 @@ from worker.errors import Code, RetryableError, translate
 
 DEFAULT_REGION = "us-east-1"
 
+#: Cross-region inference profiles: the model id's prefix and the regions it is served from.
+PROFILE_REGIONS = {
+    "us": ("us-",),
+    "us-gov": ("us-gov-",),
+    "eu": ("eu-",),
+    "apac": ("ap-",),
+    "jp": ("ap-northeast-",),
+    "au": ("ap-southeast-",),
+    "ca": ("ca-",),
+}
+
+
+def profile_region_mismatch(model_id: str, region: str) -> str | None:
+    """A warning when the model's inference-profile prefix (``us.``, ``eu.``, ...) is not
+    served in ``region``; None when they fit (``global.`` and plain model ids fit anywhere)."""
+    prefix, dot, _ = model_id.partition(".")
+    if not dot or prefix not in PROFILE_REGIONS:
+        return None
+    if region.startswith(PROFILE_REGIONS[prefix]):
+        return None
+    fits = " or ".join(f"{p}*" for p in PROFILE_REGIONS[prefix])
+    return (
+        f"model {model_id} is a {prefix}. cross-region inference profile, served from regions "
+        f"{fits}, but the region is {region}: Bedrock will refuse this model id there; "
+        f"pass --region with a {prefix.upper()} region, or the {region.split('-')[0]}. or "
+        "global. profile of the model"
+    )
+
 
 @dataclass(frozen=True, slots=True)
 class Reply:
@@ -70,6 +98,10 @@ class Bedrock:
         self._client = client
         self._builder = builder
         self.options = options
+        meta = getattr(client, "meta", None)
+        #: What the client actually uses (after the AWS chain and the defaults).
+        self.region: str = getattr(meta, "region_name", None) or options.region or DEFAULT_REGION
+        self.endpoint: str = getattr(meta, "endpoint_url", None) or options.endpoint_url or "?"
 
     @classmethod
     @contextlib.asynccontextmanager

@@ -35,6 +35,9 @@ class Counters:
     in_flight: int = 0  # model calls on the wire now
     held: int = 0  # leases held now (in flight, waiting for the limiter, or backing off)
     queue: dict[str, int] = field(default_factory=dict)  # work rows by status (refreshed)
+    done_at_queue_read: int = 0  # ``done`` when ``queue`` was read (progress adds the rest)
+    session_started: float | None = None  # registered in the DB as a worker of the run
+    session_s: float = 0.0  # from registration to stop: the time throughput is measured over
     fleet_workers: int = 1
 
     @property

@@ -34,7 +34,7 @@ from worker.buffer import ResultBuffer
 from worker.errors import CallError, Code, FatalError, PromptError, RetryableError
 from worker.limiter import Limiter, LimiterConstants, Reservation
 from worker.metrics import Counters
-from worker.progress import Display, RateMeter, snapshot
+from worker.progress import Display, RateMeter, queue_progress, snapshot
 from worker.sizing import TokenPlan, quota_tokens
 from worker.store import Store
 
@@ -161,6 +161,7 @@ class Pool:
         self._no_answer_timeouts = 0  # of which read timeouts
         self._timeout_warned = False
         self._cost_others = 0.0  # the run's cost written by others (and earlier processes)
+        self._meter = RateMeter(time.monotonic())
         self._cost_written = 0.0  # our own cost that is in the DB
         self._price_warned = False
         self._throttle_logged = -math.inf
@@ -193,9 +194,11 @@ class Pool:
     async def run(self) -> None:
         c = self.config
         await self.store.register_worker(c.run_id, c.concurrency)
+        self.counters.session_started = time.monotonic()
         await self._beat()
         await self._refresh_cost()
         await self._refresh_counts()
+        self._meter = RateMeter(time.monotonic(), start=queue_progress(self.counters)[0])
         side: list[asyncio.Task[None]] = []
         try:
             async with asyncio.TaskGroup() as tg:
@@ -225,6 +228,11 @@ class Pool:
         await self.buffer.flush()
         self.counters.released = await self.store.release(None)
         await self.store.stop_worker()
+        if self.counters.session_started is not None:
+            self.counters.session_s = time.monotonic() - self.counters.session_started
+        with contextlib.suppress(Exception):  # the last look; the DB may be gone
+            await self._refresh_counts()
+            self._show_progress()
         self.display.end_live()
 
     async def _claim_loop(self) -> None:
@@ -466,7 +474,7 @@ class Pool:
 
     def _outage_message(self, exc: CallError) -> str:
         options = self.bedrock.options
-        where = options.endpoint_url or f"Bedrock in {options.region or 'the default region'}"
+        where = f"{self.bedrock.endpoint} (region {self.bedrock.region})"
         n, timeouts = self._no_answer, self._no_answer_timeouts
         mixed = f", {n - timeouts} of them connection failures" if timeouts < n else ""
         if timeouts == 0:
@@ -615,8 +623,10 @@ class Pool:
         self._cost_others = max(0.0, total - self._cost_written)
 
     async def _refresh_counts(self) -> None:
+        done_before = self.counters.done
         counts = await self.store.counts()
         self.counters.queue = {str(k): v for k, v in counts.items()}
+        self.counters.done_at_queue_read = done_before
 
     async def _heartbeats(self) -> None:
         t = self.tuning
@@ -652,12 +662,14 @@ class Pool:
                 self._warn(f"{len(lost)} lease(s) expired and were taken by another worker")
 
     async def _progress(self) -> None:
-        meter = RateMeter(self.clock())
         while True:
             await asyncio.sleep(self.display.interval)
-            snap = snapshot(self.counters, meter, self.limiter.rate_rpm)
-            self.display.progress(snap)
-            self._emit(WorkEvent("progress", snap.line(), snap.as_dict()))
+            self._show_progress()
+
+    def _show_progress(self) -> None:
+        snap = snapshot(self.counters, self._meter, self.limiter.rate_rpm, time.monotonic())
+        self.display.progress(snap)
+        self._emit(WorkEvent("progress", snap.line(), snap.as_dict()))
 
     # -- output -----------------------------------------------------------------------------
 

@@ -25,10 +25,11 @@ from typing import Any
 
 from catalogue import DEFAULT_MODEL, Pricing, eol_message, lookup, pricing
 from db import DatabaseError, Run, SqliteQueue, Status
+from db.stats import throughput
 from parallelprompt.settings import Settings
 from prompts import Contract, Outcome, estimate_tokens
 from worker import signals
-from worker.bedrock import Bedrock, ClientOptions
+from worker.bedrock import Bedrock, ClientOptions, profile_region_mismatch
 from worker.errors import FatalError, PromptError, RetryableError
 from worker.metrics import Counters, MetricsServer
 from worker.pool import OnEvent, Pool, PoolConfig, StopReason, Tuning, WorkEvent
@@ -59,6 +60,7 @@ class WorkSummary:
     cache_read_tokens: int = 0
     saved_usd: float = 0.0
     elapsed_s: float = 0.0
+    active_s: float = 0.0  # registered as the run's worker until stopped (see db.stats)
     lost_leases: int = 0
     released: int = 0
     read_timeouts: int = 0
@@ -80,6 +82,27 @@ class WorkSummary:
             return 130
         return 0
 
+    def as_dict(self) -> dict[str, Any]:
+        """The summary's figures, for the JSON log line."""
+        return {
+            "stop_reason": self.stop_reason.value,
+            "processed": self.processed,
+            "outcomes": dict(self.outcomes),
+            "requests": self.requests,
+            "retries": self.retries,
+            "requeued": self.requeued,
+            "throttled": self.throttled,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cost_usd": round(self.cost_usd, 6),
+            "elapsed_s": round(self.elapsed_s, 3),
+            "active_s": round(self.active_s, 3),
+            "prompts_per_s": throughput(self.processed, self.active_s),
+            "run_id": self.run_id,
+            "db": self.db,
+            "backend": self.backend,
+        }
+
     def line(self) -> str:
         head = {
             StopReason.DRAINED: "queue drained",
@@ -90,12 +113,13 @@ class WorkSummary:
         if self.message:
             head += f" ({self.message})"
         by = ", ".join(f"{k} {self.outcomes.get(k, 0):,}" for k in OUTCOMES)
-        rate = self.processed / self.elapsed_s if self.elapsed_s > 0 else 0.0
+        rate = throughput(self.processed, self.active_s) or 0.0
         text = (
             f"worker: {head} — {self.processed:,} prompts ({by}); {self.requests:,} requests, "
             f"{self.retries:,} retries, {self.requeued:,} requeued, {self.throttled:,} throttled; "
             f"tokens {human(self.input_tokens)} in / {human(self.output_tokens)} out; "
-            f"${self.cost_usd:,.4f}; {self.elapsed_s:,.1f} s ({rate:,.1f} prompts/s)"
+            f"${self.cost_usd:,.4f}; {self.elapsed_s:,.1f} s, throughput {rate:,.1f} prompts/s "
+            f"over {self.active_s:,.1f} s of work"
         )
         if self.cache_read_tokens:
             text += (
@@ -326,6 +350,11 @@ async def work(
             )
         except ValueError as exc:
             return fatal(str(exc))
+        if settings.worker.exit_when_empty and not settings.common.db.exists():
+            return fatal(
+                f"no database at {db}: run `parallelprompt ingest --db {db}` first (a worker "
+                "started with --no-exit-when-empty waits for the producer instead)"
+            )
         try:
             queue = await SqliteQueue.open(
                 settings.common.db,
@@ -426,6 +455,9 @@ async def _work(
     metrics: MetricsServer | None = None
     try:
         async with Bedrock.open(contract, options) as bedrock:
+            mismatch = profile_region_mismatch(w.model, bedrock.region)
+            if mismatch and backend != "emulator":
+                notes.append(mismatch)
             if reopen:
                 _say(
                     display,
@@ -492,7 +524,7 @@ async def _work(
                 metrics = MetricsServer(counters, pool.limiter, store.owner)
                 url = await metrics.start(w.metrics_host, w.metrics_port)
                 _say(display, on_event, "metrics", f"{url}/metrics and {url}/healthz")
-            where = w.endpoint_url or "Bedrock"
+            where = f"{bedrock.endpoint} (region {bedrock.region})"
             _say(
                 display,
                 on_event,
@@ -532,6 +564,7 @@ async def _work(
         cache_read_tokens=counters.cache_read_tokens,
         saved_usd=counters.saved_usd,
         elapsed_s=time.monotonic() - started,
+        active_s=counters.session_s,
         lost_leases=counters.lost_leases,
         released=counters.released,
         read_timeouts=counters.requests.get("read_timeout", 0),

@@ -269,21 +269,35 @@ async def preflight(bedrock: Bedrock, tuning: Tuning) -> None:
     )
 
 
+@dataclass
+class _Stop:
+    """What the signal handlers and the run share: the pool to stop once there is one, the
+    signals received (the first one names the stop), whether the handlers are installed."""
+
+    pools: list[Pool] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    installed: bool = False
+
+
 @contextlib.contextmanager
-def _signals(pool_ref: list[Pool], stop_names: list[str]) -> Iterator[None]:
+def _signals(stop: _Stop) -> Iterator[None]:
     """SIGTERM/SIGINT only set flags (first: graceful stop, second: hard stop). A signal
-    recorded before the loop ran (:mod:`worker.signals`) counts as the first."""
+    recorded before the loop ran (:mod:`worker.signals`) counts as the first. Re-entrant:
+    within an outer use, an inner one changes nothing."""
+    if stop.installed:
+        yield
+        return
     loop = asyncio.get_running_loop()
     installed = []
     early = signals.take()
-    if early is not None:
-        stop_names.append(early)
+    if early is not None and not stop.names:
+        stop.names.append(early)
 
     def handler(sig: signal.Signals) -> None:
-        if not stop_names:
-            stop_names.append(sig.name)
-        if pool_ref:
-            pool_ref[0].request_stop(StopReason.SIGNAL, None)
+        if not stop.names:
+            stop.names.append(sig.name)
+        if stop.pools:
+            stop.pools[0].request_stop(StopReason.SIGNAL, None)
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         try:
@@ -291,9 +305,11 @@ def _signals(pool_ref: list[Pool], stop_names: list[str]) -> Iterator[None]:
             installed.append(sig)
         except (NotImplementedError, RuntimeError, ValueError):
             pass  # not the main thread (tests) or no signal support
+    stop.installed = True
     try:
         yield
     finally:
+        stop.installed = False
         for sig in installed:
             loop.remove_signal_handler(sig)
 
@@ -309,13 +325,26 @@ async def work(
     """Drain the queue of ``settings.common.db`` through the model; never raises for the
     expected failures (bad configuration, credentials, a refused run): they come back as a
     summary with ``stop_reason`` FATAL and ``exit_code`` 2. ``backend_label`` defaults to
-    ``settings.worker.backend``."""
+    ``settings.worker.backend``. The signal handlers come first: a SIGTERM while the DB is
+    opened or the client created is a graceful stop too."""
+    stop = _Stop()
+    with _signals(stop):
+        return await _start(settings, backend_label, on_event, tuning, display, stop)
+
+
+async def _start(
+    settings: Settings,
+    backend_label: str | None,
+    on_event: OnEvent | None,
+    tuning: Tuning | None,
+    display: Display | None,
+    stop: _Stop,
+) -> WorkSummary:
     started = time.monotonic()
     backend_label = backend_label or settings.worker.backend
     tuning = tuning or Tuning()
     display = display or Display(None, settings.common.log_format, settings.common.quiet)
     db = str(settings.common.db)
-    stop = _Stop([], [])
 
     def fatal(message: str, run_id: int | None = None) -> WorkSummary:
         return WorkSummary(
@@ -336,64 +365,54 @@ async def work(
             signal_name=stop.names[0],
         )
 
-    with _signals(stop.pools, stop.names):
+    if stop.names:
+        return stopped()
+    info = lookup(settings.worker.model)
+    if info is not None and info.end_of_life():
+        return fatal(eol_message(info, settings.worker.model))
+    try:
+        contract = Contract.load(
+            settings.contract.system_prompt,
+            settings.contract.categories_file,
+            settings.contract.rules,
+        )
+    except ValueError as exc:
+        return fatal(str(exc))
+    if settings.worker.exit_when_empty and not settings.common.db.exists():
+        return fatal(
+            f"no database at {db}: run `parallelprompt ingest --db {db}` first (a worker "
+            "started with --no-exit-when-empty waits for the producer instead)"
+        )
+    try:
+        queue = await SqliteQueue.open(
+            settings.common.db,
+            backoff_base=tuning.db_backoff_base_s,
+            backoff_cap=tuning.db_backoff_cap_s,
+        )
+    except DatabaseError as exc:
+        return fatal(str(exc))
+    store = Store(queue)
+    try:
         if stop.names:
             return stopped()
-        info = lookup(settings.worker.model)
-        if info is not None and info.end_of_life():
-            return fatal(eol_message(info, settings.worker.model))
         try:
-            contract = Contract.load(
-                settings.contract.system_prompt,
-                settings.contract.categories_file,
-                settings.contract.rules,
-            )
-        except ValueError as exc:
+            reopen = await reopens_rows(store, settings, contract, backend_label)
+        except ConfigError as exc:
             return fatal(str(exc))
-        if settings.worker.exit_when_empty and not settings.common.db.exists():
-            return fatal(
-                f"no database at {db}: run `parallelprompt ingest --db {db}` first (a worker "
-                "started with --no-exit-when-empty waits for the producer instead)"
-            )
-        try:
-            queue = await SqliteQueue.open(
-                settings.common.db,
-                backoff_base=tuning.db_backoff_base_s,
-                backoff_cap=tuning.db_backoff_cap_s,
-            )
-        except DatabaseError as exc:
-            return fatal(str(exc))
-        store = Store(queue)
-        try:
-            if stop.names:
-                return stopped()
-            try:
-                reopen = await reopens_rows(store, settings, contract, backend_label)
-            except ConfigError as exc:
-                return fatal(str(exc))
-            return await _work(
-                settings,
-                store,
-                contract,
-                reopen,
-                backend_label,
-                on_event,
-                tuning,
-                display,
-                started,
-                stop,
-            )
-        finally:
-            await queue.close()
-
-
-@dataclass(frozen=True)
-class _Stop:
-    """What the signal handlers and the run share: the pool to stop once there is one, and
-    the signals received (the first one names the stop)."""
-
-    pools: list[Pool]
-    names: list[str]
+        return await _work(
+            settings,
+            store,
+            contract,
+            reopen,
+            backend_label,
+            on_event,
+            tuning,
+            display,
+            started,
+            stop,
+        )
+    finally:
+        await queue.close()
 
 
 async def _work(
@@ -453,102 +472,103 @@ async def _work(
     counters = Counters()
     pool_ref, signal_names = stop.pools, stop.names
     metrics: MetricsServer | None = None
-    try:
-        async with Bedrock.open(contract, options) as bedrock:
-            mismatch = profile_region_mismatch(w.model, bedrock.region)
-            if mismatch and backend != "emulator":
-                notes.append(mismatch)
-            if reopen:
+    with _signals(stop):
+        try:
+            async with Bedrock.open(contract, options) as bedrock:
+                mismatch = profile_region_mismatch(w.model, bedrock.region)
+                if mismatch and backend != "emulator":
+                    notes.append(mismatch)
+                if reopen:
+                    _say(
+                        display,
+                        on_event,
+                        "preflight",
+                        f"--new-run would re-open {reopen:,} finished prompt(s): checking model "
+                        f"{w.model} with one preflight call first",
+                    )
+                    try:
+                        await preflight(bedrock, tuning)
+                    except FatalError as exc:
+                        raise FatalError(
+                            exc.code,
+                            f"{exc} — checked before re-opening finished prompts for --new-run; "
+                            "nothing was changed in the DB",
+                            exc.aws_code,
+                        ) from exc
+                if signal_names:  # stopped before anything was changed
+                    return WorkSummary(
+                        StopReason.SIGNAL,
+                        elapsed_s=time.monotonic() - started,
+                        db=str(settings.common.db),
+                        backend=backend,
+                        signal_name=signal_names[0],
+                    )
+                try:
+                    run = await choose_run(store, settings, contract, backend)
+                except ConfigError as exc:
+                    return WorkSummary(
+                        StopReason.FATAL, str(exc), db=str(settings.common.db), backend=backend
+                    )
+                config = PoolConfig(
+                    run_id=run.id,
+                    model_id=w.model,
+                    concurrency=w.concurrency,
+                    lease_seconds=w.lease_seconds,
+                    max_attempts=w.max_attempts,
+                    max_tokens=settings.contract.max_tokens,
+                    max_cost_usd=w.max_cost_usd,
+                    grace_seconds=w.grace_seconds,
+                    exit_when_empty=w.exit_when_empty,
+                    rpm=w.rpm,
+                    tpm=w.tpm,
+                    flush_rows=w.flush_rows,
+                    flush_ms=w.flush_ms,
+                    tokens=plan,
+                    burndown=info.output_burndown if info else 1.0,
+                )
+                pool = Pool(
+                    store=store,
+                    bedrock=bedrock,
+                    contract=contract,
+                    config=config,
+                    pricing=price,
+                    tuning=tuning,
+                    display=display,
+                    on_event=on_event,
+                    counters=counters,
+                )
+                pool_ref.append(pool)
+                if signal_names:  # a signal arrived while the client was starting
+                    pool.request_stop(StopReason.SIGNAL)
+                if w.metrics_port is not None:
+                    metrics = MetricsServer(counters, pool.limiter, store.owner)
+                    url = await metrics.start(w.metrics_host, w.metrics_port)
+                    _say(display, on_event, "metrics", f"{url}/metrics and {url}/healthz")
+                where = f"{bedrock.endpoint} (region {bedrock.region})"
                 _say(
                     display,
                     on_event,
-                    "preflight",
-                    f"--new-run would re-open {reopen:,} finished prompt(s): checking model "
-                    f"{w.model} with one preflight call first",
+                    "started",
+                    f"run {run.id}: model {w.model} via {w.api} at {where}, concurrency "
+                    f"{w.concurrency}, quota {w.rpm:g} rpm / {w.tpm:g} tpm shared by the fleet, "
+                    f"prompt version {contract.version}, rules {contract.profile.name}"
+                    + (f"; {EMULATOR_NOTICE}" if backend == "emulator" else ""),
                 )
-                try:
-                    await preflight(bedrock, tuning)
-                except FatalError as exc:
-                    raise FatalError(
-                        exc.code,
-                        f"{exc} — checked before re-opening finished prompts for --new-run; "
-                        "nothing was changed in the DB",
-                        exc.aws_code,
-                    ) from exc
-            if signal_names:  # stopped before anything was changed
-                return WorkSummary(
-                    StopReason.SIGNAL,
-                    elapsed_s=time.monotonic() - started,
-                    db=str(settings.common.db),
-                    backend=backend,
-                    signal_name=signal_names[0],
-                )
-            try:
-                run = await choose_run(store, settings, contract, backend)
-            except ConfigError as exc:
-                return WorkSummary(
-                    StopReason.FATAL, str(exc), db=str(settings.common.db), backend=backend
-                )
-            config = PoolConfig(
-                run_id=run.id,
-                model_id=w.model,
-                concurrency=w.concurrency,
-                lease_seconds=w.lease_seconds,
-                max_attempts=w.max_attempts,
-                max_tokens=settings.contract.max_tokens,
-                max_cost_usd=w.max_cost_usd,
-                grace_seconds=w.grace_seconds,
-                exit_when_empty=w.exit_when_empty,
-                rpm=w.rpm,
-                tpm=w.tpm,
-                flush_rows=w.flush_rows,
-                flush_ms=w.flush_ms,
-                tokens=plan,
-                burndown=info.output_burndown if info else 1.0,
+                for note in notes:
+                    _say(display, on_event, "warning", note)
+                await pool.run()
+        except FatalError as exc:  # raised while opening the client, or by the preflight
+            pool_ref.clear()
+            return WorkSummary(
+                StopReason.FATAL,
+                str(exc),
+                elapsed_s=time.monotonic() - started,
+                db=str(settings.common.db),
+                backend=backend,
             )
-            pool = Pool(
-                store=store,
-                bedrock=bedrock,
-                contract=contract,
-                config=config,
-                pricing=price,
-                tuning=tuning,
-                display=display,
-                on_event=on_event,
-                counters=counters,
-            )
-            pool_ref.append(pool)
-            if signal_names:  # a signal arrived while the client was starting
-                pool.request_stop(StopReason.SIGNAL)
-            if w.metrics_port is not None:
-                metrics = MetricsServer(counters, pool.limiter, store.owner)
-                url = await metrics.start(w.metrics_host, w.metrics_port)
-                _say(display, on_event, "metrics", f"{url}/metrics and {url}/healthz")
-            where = f"{bedrock.endpoint} (region {bedrock.region})"
-            _say(
-                display,
-                on_event,
-                "started",
-                f"run {run.id}: model {w.model} via {w.api} at {where}, concurrency "
-                f"{w.concurrency}, quota {w.rpm:g} rpm / {w.tpm:g} tpm shared by the fleet, "
-                f"prompt version {contract.version}, rules {contract.profile.name}"
-                + (f"; {EMULATOR_NOTICE}" if backend == "emulator" else ""),
-            )
-            for note in notes:
-                _say(display, on_event, "warning", note)
-            await pool.run()
-    except FatalError as exc:  # raised while opening the client, or by the preflight
-        pool_ref.clear()
-        return WorkSummary(
-            StopReason.FATAL,
-            str(exc),
-            elapsed_s=time.monotonic() - started,
-            db=str(settings.common.db),
-            backend=backend,
-        )
-    finally:
-        if metrics is not None:
-            await metrics.stop()
+        finally:
+            if metrics is not None:
+                await metrics.stop()
     reason = pool.stop_reason or StopReason.DRAINED
     summary = WorkSummary(
         stop_reason=reason,

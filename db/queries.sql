@@ -106,7 +106,7 @@ ON CONFLICT (result_id, profile) DO UPDATE SET
 -- name: counts
 SELECT status, count(*) FROM work GROUP BY status;
 
--- The same from the running totals (migration 0006): constant time at any table size.
+-- The same from the running totals (migration NNNN_work_counts): constant time at any table size.
 -- name: running_counts
 SELECT status, n FROM work_counts;
 

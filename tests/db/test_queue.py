@@ -472,7 +472,7 @@ async def test_running_counts_follow_every_change_of_status(db_path: Path) -> No
 
 
 def test_running_counts_start_from_the_rows_of_an_older_database(db_path: Path) -> None:
-    """Migration 0006 on a DB that already holds work fills the totals from its rows."""
+    """The work_counts migration on a DB that already holds work fills the totals from its rows."""
     from db.connection import _statements
     from db.sql import migrations
 

@@ -24,6 +24,7 @@ _TRUE = frozenset({"true", "yes", "y"})
 _FALSE = frozenset({"false", "no", "n"})
 _TEXT_FIELDS = ("category", "category_description", "serial", "template", "context")
 _BLANK_IS_NULL = frozenset({"category", "category_description", "context"})
+_INT64 = range(-(2**63), 2**63)  # what SQLite can store: a larger n is unusable, not stored
 
 
 class _WrongType(Exception):
@@ -138,7 +139,7 @@ def candidate_from_object(obj: dict[str, Any]) -> Candidate | ParseFailure:
     try:
         parallelizable = _boolean(fields["parallelizable"], coercions, required=True)
         novel = _boolean(fields.get("is_novel_category"), coercions, required=False)
-        texts = {name: _text(name, fields.get(name)) for name in _TEXT_FIELDS}
+        texts = {name: _text(name, fields.get(name), coercions) for name in _TEXT_FIELDS}
     except _WrongType as exc:
         return ParseFailure(ParseFailureReason.wrong_types, str(exc)[:200])
     return Candidate(
@@ -169,14 +170,24 @@ def _boolean(value: object, coercions: set[Coercion], *, required: bool) -> bool
     raise _WrongType(f"expected a boolean, got {value!r}")
 
 
-def _text(name: str, value: object) -> str | None:
+def _text(name: str, value: object, coercions: set[Coercion]) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
         raise _WrongType(f"'{name}' must be a string or null, got {type(value).__name__}")
     if name in _BLANK_IS_NULL and not value.strip():
         return None
-    return value
+    return _valid(value, coercions)
+
+
+def _valid(text: str, coercions: set[Coercion]) -> str:
+    """Lone surrogates (a JSON escape like \\ud800) cannot be stored as UTF-8: U+FFFD."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        coercions.add(Coercion.invalid_unicode_replaced)
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
 
 
 def _data(value: object, coercions: set[Coercion]) -> tuple[str, ...] | None:
@@ -187,7 +198,7 @@ def _data(value: object, coercions: set[Coercion]) -> tuple[str, ...] | None:
             return None
         coercions.add(Coercion.data_from_string)
         inner = _loads(value.strip()) if value.strip().startswith("[") else None
-        return _items(inner, coercions) if isinstance(inner, list) else (value,)
+        return _items(inner, coercions) if isinstance(inner, list) else (_valid(value, coercions),)
     if isinstance(value, list):
         return _items(value, coercions)
     coercions.add(Coercion.data_not_a_list)
@@ -205,7 +216,7 @@ def _items(values: list[Any], coercions: set[Coercion]) -> tuple[str, ...]:
         else:
             coercions.add(Coercion.data_items_not_strings)
             items.append(json.dumps(item, ensure_ascii=False, default=str))
-    return tuple(items)
+    return tuple(_valid(item, coercions) for item in items)
 
 
 def _count(value: object, coercions: set[Coercion]) -> int | None:
@@ -215,9 +226,10 @@ def _count(value: object, coercions: set[Coercion]) -> int | None:
         coercions.add(Coercion.n_unusable)
         return None
     if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        if value.is_integer():
+        if value in _INT64:
+            return value
+    elif isinstance(value, float):
+        if value.is_integer() and int(value) in _INT64:
             coercions.add(Coercion.n_from_float)
             return int(value)
     elif isinstance(value, str):

@@ -157,8 +157,8 @@ class Pool:
         self._no_answer = 0  # consecutive connection failures + read timeouts, reset by answers
         self._no_answer_timeouts = 0  # of which read timeouts
         self._timeout_warned = False
-        self._cost_others = 0.0  # the run's cost written by others (and earlier processes)
-        self._cost_written = 0.0  # our own cost that is in the DB
+        self._cost_others = 0.0  # the run's spend recorded by others (and earlier processes)
+        self._cost_recorded = 0.0  # our own spend as last recorded in the workers table
         self._price_warned = False
         self._throttle_logged = -math.inf
         self._batch_min = max(1, config.concurrency // 4)
@@ -216,9 +216,15 @@ class Pool:
             t.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks.values(), return_exceptions=True)
-        await self.buffer.flush()
-        self.counters.released = await self.store.release(None)
-        await self.store.stop_worker()
+        try:
+            await self.buffer.flush()
+        except Exception as exc:  # the leases are released all the same (below)
+            self._warn(f"{len(self.buffer)} result(s) could not be written at exit: {exc}")
+        try:
+            self.counters.released = await self.store.release(None)
+            await self.store.stop_worker(self.counters.cost_usd)
+        except Exception as exc:  # our heartbeat goes stale: others reclaim the leases
+            self._warn(f"could not release the leases at exit: {exc}")
         self.display.end_live()
 
     async def _claim_loop(self) -> None:
@@ -240,7 +246,7 @@ class Pool:
                     "finished the prompts in flight",
                 )
                 break
-            leases = await self.store.claim(n, c.lease_seconds)
+            leases = await self.store.claim(n, c.lease_seconds, self.tuning.heartbeat_ttl_s)
             if leases:
                 for lease in leases:
                     self._spawn(lease)
@@ -553,7 +559,6 @@ class Pool:
             if completion.work_id in lost:
                 continue
             self.counters.outcomes[completion.verdict.outcome] += 1
-            self._cost_written += completion.cost_usd
         if lost:
             self.counters.lost_leases += len(lost)
             self._warn(f"{len(lost)} result(s) discarded: their lease had passed to another worker")
@@ -561,7 +566,9 @@ class Pool:
     # -- side tasks -------------------------------------------------------------------------
 
     async def _beat(self) -> None:
-        fleet = await self.store.heartbeat(self.tuning.heartbeat_ttl_s)
+        spent = self.counters.cost_usd
+        fleet = await self.store.heartbeat(self.tuning.heartbeat_ttl_s, spent)
+        self._cost_recorded = spent
         self.limiter.set_fleet(fleet.live_workers, self.clock())
         self.counters.fleet_workers = fleet.live_workers
 
@@ -569,7 +576,7 @@ class Pool:
         if self.config.max_cost_usd is None:
             return
         total = await self.store.run_cost(self.config.run_id)
-        self._cost_others = max(0.0, total - self._cost_written)
+        self._cost_others = max(0.0, total - self._cost_recorded)
 
     async def _refresh_counts(self) -> None:
         counts = await self.store.counts()

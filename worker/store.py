@@ -22,6 +22,7 @@ from db import (
     SqliteQueue,
     Status,
 )
+from db.lease import STALE_HEARTBEAT_S
 
 
 class Store:
@@ -30,9 +31,11 @@ class Store:
         self.owner = queue.owner
         self._lock = asyncio.Lock()
 
-    async def claim(self, n: int, lease_seconds: float) -> list[Lease]:
+    async def claim(
+        self, n: int, lease_seconds: float, stale_s: float = STALE_HEARTBEAT_S
+    ) -> list[Lease]:
         async with self._lock:
-            return await self.queue.claim(n, lease_seconds)
+            return await self.queue.claim(n, lease_seconds, stale_s=stale_s)
 
     async def extend(self, work_ids: Iterable[int], lease_seconds: float) -> set[int]:
         async with self._lock:
@@ -58,13 +61,13 @@ class Store:
         async with self._lock:
             await self.queue.register_worker(run_id, concurrency)
 
-    async def heartbeat(self, ttl: float) -> Fleet:
+    async def heartbeat(self, ttl: float, spent_usd: float) -> Fleet:
         async with self._lock:
-            return await self.queue.heartbeat(ttl)
+            return await self.queue.heartbeat(ttl, spent_usd)
 
-    async def stop_worker(self) -> None:
+    async def stop_worker(self, spent_usd: float) -> None:
         async with self._lock:
-            await self.queue.stop_worker()
+            await self.queue.stop_worker(spent_usd)
 
     async def run_cost(self, run_id: int) -> float:
         async with self._lock:

@@ -9,6 +9,7 @@ Converse: ``system: [{text}]``, ``messages: [{role, content: [{text}]}]``,
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -133,9 +134,18 @@ def parse_invoke(body: bytes) -> ModelRequest:
     return ModelRequest(Api.INVOKE, prompt, system, max_tokens)
 
 
+def _dumps(body: dict[str, Any]) -> bytes:
+    """orjson, or the standard library for text orjson refuses (a lone surrogate from a
+    ``hostile`` fault: written as a ``\\udXXX`` escape, as a broken server would)."""
+    try:
+        return orjson.dumps(body)
+    except orjson.JSONEncodeError:
+        return json.dumps(body).encode()
+
+
 def converse_body(answer: Answer, input_tokens: int, latency_ms: int) -> bytes:
     content = [] if answer.text is None else [{"text": answer.text}]
-    return orjson.dumps(
+    return _dumps(
         {
             "output": {"message": {"role": "assistant", "content": content}},
             "stopReason": answer.stop_reason,
@@ -151,7 +161,7 @@ def converse_body(answer: Answer, input_tokens: int, latency_ms: int) -> bytes:
 
 def invoke_body(answer: Answer, input_tokens: int, model: str, request_id: str) -> bytes:
     content = [] if answer.text is None else [{"type": "text", "text": answer.text}]
-    return orjson.dumps(
+    return _dumps(
         {
             "id": "msg_bdrk_" + request_id.replace("-", "")[:24],
             "type": "message",

@@ -26,7 +26,7 @@ from emulator.errors import (
     BedrockError,
     error_parts,
 )
-from emulator.faults import FaultKind, FaultPicker, FaultRates
+from emulator.faults import FaultKind, FaultPicker, FaultRates, HostileKind
 from emulator.protocol import (
     Answer,
     Api,
@@ -118,6 +118,7 @@ class Emulator:
         )
         self._faults = FaultPicker(self.fault_rates, s.seed)
         self._latency_rng = random.Random(s.seed ^ 0x5EED)
+        self._hostile_rng = random.Random(s.seed ^ 0xBAD)
         return now
 
     def stats(self, with_prompts: bool = False) -> dict[str, Any]:
@@ -221,9 +222,14 @@ class Emulator:
             raise _Done(error, Outcome.THROTTLED)
         self.counters.admitted.add(started)
         self.counters.admitted_total += 1
+        hostile = self._hostile() if fault is FaultKind.HOSTILE else None
+        if hostile is HostileKind.HTML_200:  # not a model's answer: no tokens, no prompt count
+            self.quota.settle(req.max_tokens)
+            page = web.Response(body=answers.HTML_PAGE, content_type="text/html")
+            return page, fault.value if fault is not None else Outcome.OK
         unused = req.max_tokens
         try:
-            answer = self._answer(req, fault, request_id)
+            answer = self._answer(req, fault, request_id, hostile)
             unused = max(0, req.max_tokens - answer.output_tokens)
             await self._delay(answer, fault)
         finally:
@@ -255,13 +261,26 @@ class Emulator:
         except RequestError as exc:
             raise _Done(_error_response(exc.error, exc.message, request_id), exc.error) from None
 
-    def _answer(self, req: ModelRequest, fault: FaultKind | None, request_id: str) -> Answer:
+    def _hostile(self) -> HostileKind:
+        kind = self._hostile_rng.choice(list(HostileKind))
+        self.counters.faults[f"hostile_{kind}"] += 1
+        return kind
+
+    def _answer(
+        self,
+        req: ModelRequest,
+        fault: FaultKind | None,
+        request_id: str,
+        hostile: HostileKind | None = None,
+    ) -> Answer:
         try:
             text = self.responder(req.prompt, req.system, req.max_tokens)
         except Exception as exc:  # a broken script is the model failing, not the server
             message = f"The responder failed: {type(exc).__name__}: {exc}"
             error = _error_response(BedrockError.MODEL_ERROR, message, request_id)
             raise _Done(error, "responder_error") from None
+        if hostile is not None:
+            text = answers.hostile_text(hostile, text, self._hostile_rng.randrange(3))
         return answers.compose(text, fault, req.max_tokens, count_tokens)
 
     async def _delay(self, answer: Answer, fault: FaultKind | None) -> None:

@@ -38,7 +38,8 @@ from worker.progress import Display, RateMeter, snapshot
 from worker.store import Store
 
 THROTTLE_LOG_S = 10.0  # at most one throttle log line per this many seconds
-NO_ANSWER = frozenset({Code.CONNECTION, Code.READ_TIMEOUT})
+# Failures that mean "no answer from a model": they count toward the outage breaker.
+NO_ANSWER = frozenset({Code.CONNECTION, Code.READ_TIMEOUT, Code.BAD_RESPONSE})
 TIMEOUT_BILLING = "a timed-out call may still be processed and billed by Bedrock"
 
 
@@ -434,6 +435,12 @@ class Pool:
         where = options.endpoint_url or f"Bedrock in {options.region or 'the default region'}"
         n, timeouts = self._no_answer, self._no_answer_timeouts
         mixed = f", {n - timeouts} of them connection failures" if timeouts < n else ""
+        if exc.code is Code.BAD_RESPONSE:
+            return (
+                f"the endpoint {where} does not answer like Bedrock ({n} calls in a row without "
+                f"a model's answer): {exc.message} — check --endpoint-url (a wrong URL, a "
+                "proxy?); nothing was marked dead"
+            )
         if timeouts == 0:
             return (
                 f"cannot reach the Bedrock endpoint {where} ({n} connection failures in a row, "

@@ -104,3 +104,65 @@ def test_the_budget_counts_the_calls_of_a_killed_worker(db: Path) -> None:
         assert second.returncode == 0, err
         assert "budget" in out
         assert emulator_stats(endpoint)["answered"] == before  # not one more paid call
+
+
+HTML = b"<!doctype html><html><body><h1>Welcome to nginx!</h1></body></html>"
+
+
+@pytest.fixture
+async def junk_endpoint() -> Any:
+    """A real HTTP server that answers every request 200 with an HTML page (a wrong URL, a
+    proxy's login page)."""
+    from aiohttp import web
+
+    calls = {"n": 0}
+
+    async def page(request: web.Request) -> web.Response:
+        calls["n"] += 1
+        await request.read()
+        return web.Response(body=HTML, content_type="text/html")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", page)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    yield f"http://127.0.0.1:{port}", calls
+    await runner.cleanup()
+
+
+@pytest.mark.parametrize("api", ["converse", "invoke"])
+async def test_a_junk_200_is_an_error_never_the_models_answer(
+    db: Path, junk_endpoint: Any, api: str
+) -> None:
+    endpoint, calls = junk_endpoint
+    await fill(db, [f"prompt number {i}" for i in range(20)])
+    summary = await work(
+        make_settings(db, endpoint, api=api, max_attempts=8),
+        tuning=FAST,
+        display=quiet_display(),
+    )
+    assert summary.stop_reason is StopReason.FATAL and summary.exit_code == 2
+    assert "not a Bedrock" in (summary.message or "")
+    assert summary.processed == 0
+    assert rows(db, "SELECT count(*) FROM results") == [(0,)]
+    assert rows(db, "SELECT status, count(*) FROM work GROUP BY status") == [("ready", 20)]
+    assert calls["n"] >= 3  # retried before giving up
+
+
+async def test_junk_200s_among_answers_are_retried(db: Path, emulator: Any) -> None:
+    """One junk body now and then (a flaky proxy) is retried like a 5xx, never stored."""
+    emu = await emulator(ScriptedResponder(lambda prompt: ORDINARY), faults="hostile=0.2", seed=3)
+    await fill(db, [f"prompt number {i}" for i in range(60)])
+    summary = await work(
+        make_settings(db, emu.endpoint, max_attempts=12), tuning=FAST, display=quiet_display()
+    )
+    assert summary.stop_reason is StopReason.DRAINED
+    assert emu.stats()["faults"]["hostile"] > 0
+    assert rows(db, "SELECT status, count(*) FROM work GROUP BY status") == [("done", 60)]
+    (empty,) = rows(
+        db, "SELECT count(*) FROM verdicts WHERE outcome = 'unparseable' AND reason = 'empty'"
+    )
+    assert empty == (0,)

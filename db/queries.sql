@@ -170,3 +170,8 @@ WHERE stopped_at IS NULL AND heartbeat_at >= :since;
 -- The money a run has spent so far (all workers, each as of its last heartbeat): the budget
 -- stop counts it. One row per worker process, not per result.
 SELECT coalesce(sum(spent_usd), 0.0) FROM workers WHERE run_id = :run_id;
+
+-- name: leased_by_others
+-- What a worker with nothing to claim waits on: other workers' leases, and when the last ends.
+SELECT count(*), max(lease_expires_at) FROM work
+WHERE status = 'leased' AND lease_owner <> :owner;

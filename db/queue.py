@@ -379,6 +379,14 @@ class SqliteQueue:
         found = {Status(s): int(c) for s, c in await cur.fetchall()}
         return {s: found.get(s, 0) for s in Status}
 
+    async def leased_by_others(self) -> tuple[int, float | None]:
+        """Rows leased by other workers, and when the last of those leases ends (unix s)."""
+        cur = await self.conn.execute(query("leased_by_others"), {"owner": self.owner})
+        row = await cur.fetchone()
+        if row is None or not row[0]:
+            return 0, None
+        return int(row[0]), float(row[1])
+
     # -- runs and the fleet -----------------------------------------------------------------
 
     async def start_run(

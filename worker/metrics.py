@@ -31,6 +31,8 @@ class Counters:
     in_flight: int = 0  # model calls on the wire now
     held: int = 0  # leases held now (in flight, waiting for the limiter, or backing off)
     queue: dict[str, int] = field(default_factory=dict)  # work rows by status (refreshed)
+    others_leased: int = 0  # rows leased by other workers (refreshed with ``queue``)
+    others_until: float | None = None  # unix time when the last of those leases ends
     fleet_workers: int = 1
 
     @property

@@ -265,9 +265,9 @@ class Pool:
 
     async def _drained(self) -> bool:
         await self.buffer.flush()
-        counts = await self.store.counts()
-        self.counters.queue = {str(k): v for k, v in counts.items()}
-        return counts[Status.READY] == 0 and counts[Status.LEASED] == 0
+        await self._refresh_counts()
+        queue = self.counters.queue
+        return queue[Status.READY] == 0 and queue[Status.LEASED] == 0
 
     async def _drain(self) -> None:
         """Let leases in hand finish: all of them after a budget stop (until a signal comes),
@@ -588,6 +588,8 @@ class Pool:
     async def _refresh_counts(self) -> None:
         counts = await self.store.counts()
         self.counters.queue = {str(k): v for k, v in counts.items()}
+        others = await self.store.leased_by_others()
+        self.counters.others_leased, self.counters.others_until = others
 
     async def _heartbeats(self) -> None:
         t = self.tuning

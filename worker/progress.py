@@ -45,12 +45,29 @@ class Snapshot:
     in_flight: int
     limiter_rpm: float | None
     throttled: int
+    ready: int | None = None  # rows this worker could claim (whole DB)
+    others_leased: int = 0  # rows leased by other workers
+    others_within_s: float | None = None  # the last of those leases ends within this
+
+    @property
+    def waiting_on_others(self) -> bool:
+        """Nothing to do here but wait for other workers' leases (finished, or reclaimed when
+        their worker dies): the ETA would be meaningless."""
+        return self.in_flight == 0 and self.ready == 0 and self.others_leased > 0
 
     @property
     def eta_s(self) -> float | None:
-        if self.remaining is None or self.rate <= 0:
+        if self.remaining is None or self.rate <= 0 or self.waiting_on_others:
             return None
         return self.remaining / self.rate
+
+    def _waiting(self) -> str:
+        bound = self.others_within_s
+        within = f", their leases end within {duration(bound)}" if bound is not None else ""
+        return (
+            f"waiting on {self.others_leased:,} prompt(s) leased by other workers{within} "
+            "(sooner if a worker dies)"
+        )
 
     def line(self) -> str:
         eta = self.eta_s
@@ -63,7 +80,10 @@ class Snapshot:
         ]
         if self.remaining is not None:
             parts.append(f"left {self.remaining:,}")
-        parts.append(f"ETA {duration(eta) if eta is not None else '?'}")
+        if self.waiting_on_others:
+            parts.append(self._waiting())
+        else:
+            parts.append(f"ETA {duration(eta) if eta is not None else '?'}")
         return " | ".join(parts)
 
     def as_dict(self) -> dict[str, Any]:
@@ -80,6 +100,10 @@ class Snapshot:
             "limiter_rpm": None if self.limiter_rpm is None else round(self.limiter_rpm, 1),
             "throttled": self.throttled,
             "eta_s": None if self.eta_s is None else round(self.eta_s, 1),
+            "waiting_on_others": self.others_leased if self.waiting_on_others else 0,
+            "others_within_s": None
+            if self.others_within_s is None
+            else round(self.others_within_s, 1),
         }
 
 
@@ -105,9 +129,11 @@ class RateMeter:
 
 
 def snapshot(c: Counters, meter: RateMeter, limiter_rpm: float | None) -> Snapshot:
-    remaining = None
+    remaining = ready = None
     if c.queue:
-        remaining = c.queue.get("ready", 0) + c.queue.get("leased", 0)
+        ready = c.queue.get("ready", 0)
+        remaining = ready + c.queue.get("leased", 0)
+    within = None if c.others_until is None else max(0.0, c.others_until - time.time())
     return Snapshot(
         done=c.done,
         dead=c.outcomes.get("dead", 0),
@@ -119,6 +145,9 @@ def snapshot(c: Counters, meter: RateMeter, limiter_rpm: float | None) -> Snapsh
         in_flight=c.in_flight,
         limiter_rpm=limiter_rpm,
         throttled=c.throttled,
+        ready=ready,
+        others_leased=c.others_leased,
+        others_within_s=within,
     )
 
 

@@ -57,6 +57,10 @@ class Store:
         async with self._lock:
             return await self.queue.counts()
 
+    async def leased_by_others(self) -> tuple[int, float | None]:
+        async with self._lock:
+            return await self.queue.leased_by_others()
+
     async def register_worker(self, run_id: int, concurrency: int) -> None:
         async with self._lock:
             await self.queue.register_worker(run_id, concurrency)

@@ -11,6 +11,7 @@ owner, so a worker that lost its lease writes nothing.
 
 from __future__ import annotations
 
+import errno
 import os
 import random
 import socket
@@ -23,7 +24,7 @@ from typing import Any, Protocol
 import aiosqlite
 import orjson
 
-from db.connection import connect, write_tx_async
+from db.connection import BUSY_TIMEOUT_MS, connect, write_tx_async
 from db.lease import STALE_HEARTBEAT_S, backoff_delay, out_of_attempts
 from db.models import (
     CompleteResult,
@@ -139,8 +140,16 @@ class SqliteQueue:
         self.rng = rng or random.Random()
 
     @classmethod
-    async def open(cls, path: Path | str, owner: str | None = None, **kw: Any) -> SqliteQueue:
-        return cls(await connect(path), owner or new_owner_id(), **kw)
+    async def open(
+        cls,
+        path: Path | str,
+        owner: str | None = None,
+        *,
+        busy_timeout_s: float = BUSY_TIMEOUT_MS / 1000,
+        **kw: Any,
+    ) -> SqliteQueue:
+        conn = await connect(path, busy_timeout_ms=round(busy_timeout_s * 1000))
+        return cls(conn, owner or new_owner_id(), **kw)
 
     async def close(self) -> None:
         await self.conn.close()
@@ -575,4 +584,19 @@ def dead_letter(f: Failure) -> Completion:
 
 
 def is_locked_error(exc: BaseException) -> bool:
+    """Another process held the write lock for longer than the busy timeout."""
     return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+
+
+_SQLITE_FULL, _SQLITE_IOERR = 13, 10
+
+
+def is_storage_error(exc: BaseException) -> bool:
+    """The database cannot be written for now: the disk is full (SQLITE_FULL, ENOSPC) or
+    failing (SQLITE_IOERR). Nothing in the rows is wrong; the write may succeed later."""
+    if isinstance(exc, sqlite3.Error):
+        code = getattr(exc, "sqlite_errorcode", None)
+        if code is not None and code & 0xFF in (_SQLITE_FULL, _SQLITE_IOERR):
+            return True
+        return "disk is full" in str(exc) or "disk I/O error" in str(exc)
+    return isinstance(exc, OSError) and exc.errno == errno.ENOSPC

@@ -25,7 +25,7 @@ from typing import Any
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
-from db import CompleteResult, Completion, FailOutcome, Failure, Lease, Status
+from db import CompleteResult, Completion, FailOutcome, Failure, Lease, Status, is_storage_error
 from parallelprompt.verdicts import verdict_row
 from prompts import Contract
 from worker.bedrock import Bedrock, Reply
@@ -67,6 +67,10 @@ class Tuning:
     # claim's tries are enough to decide.
     outage_breaker: int = 30
     preflight_tries: int = 3  # --new-run's check call, before finished prompts are re-opened
+    # One write waits this long for another process's write lock, then the worker logs that
+    # it is waiting and waits again (SQLite's busy timeout).
+    db_lock_wait_s: float = 60.0
+    storage_retry_s: float = 5.0  # how often a worker that cannot write (disk full) tries again
     limiter: LimiterConstants = field(default_factory=LimiterConstants)
 
 
@@ -142,7 +146,7 @@ class Pool:
             flush_rows=config.flush_rows,
             flush_s=config.flush_ms / 1000.0,
             on_written=self._written,
-            on_error=lambda exc: self._warn(f"result flush failed, will retry: {exc}"),
+            on_error=self._flush_failed,
         )
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()  # a slot was freed, or a stop was asked for
@@ -163,6 +167,7 @@ class Pool:
         self._price_warned = False
         self._throttle_logged = -math.inf
         self._batch_min = max(1, config.concurrency // 4)
+        self._unwritable: str | None = None  # why the DB cannot be written now (disk full)
 
     # -- stopping ---------------------------------------------------------------------------
 
@@ -239,6 +244,11 @@ class Pool:
             if free < self._batch_min and self._tasks:
                 await asyncio.sleep(self.tuning.claim_coalesce_s)
                 free = c.concurrency - len(self._tasks)
+            if self._unwritable is not None:
+                await self._writable_again()  # a write that succeeds ends the state
+                if self._unwritable is not None and (len(self.buffer) or self._tasks):
+                    await self._nap(self.tuning.storage_retry_s)
+                    continue
             n = self._affordable(free)
             if n <= 0:
                 self.request_stop(
@@ -247,7 +257,16 @@ class Pool:
                     "finished the prompts in flight",
                 )
                 break
-            leases = await self.store.claim(n, c.lease_seconds, self.tuning.heartbeat_ttl_s)
+            if self._unwritable is not None:
+                n = min(n, 1)  # a probe: its answer is the write that tells the disk has room
+            try:
+                leases = await self.store.claim(n, c.lease_seconds, self.tuning.heartbeat_ttl_s)
+            except Exception as exc:
+                if not is_storage_error(exc):
+                    raise
+                self._cannot_write(exc)
+                await self._nap(self.tuning.storage_retry_s)
+                continue
             if leases:
                 for lease in leases:
                     self._spawn(lease)
@@ -264,7 +283,8 @@ class Pool:
             await asyncio.wait_for(self._wake.wait(), seconds)
 
     async def _drained(self) -> bool:
-        await self.buffer.flush()
+        if not await self._writable_again():
+            return False
         await self._refresh_counts()
         queue = self.counters.queue
         return queue[Status.READY] == 0 and queue[Status.LEASED] == 0
@@ -290,6 +310,39 @@ class Pool:
             for t in pending:
                 t.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+
+    # -- a database that cannot be written (disk full) -------------------------------------
+
+    def _cannot_write(self, exc: BaseException) -> None:
+        """Stop claiming and keep the paid answers in memory; said once, not per retry."""
+        if self._unwritable is None:
+            self._unwritable = str(exc)
+            self._warn(
+                f"cannot write to the database ({exc}): stopped claiming; {len(self.buffer)} "
+                f"answer(s) kept in memory, trying again every {self.tuning.storage_retry_s:g} s"
+            )
+
+    def _flush_failed(self, exc: BaseException) -> None:
+        if is_storage_error(exc):
+            self._cannot_write(exc)
+        else:
+            self._warn(f"result flush failed, will retry: {exc}")
+
+    async def _writable_again(self) -> bool:
+        """Flush what is buffered; True when the database takes writes (again)."""
+        try:
+            await self.buffer.flush()
+        except Exception as exc:
+            if not is_storage_error(exc):
+                raise
+            self._cannot_write(exc)
+            return False
+        return True
+
+    def _can_write(self) -> None:
+        if self._unwritable is not None:
+            self._unwritable = None
+            self._log("resumed", "the database takes writes again: answers written, claiming")
 
     # -- budget -----------------------------------------------------------------------------
 
@@ -333,6 +386,9 @@ class Pool:
         self._wake.set()
         if not task.cancelled() and task.exception() is not None:
             exc = task.exception()
+            if exc is not None and is_storage_error(exc):  # its lease is released at exit
+                self._cannot_write(exc)
+                return
             self._warn(f"prompt {work_id} failed unexpectedly: {type(exc).__name__}: {exc}")
 
     async def _handle(self, lease: Lease) -> None:
@@ -561,6 +617,8 @@ class Pool:
                     task.cancel()
 
     def _written(self, batch: Sequence[Completion], result: CompleteResult) -> None:
+        if result.written:
+            self._can_write()
         lost = set(result.lost)
         for completion in batch:
             if completion.work_id in lost:
@@ -604,8 +662,11 @@ class Pool:
                 if self.clock() - last_counts >= t.queue_counts_s:
                     last_counts = self.clock()
                     await self._refresh_counts()
-            except Exception as exc:  # the DB is busy or gone: say so, keep going
-                self._warn(f"heartbeat failed: {exc}")
+            except Exception as exc:  # the DB is full or gone: say so (once), keep going
+                if is_storage_error(exc):
+                    self._cannot_write(exc)
+                else:
+                    self._warn(f"heartbeat failed: {exc}")
 
     async def _lease_keeper(self) -> None:
         """Extend our leases while their calls run, so a slow call keeps its prompt."""
@@ -618,7 +679,10 @@ class Pool:
             try:
                 still = await self.store.extend(held, self.config.lease_seconds)
             except Exception as exc:
-                self._warn(f"lease extension failed: {exc}")
+                if is_storage_error(exc):
+                    self._cannot_write(exc)
+                else:
+                    self._warn(f"lease extension failed: {exc}")
                 continue
             lost = held - still
             if lost:

@@ -290,10 +290,11 @@ async def work(
             settings.common.db,
             backoff_base=tuning.db_backoff_base_s,
             backoff_cap=tuning.db_backoff_cap_s,
+            busy_timeout_s=tuning.db_lock_wait_s,
         )
     except DatabaseError as exc:
         return fatal(str(exc))
-    store = Store(queue)
+    store = Store(queue, on_wait=lambda message: _say(display, on_event, "waiting", message))
     try:
         try:
             reopen = await reopens_rows(store, settings, contract, backend_label)

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from db import DatabaseError, Run, SqliteQueue, Status
+from db import DatabaseError, Run, SqliteQueue, Status, is_storage_error
 from parallelprompt.settings import Settings
 from prompts import Contract, Outcome
 from worker.bedrock import Bedrock, ClientOptions
@@ -303,6 +303,10 @@ async def work(
         return await _work(
             settings, store, contract, reopen, backend_label, on_event, tuning, display, started
         )
+    except Exception as exc:  # before any answer: nothing to keep, one line and exit 2
+        if not is_storage_error(exc):
+            raise
+        return fatal(f"cannot write to the database {settings.common.db}: {exc}")
     finally:
         await queue.close()
 

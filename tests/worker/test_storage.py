@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import signal
 import sqlite3
 import subprocess
 from collections.abc import Iterator
@@ -125,3 +126,46 @@ async def test_on_a_full_disk_the_worker_keeps_its_answers_until_it_can_write(
     assert sum("cannot write" in m for m in messages) == 1, messages
     assert any(e.kind == "resumed" for e in events)
     assert not any("Traceback" in m or "unexpectedly" in m for m in messages)
+
+
+async def test_stopped_while_the_disk_is_full_the_worker_says_what_it_lost_and_exits_cleanly(
+    tmp_path: Path, emulator: Any
+) -> None:
+    """The last flush fails: one line says how many answers were not written, the leases are
+    released (or, if even that cannot be written, reclaimed once the heartbeat is stale), and
+    a later worker classifies those prompts again: nothing is left leased forever."""
+    big = "y" * 3000
+    emu = await emulator(
+        ScriptedResponder(lambda prompt: answer(parallelizable=False, serial=prompt + big)),
+        latency_ms=20,
+    )
+    with small_disk(tmp_path / "disk", "400k") as disk:
+        db = disk / "work.db"
+        await fill(db, [f"prompt number {i}" for i in range(120)])
+        events: list[WorkEvent] = []
+        run = asyncio.create_task(
+            work(
+                make_settings(db, emu.endpoint, concurrency=4, flush_rows=5, grace_seconds=1.0),
+                tuning=LOCK_WAIT,
+                display=quiet_display(),
+                on_event=events.append,
+            )
+        )
+        while not any("cannot write" in e.message for e in events):
+            assert not run.done(), (run.result(), [e.message for e in events])
+            await asyncio.sleep(0.05)
+        signal.raise_signal(signal.SIGTERM)
+        summary = await run
+        assert summary.stop_reason is StopReason.SIGNAL and summary.exit_code == 0
+        assert any("could not be written at exit" in e.message for e in events), [
+            e.message for e in events
+        ]
+        grow(disk, "16m")
+        again = await work(
+            make_settings(db, emu.endpoint, concurrency=4),
+            tuning=LOCK_WAIT,
+            display=quiet_display(),
+        )
+        assert again.stop_reason is StopReason.DRAINED, again.message
+        assert rows(db, "SELECT status, count(*) FROM work GROUP BY status") == [("done", 120)]
+        assert rows(db, "SELECT count(*), count(DISTINCT work_id) FROM results") == [(120, 120)]

@@ -26,6 +26,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
 from db import CompleteResult, Completion, FailOutcome, Failure, Lease, Status, is_storage_error
+from db.storable import valid_text
 from parallelprompt.verdicts import verdict_row
 from prompts import Contract
 from worker.bedrock import Bedrock, Reply
@@ -559,14 +560,17 @@ class Pool:
         raise Interrupted
 
     def _completion(self, lease: Lease, reply: Reply, attempts: int) -> Completion:
-        verdict = self.contract.judge(lease.prompt, reply.text, reply.stop_reason)
+        # A lone surrogate in the answer itself (a \udXXX escape in the response body) cannot
+        # be stored: replaced before judging, so the stored text is the judged one.
+        text = None if reply.text is None else valid_text(reply.text)
+        verdict = self.contract.judge(lease.prompt, text, reply.stop_reason)
         return Completion(
             work_id=lease.work_id,
             run_id=self.config.run_id,
             model_id=self.config.model_id,
             verdict=verdict_row(verdict, self.contract),
             attempts=attempts,
-            raw_text=reply.text,
+            raw_text=text,
             stop_reason=reply.stop_reason,
             input_tokens=reply.input_tokens,
             output_tokens=reply.output_tokens,

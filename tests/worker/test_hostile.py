@@ -32,6 +32,7 @@ HOSTILE = {
     '"template": "Write \\ud800 poem", "n": 3}',
     "surrogate data": '{"parallelizable": true, "category": "Translation", '
     '"template": "Translate {data}", "data": ["a\\udc00", "b"]}',
+    "surrogate in the text itself": ORDINARY + " \ud800",
     "surrogate description": '{"parallelizable": true, "category": "Something new", '
     '"is_novel_category": true, "category_description": "\\udfff", "n": 3, '
     '"template": "Do it"}',
@@ -57,8 +58,8 @@ async def test_hostile_answers_among_ordinary_ones_are_all_stored(db: Path, emul
         display=quiet_display(),
     )
     assert summary.stop_reason is StopReason.DRAINED and summary.exit_code == 0
-    assert summary.processed == 36
-    assert rows(db, "SELECT status, count(*) FROM work GROUP BY status") == [("done", 36)]
+    assert summary.processed == 37
+    assert rows(db, "SELECT status, count(*) FROM work GROUP BY status") == [("done", 37)]
     got = {
         prompt: (outcome, reason)
         for prompt, outcome, reason in rows(
@@ -67,7 +68,14 @@ async def test_hostile_answers_among_ordinary_ones_are_all_stored(db: Path, emul
             "JOIN verdicts v ON v.result_id = r.id",
         )
     }
-    assert len(got) == 36
+    assert len(got) == 37
+    assert got["surrogate in the text itself"] == ("not_parallelizable", None)
+    (raw,) = rows(
+        db,
+        "SELECT r.raw_text FROM results r JOIN work w ON w.id = r.work_id "
+        "WHERE w.prompt = 'surrogate in the text itself'",
+    )
+    assert raw == (ORDINARY + " \ufffd",)
     for prompt in ("write 10^20 poems", "write 1e20 poems", "write 2**63 poems"):
         assert got[prompt] == ("failed", "n_invalid")
     (template,) = rows(

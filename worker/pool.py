@@ -25,7 +25,7 @@ from typing import Any
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
-from db import CompleteResult, Completion, FailOutcome, Failure, Lease, Status, is_storage_error
+from db import CompleteResult, Completion, FailOutcome, Failure, Lease, Status
 from db.storable import valid_text
 from parallelprompt.verdicts import verdict_row
 from prompts import Contract
@@ -37,6 +37,7 @@ from worker.metrics import Counters
 from worker.models import Pricing
 from worker.progress import Display, RateMeter, snapshot
 from worker.store import Store
+from worker.writes import WriteGate
 
 THROTTLE_LOG_S = 10.0  # at most one throttle log line per this many seconds
 # Failures that mean "no answer from a model": they count toward the outage breaker.
@@ -168,7 +169,7 @@ class Pool:
         self._price_warned = False
         self._throttle_logged = -math.inf
         self._batch_min = max(1, config.concurrency // 4)
-        self._unwritable: str | None = None  # why the DB cannot be written now (disk full)
+        self.gate = WriteGate(self.buffer, tuning.storage_retry_s, self._log)
 
     # -- stopping ---------------------------------------------------------------------------
 
@@ -245,10 +246,10 @@ class Pool:
             if free < self._batch_min and self._tasks:
                 await asyncio.sleep(self.tuning.claim_coalesce_s)
                 free = c.concurrency - len(self._tasks)
-            if self._unwritable is not None:
-                await self._writable_again()  # a write that succeeds ends the state
-                if self._unwritable is not None and (len(self.buffer) or self._tasks):
-                    await self._nap(self.tuning.storage_retry_s)
+            if self.gate.blocked:
+                await self.gate.flush()  # a write that succeeds ends the state
+                if self.gate.blocked and (len(self.buffer) or self._tasks):
+                    await self._nap(self.gate.retry_s)
                     continue
             n = self._affordable(free)
             if n <= 0:
@@ -258,15 +259,14 @@ class Pool:
                     "finished the prompts in flight",
                 )
                 break
-            if self._unwritable is not None:
+            if self.gate.blocked:
                 n = min(n, 1)  # a probe: its answer is the write that tells the disk has room
             try:
                 leases = await self.store.claim(n, c.lease_seconds, self.tuning.heartbeat_ttl_s)
             except Exception as exc:
-                if not is_storage_error(exc):
+                if not self.gate.failed(exc):
                     raise
-                self._cannot_write(exc)
-                await self._nap(self.tuning.storage_retry_s)
+                await self._nap(self.gate.retry_s)
                 continue
             if leases:
                 for lease in leases:
@@ -284,7 +284,7 @@ class Pool:
             await asyncio.wait_for(self._wake.wait(), seconds)
 
     async def _drained(self) -> bool:
-        if not await self._writable_again():
+        if not await self.gate.flush():
             return False
         await self._refresh_counts()
         queue = self.counters.queue
@@ -312,38 +312,9 @@ class Pool:
                 t.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
 
-    # -- a database that cannot be written (disk full) -------------------------------------
-
-    def _cannot_write(self, exc: BaseException) -> None:
-        """Stop claiming and keep the paid answers in memory; said once, not per retry."""
-        if self._unwritable is None:
-            self._unwritable = str(exc)
-            self._warn(
-                f"cannot write to the database ({exc}): stopped claiming; {len(self.buffer)} "
-                f"answer(s) kept in memory, trying again every {self.tuning.storage_retry_s:g} s"
-            )
-
     def _flush_failed(self, exc: BaseException) -> None:
-        if is_storage_error(exc):
-            self._cannot_write(exc)
-        else:
+        if not self.gate.failed(exc):  # a full disk is said once, by the gate
             self._warn(f"result flush failed, will retry: {exc}")
-
-    async def _writable_again(self) -> bool:
-        """Flush what is buffered; True when the database takes writes (again)."""
-        try:
-            await self.buffer.flush()
-        except Exception as exc:
-            if not is_storage_error(exc):
-                raise
-            self._cannot_write(exc)
-            return False
-        return True
-
-    def _can_write(self) -> None:
-        if self._unwritable is not None:
-            self._unwritable = None
-            self._log("resumed", "the database takes writes again: answers written, claiming")
 
     # -- budget -----------------------------------------------------------------------------
 
@@ -387,8 +358,7 @@ class Pool:
         self._wake.set()
         if not task.cancelled() and task.exception() is not None:
             exc = task.exception()
-            if exc is not None and is_storage_error(exc):  # its lease is released at exit
-                self._cannot_write(exc)
+            if exc is not None and self.gate.failed(exc):  # its lease is released at exit
                 return
             self._warn(f"prompt {work_id} failed unexpectedly: {type(exc).__name__}: {exc}")
 
@@ -622,7 +592,7 @@ class Pool:
 
     def _written(self, batch: Sequence[Completion], result: CompleteResult) -> None:
         if result.written:
-            self._can_write()
+            self.gate.wrote()
         lost = set(result.lost)
         for completion in batch:
             if completion.work_id in lost:
@@ -667,9 +637,7 @@ class Pool:
                     last_counts = self.clock()
                     await self._refresh_counts()
             except Exception as exc:  # the DB is full or gone: say so (once), keep going
-                if is_storage_error(exc):
-                    self._cannot_write(exc)
-                else:
+                if not self.gate.failed(exc):
                     self._warn(f"heartbeat failed: {exc}")
 
     async def _lease_keeper(self) -> None:
@@ -683,9 +651,7 @@ class Pool:
             try:
                 still = await self.store.extend(held, self.config.lease_seconds)
             except Exception as exc:
-                if is_storage_error(exc):
-                    self._cannot_write(exc)
-                else:
+                if not self.gate.failed(exc):
                     self._warn(f"lease extension failed: {exc}")
                 continue
             lost = held - still

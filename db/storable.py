@@ -80,6 +80,8 @@ def as_unparseable(c: Completion, why: str) -> Completion:
         stop_reason=_text(c.stop_reason),
         input_tokens=_int(c.input_tokens),
         output_tokens=_int(c.output_tokens),
+        cache_read_tokens=_int(c.cache_read_tokens),
+        cache_write_tokens=_int(c.cache_write_tokens),
         cost_usd=_float(c.cost_usd) or 0.0,
         latency_ms=_float(c.latency_ms),
         error_code=_text(c.error_code),

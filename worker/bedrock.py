@@ -18,9 +18,38 @@ import aioboto3
 import orjson
 from botocore.config import Config
 
+from worker import shape as shaping
 from worker.errors import Code, RetryableError, translate
 
 DEFAULT_REGION = "us-east-1"
+
+#: Cross-region inference profiles: the model id's prefix and the regions it is served from.
+PROFILE_REGIONS = {
+    "us": ("us-",),
+    "us-gov": ("us-gov-",),
+    "eu": ("eu-",),
+    "apac": ("ap-",),
+    "jp": ("ap-northeast-",),
+    "au": ("ap-southeast-",),
+    "ca": ("ca-",),
+}
+
+
+def profile_region_mismatch(model_id: str, region: str) -> str | None:
+    """A warning when the model's inference-profile prefix (``us.``, ``eu.``, ...) is not
+    served in ``region``; None when they fit (``global.`` and plain model ids fit anywhere)."""
+    prefix, dot, _ = model_id.partition(".")
+    if not dot or prefix not in PROFILE_REGIONS:
+        return None
+    if region.startswith(PROFILE_REGIONS[prefix]):
+        return None
+    fits = " or ".join(f"{p}*" for p in PROFILE_REGIONS[prefix])
+    return (
+        f"model {model_id} is a {prefix}. cross-region inference profile, served from regions "
+        f"{fits}, but the region is {region}: Bedrock will refuse this model id there; "
+        f"pass --region with a {prefix.upper()} region, or the {region.split('-')[0]}. or "
+        "global. profile of the model"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,9 +58,11 @@ class Reply:
 
     text: str | None
     stop_reason: str | None
-    input_tokens: int
+    input_tokens: int  # uncached input, as Bedrock reports it
     output_tokens: int
     latency_ms: float
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
 
 
 class RequestBuilder(Protocol):
@@ -57,6 +88,7 @@ class ClientOptions:
     read_timeout: float
     max_tokens: int
     temperature: float
+    shape: shaping.Shape = shaping.AS_BUILT  # the catalogue's rules for the model
 
 
 class Bedrock:
@@ -66,6 +98,10 @@ class Bedrock:
         self._client = client
         self._builder = builder
         self.options = options
+        meta = getattr(client, "meta", None)
+        #: What the client actually uses (after the AWS chain and the defaults).
+        self.region: str = getattr(meta, "region_name", None) or options.region or DEFAULT_REGION
+        self.endpoint: str = getattr(meta, "endpoint_url", None) or options.endpoint_url or "?"
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -88,14 +124,17 @@ class Bedrock:
         async with client_cm as client:
             yield cls(client, builder, options)
 
-    async def call(self, prompt: str) -> Reply:
-        """One attempt; raises :class:`~worker.errors.CallError` subclasses only."""
+    async def call(self, prompt: str, max_tokens: int | None = None) -> Reply:
+        """One attempt (``max_tokens`` defaults to the options'); raises
+        :class:`~worker.errors.CallError` subclasses only."""
         o = self.options
+        limit = max_tokens or o.max_tokens
         started = time.perf_counter()
         try:
             if o.api == "invoke":
-                body = self._builder.invoke_body(
-                    prompt, max_tokens=o.max_tokens, temperature=o.temperature
+                body = shaping.invoke(
+                    self._builder.invoke_body(prompt, max_tokens=limit, temperature=o.temperature),
+                    o.shape,
                 )
                 resp = await self._client.invoke_model(
                     modelId=o.model_id,
@@ -106,8 +145,9 @@ class Bedrock:
                 raw = await resp["body"].read()
                 latency = (time.perf_counter() - started) * 1000
                 return _invoke_reply(raw, latency)
-            request = self._builder.converse_request(
-                prompt, max_tokens=o.max_tokens, temperature=o.temperature
+            request = shaping.converse(
+                self._builder.converse_request(prompt, max_tokens=limit, temperature=o.temperature),
+                o.shape,
             )
             resp = await self._client.converse(modelId=o.model_id, **request)
         except Exception as exc:
@@ -150,6 +190,8 @@ def _converse_reply(resp: dict[str, Any], latency_ms: float) -> Reply:
         input_tokens=_int(usage.get("inputTokens")),
         output_tokens=_int(usage.get("outputTokens")),
         latency_ms=latency_ms,
+        cache_read_tokens=_int(usage.get("cacheReadInputTokens")),
+        cache_write_tokens=_int(usage.get("cacheWriteInputTokens")),
     )
 
 
@@ -169,4 +211,6 @@ def _invoke_reply(raw: bytes, latency_ms: float) -> Reply:
         input_tokens=_int(usage.get("input_tokens")),
         output_tokens=_int(usage.get("output_tokens")),
         latency_ms=latency_ms,
+        cache_read_tokens=_int(usage.get("cache_read_input_tokens")),
+        cache_write_tokens=_int(usage.get("cache_creation_input_tokens")),
     )

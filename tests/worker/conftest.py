@@ -100,11 +100,12 @@ EmulatorFactory = Callable[..., Any]
 
 @pytest.fixture
 async def emulator() -> AsyncIterator[Callable[..., Any]]:
-    """``emu = await emulator(responder=None, **EmulatorSettings fields)``; stopped at the end."""
+    """``emu = await emulator(responder=None, **EmulatorSettings fields)``; stopped at the end.
+    Its answers are the heuristic extractor's, exact, unless ``answer_style="realistic"``."""
     started: list[Emulator] = []
 
     async def start(responder: Responder | None = None, **fields: Any) -> Emulator:
-        settings = dataclasses.replace(EmulatorSettings(port=0), **fields)
+        settings = dataclasses.replace(EmulatorSettings(port=0, answer_style="exact"), **fields)
         emu = Emulator(settings, responder)
         await emu.start()
         started.append(emu)

@@ -28,16 +28,19 @@ def q(db: Path, sql: str) -> list[tuple[Any, ...]]:
 
 def snap(**fields: Any) -> Snapshot:
     base: dict[str, Any] = {
+        "n": 10,
+        "total": 18,
         "done": 10,
         "dead": 0,
+        "failed_calls": 0,
+        "throttled": 0,
         "rate": 0.00001,
+        "elapsed_s": 30.0,
         "input_tokens": 0,
         "output_tokens": 0,
         "cost_usd": 0.0,
-        "remaining": 8,
         "in_flight": 0,
         "limiter_rpm": None,
-        "throttled": 0,
     }
     base.update(fields)
     return Snapshot(**base)
@@ -51,7 +54,7 @@ def test_waiting_on_other_workers_leases_shows_a_bound_not_an_eta() -> None:
 
 
 def test_the_eta_is_shown_while_there_is_work_to_claim() -> None:
-    line = snap(ready=5, others_leased=3, others_within_s=10.0, rate=1.0).line()
+    line = snap(ready=5, others_leased=3, others_within_s=10.0, rate=1.0).line()  # 8 left
     assert "ETA 8s" in line and "waiting" not in line
 
 

@@ -17,12 +17,19 @@ from typing import Any
 import pytest
 
 from emulator import ScriptedResponder
+from parallelprompt.settings import Settings
 from tests.answers import answer
 from worker import StopReason, WorkEvent, work
 
 from .conftest import FAST, fill, make_settings, quiet_display
 
 LOCK_WAIT = dataclasses.replace(FAST, db_lock_wait_s=0.3, storage_retry_s=0.1)
+
+
+def roomy(settings: Settings) -> Settings:
+    """Large answers fit max_tokens: never cut short and asked again."""
+    contract = dataclasses.replace(settings.contract, max_tokens=4096, size_max_tokens=False)
+    return dataclasses.replace(settings, contract=contract)
 
 
 def rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
@@ -101,7 +108,7 @@ async def test_on_a_full_disk_the_worker_keeps_its_answers_until_it_can_write(
         events: list[WorkEvent] = []
         run = asyncio.create_task(
             work(
-                make_settings(db, emu.endpoint, concurrency=4, flush_rows=5),
+                roomy(make_settings(db, emu.endpoint, concurrency=4, flush_rows=5)),
                 tuning=LOCK_WAIT,
                 display=quiet_display(),
                 on_event=events.append,
@@ -121,7 +128,7 @@ async def test_on_a_full_disk_the_worker_keeps_its_answers_until_it_can_write(
         assert rows(db, "SELECT status, count(*) FROM work GROUP BY status") == [("done", 120)]
         assert rows(db, "SELECT count(*), count(DISTINCT work_id) FROM results") == [(120, 120)]
         # every answer paid for was written (nothing was lost and called again)
-        assert emu.stats()["duplicate_calls"] == 0
+        assert emu.stats()["duplicate_calls"] == 0, ([e.message for e in events], emu.stats())
     messages = [e.message for e in events if e.kind in ("warning", "waiting", "resumed")]
     assert sum("cannot write" in m for m in messages) == 1, messages
     assert any(e.kind == "resumed" for e in events)
@@ -145,7 +152,9 @@ async def test_stopped_while_the_disk_is_full_the_worker_says_what_it_lost_and_e
         events: list[WorkEvent] = []
         run = asyncio.create_task(
             work(
-                make_settings(db, emu.endpoint, concurrency=4, flush_rows=5, grace_seconds=1.0),
+                roomy(
+                    make_settings(db, emu.endpoint, concurrency=4, flush_rows=5, grace_seconds=1.0)
+                ),
                 tuning=LOCK_WAIT,
                 display=quiet_display(),
                 on_event=events.append,

@@ -1,4 +1,4 @@
--- parallelprompt schema, version 3: each worker's spend, written as it happens (heartbeat and
+-- parallelprompt schema, version 6: each worker's spend, written as it happens (heartbeat and
 -- every flush), so the budget counts every paid call, also those of a worker that crashed
 -- before its results were written, and reads it in O(workers) instead of summing all results.
 ALTER TABLE workers ADD COLUMN spent_usd REAL NOT NULL DEFAULT 0;

@@ -57,6 +57,10 @@ def start_worker(fleet: Fleet, endpoint: str, n: int) -> Proc:
         "600",
         "--max-attempts",
         "12",
+        # an answer cut short is not asked again with more tokens: every duplicate call then
+        # comes from a kill
+        "--max-tokens-retry",
+        "0",
     )
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from catalogue import DEFAULT_MODEL, Pricing, eol_message, lookup, pricing
-from db import DatabaseError, Run, SqliteQueue, Status
+from db import DatabaseError, Run, SqliteQueue, Status, is_storage_error
 from db.stats import throughput
 from parallelprompt.settings import Settings
 from prompts import Contract, Outcome, estimate_tokens
@@ -388,10 +388,11 @@ async def _start(
             settings.common.db,
             backoff_base=tuning.db_backoff_base_s,
             backoff_cap=tuning.db_backoff_cap_s,
+            busy_timeout_s=tuning.db_lock_wait_s,
         )
     except DatabaseError as exc:
         return fatal(str(exc))
-    store = Store(queue)
+    store = Store(queue, on_wait=lambda message: _say(display, on_event, "waiting", message))
     try:
         if stop.names:
             return stopped()
@@ -411,6 +412,10 @@ async def _start(
             started,
             stop,
         )
+    except Exception as exc:  # before any answer: nothing to keep, one line and exit 2
+        if not is_storage_error(exc):
+            raise
+        return fatal(f"cannot write to the database {settings.common.db}: {exc}")
     finally:
         await queue.close()
 

@@ -1,4 +1,4 @@
-"""A deterministic, rule-based extractor that answers in the system prompt's JSON format.
+"""A deterministic, rule-based extractor that answers in the system prompt's lean JSON format.
 
 It only claims parallelism for clear cases (a list of items under a recognisable task, a
 passage with several questions, "N things" requests, quoted items under a task, a list under
@@ -13,7 +13,7 @@ import json
 import re
 from typing import Any
 
-from . import cues
+from . import cues, lean
 
 _NAMES = ("Alice", "Bob", "Carmen", "David", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas")
 _PLACEHOLDER = re.compile(r"\bNAME_(\d+)\b")
@@ -131,6 +131,7 @@ _NOVEL_TASKS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         re.compile(rf"{_START}(?:rate|score|grade|califica|puntúa|notez|bewerte|valuta|оцени)\b"),
     ),
 )
+RG = "Repeated Generation"
 _RG_NOUN_EXCLUDED = frozenset({"words", "lines", "sentences", "points", "bullet points", "слов"})
 # "4 different opening lines": a length noun asked for in distinct versions is an output.
 _DISTINCT = re.compile(
@@ -169,13 +170,27 @@ _LENGTH_NOUNS = frozenset(_LENGTH_WORDS.split())
 _ENGLISH = re.compile(r"\b(?:the|a|an|me|us|for|of|about|to|with|and|please|some|that|on)\b")
 _MAX_N = 100
 _PASSAGE_MIN_CHARS = 160
+# A context or instruction longer than this is pointed to (anchors, a template edit), not copied.
+_COPY_MAX_CHARS = 200
+_ANCHOR_WORDS = 6
+_KEYS = ("parallelizable", "category", "category_description", "names", "context", "template")
+_KEYS += ("data", "n")
+_FIRST_WORDS = re.compile(rf"\S+(?:\s+\S+){{0,{_ANCHOR_WORDS - 1}}}")
+_LAST_WORDS = re.compile(rf"\S+(?:\s+\S+){{0,{_ANCHOR_WORDS - 1}}}$")
 
 
 def heuristic_answer(prompt: str) -> str:
-    """The JSON answer, exactly as the system prompt asks a model to give it."""
+    """The JSON answer, exactly as the system prompt asks a model to give it: lean, pointing to
+    the prompt's text rather than copying it (prompts/lean.py)."""
     serial = _deanonymise(prompt)
     answer = _list_answer(serial) or _quoted_answer(serial) or _count_answer(serial)
-    return json.dumps(answer or _negative(serial), ensure_ascii=False)
+    if answer is None:
+        return json.dumps({"parallelizable": False})
+    numbers = sorted({int(m.group(1)) for m in _PLACEHOLDER.finditer(prompt)})
+    if numbers:
+        answer["names"] = {f"NAME_{k}": placeholder_name(k) for k in numbers}
+    ordered = {key: answer[key] for key in _KEYS if key in answer}
+    return json.dumps(ordered, ensure_ascii=False)
 
 
 def placeholder_name(number: int) -> str:
@@ -190,38 +205,49 @@ def _deanonymise(prompt: str) -> str:
 def _answer(
     serial: str,
     category: str,
-    template: str,
+    template: str | dict[str, str],
     *,
     context: str | None = None,
     data: list[str] | None = None,
     n: int | None = None,
     description: str | None = None,
 ) -> dict[str, Any]:
-    return {
-        "parallelizable": True,
-        "category": category,
-        "is_novel_category": description is not None,
-        "category_description": description,
-        "serial": serial,
-        "template": template,
-        "context": context,
-        "data": data,
-        "n": n,
-    }
+    """A lean positive answer: no serial, no null fields, a long context as anchors."""
+    answer: dict[str, Any] = {"parallelizable": True, "category": category}
+    if description is not None:
+        answer["category_description"] = description
+    if context is not None:
+        answer["context"] = _pointer(serial, context)
+    answer["template"] = template
+    if data is not None:
+        answer["data"] = data
+    if n is not None:
+        answer["n"] = n
+    return answer
 
 
-def _negative(serial: str) -> dict[str, Any]:
-    return {
-        "parallelizable": False,
-        "category": None,
-        "is_novel_category": False,
-        "category_description": None,
-        "serial": serial,
-        "template": None,
-        "context": None,
-        "data": None,
-        "n": None,
-    }
+def _pointer(serial: str, context: str) -> str | dict[str, str]:
+    """A long context as its first and last words, when those find exactly it again."""
+    if len(context) <= _COPY_MAX_CHARS:
+        return context
+    first, last = _FIRST_WORDS.match(context), _LAST_WORDS.search(context)
+    if first is None or last is None:
+        return context
+    span = lean.between(serial, first.group(), last.group())
+    if span is None or serial[span[0] : span[1]] != context:
+        return context
+    return {"from": first.group(), "to": last.group()}
+
+
+def _instruction(
+    serial: str, instruction: str, suffix: str, outro: str = ""
+) -> tuple[str, str | None]:
+    """(template, context) for an instruction followed by ``suffix`` (and ``outro``): a long
+    instruction becomes the context, pointed to, and the template says ``{context}``."""
+    tail = f"\n{outro}" if outro else ""
+    if len(instruction) <= _COPY_MAX_CHARS or instruction not in serial:
+        return f"{instruction}{suffix}{tail}", None
+    return f"{{context}}{suffix}{tail}", instruction
 
 
 def _task(instruction: str) -> str | None:
@@ -323,7 +349,10 @@ def _list_answer(serial: str) -> dict[str, Any] | None:
             return _answer(serial, category, template, context=intro, data=items)
     if not instruction:
         return None
-    return _answer(serial, category, f"{instruction}\n\n{{data}}", data=items)
+    if len(instruction) <= _COPY_MAX_CHARS or not intro:
+        return _answer(serial, category, f"{instruction}\n\n{{data}}", data=items)
+    template, context = _instruction(serial, intro, "\n\n{data}", outro)
+    return _answer(serial, category, template, context=context, data=items)
 
 
 def _questions_category(instruction: str, items: list[str]) -> str | None:
@@ -342,8 +371,8 @@ def _novel_answer(
     if novel is None:
         return None
     category, description = novel
-    template = f"{instruction}\n\n{{data}}"
-    return _answer(serial, category, template, data=items, description=description)
+    template, context = _instruction(serial, instruction, "\n\n{data}")
+    return _answer(serial, category, template, context=context, data=items, description=description)
 
 
 def _is_passage(intro: str) -> bool:
@@ -362,7 +391,8 @@ def _quoted_answer(serial: str) -> dict[str, Any] | None:
     category = _task(instruction)
     if category is None:
         return None
-    return _answer(serial, category, f"{instruction.strip()}: {{data}}", data=items)
+    template, context = _instruction(serial, instruction.strip(), ": {data}")
+    return _answer(serial, category, template, context=context, data=items)
 
 
 def _count_answer(serial: str) -> dict[str, Any] | None:
@@ -396,11 +426,17 @@ def _count_answer(serial: str) -> dict[str, Any] | None:
             singular = f"{_article(middle.strip() or noun)}{middle}{_singular(noun)}"
         else:
             singular = f"1{middle}{_singular(noun)}"
-        template = serial[: match.start("num")] + singular.lstrip() + serial[end:]
-    else:
-        match = cjk[0]
-        template = serial[: match.start("num")] + "一" + serial[match.end("num") :]
-    return _answer(serial, "Repeated Generation", template, n=n)
+        return _answer(serial, RG, _edit(serial, match.start("num"), end, singular.lstrip()), n=n)
+    match = cjk[0]
+    return _answer(serial, RG, _edit(serial, match.start("num"), match.end("num"), "一"), n=n)
+
+
+def _edit(serial: str, start: int, end: int, new: str) -> str | dict[str, str]:
+    """The template: ``serial`` with ``serial[start:end]`` replaced by ``new``; for a long
+    prompt, only the change (when the replaced text first occurs where it is replaced)."""
+    if len(serial) <= _COPY_MAX_CHARS or serial.find(serial[start:end]) != start:
+        return serial[:start] + new + serial[end:]
+    return {"replace": serial[start:end], "with": new}
 
 
 def _lower(text: str) -> str:

@@ -189,6 +189,9 @@ def heuristic_answer(prompt: str) -> str:
     numbers = sorted({int(m.group(1)) for m in _PLACEHOLDER.finditer(prompt)})
     if numbers:
         answer["names"] = {f"NAME_{k}": placeholder_name(k) for k in numbers}
+        if isinstance(answer.get("context"), list):  # offsets into serial, not the prompt
+            start, end = answer["context"]
+            answer["context"] = serial[start:end]
     ordered = {key: answer[key] for key in _KEYS if key in answer}
     return json.dumps(ordered, ensure_ascii=False)
 
@@ -226,17 +229,19 @@ def _answer(
     return answer
 
 
-def _pointer(serial: str, context: str) -> str | dict[str, str]:
-    """A long context as its first and last words, when those find exactly it again."""
+def _pointer(serial: str, context: str) -> str | dict[str, str] | list[int]:
+    """A long context as its first and last words when those find exactly it again, else as
+    its character offsets (in ``serial``: heuristic_answer copies the text instead when the
+    prompt had placeholders, as offsets count in the prompt as given)."""
     if len(context) <= _COPY_MAX_CHARS:
         return context
     first, last = _FIRST_WORDS.match(context), _LAST_WORDS.search(context)
-    if first is None or last is None:
-        return context
-    span = lean.between(serial, first.group(), last.group())
-    if span is None or serial[span[0] : span[1]] != context:
-        return context
-    return {"from": first.group(), "to": last.group()}
+    if first is not None and last is not None:
+        span = lean.between(serial, first.group(), last.group())
+        if span is not None and serial[span[0] : span[1]] == context:
+            return {"from": first.group(), "to": last.group()}
+    start = serial.find(context)
+    return context if start < 0 else [start, start + len(context)]
 
 
 def _instruction(

@@ -129,8 +129,12 @@ def expand(prompt: str, candidate: Candidate) -> Candidate:
                 break
         expanded["template"] = template
     raw = None if candidate.raw is None else {**candidate.raw, **expanded}
+    novel = candidate.is_novel_category
+    if novel is None:  # a lean answer says novel by giving a description
+        novel = candidate.parallelizable and candidate.category_description is not None
     return replace(
         candidate,
+        is_novel_category=novel,
         serial=serial,
         context=context,
         template=template,

@@ -80,6 +80,16 @@ def parse_published(text: str | None, stop_reason: str | None) -> Candidate | Pa
     return stored_candidate(obj)
 
 
+def published_shape(prompt: str, text: str) -> str:
+    """A lean answer (prompts/lean.py) rewritten in the published shape, its pointers expanded
+    against ``prompt``: the text the published validator would have judged, had the model
+    copied what it pointed to. Any other text is returned as is."""
+    parsed = parse_published(text, None)
+    if isinstance(parsed, ParseFailure) or parsed.pointers is None or parsed.raw is None:
+        return text
+    return json.dumps(lean.expand(prompt, parsed).raw, ensure_ascii=False)
+
+
 def stored_candidate(obj: dict[str, Any]) -> Candidate:
     """Type the published object for storage: exact keys; values it never checked but we
     cannot store (a non-string context, a non-boolean is_novel_category) become null, flagged;

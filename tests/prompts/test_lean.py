@@ -14,7 +14,18 @@ from prompts.types import Candidate
 
 DEFAULT = Contract.load()
 ORIGINAL = Contract.load(rules="original")
-WORDS = "river valley stone harbour market winter garden letter bridge lantern orchard".split()
+WORDS = [
+    "river",
+    "valley",
+    "stone",
+    "harbour",
+    "market",
+    "winter",
+    "garden",
+    "letter",
+    "bridge",
+    "lantern",
+]
 
 
 def passage(chars: int, seed: int = 0) -> str:

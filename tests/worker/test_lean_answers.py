@@ -14,7 +14,18 @@ from worker import work
 
 from .conftest import FAST, fill, make_settings, quiet_display
 
-WORDS = "river valley stone harbour market winter garden letter bridge lantern orchard".split()
+WORDS = [
+    "river",
+    "valley",
+    "stone",
+    "harbour",
+    "market",
+    "winter",
+    "garden",
+    "letter",
+    "bridge",
+    "lantern",
+]
 
 
 def passage(chars: int, seed: int) -> str:

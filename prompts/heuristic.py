@@ -173,8 +173,8 @@ _PASSAGE_MIN_CHARS = 160
 # A context or instruction longer than this is pointed to (anchors, a template edit), not copied.
 _COPY_MAX_CHARS = 200
 _ANCHOR_WORDS = 6
-_KEYS = ("parallelizable", "category", "category_description", "names", "context", "template")
-_KEYS += ("data", "n")
+_KEYS: tuple[str, ...] = ("parallelizable", "category", "category_description", "names")
+_KEYS += ("context", "template", "data", "n")
 _FIRST_WORDS = re.compile(rf"\S+(?:\s+\S+){{0,{_ANCHOR_WORDS - 1}}}")
 _LAST_WORDS = re.compile(rf"\S+(?:\s+\S+){{0,{_ANCHOR_WORDS - 1}}}$")
 

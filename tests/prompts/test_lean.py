@@ -7,6 +7,8 @@ import json
 import random
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from prompts import Contract, Outcome, heuristic_answer, parse_answer
 from prompts.lean import between, expand, find
@@ -186,3 +188,45 @@ def test_an_answer_does_not_grow_with_the_prompt(chars: int) -> None:
     questions = "\n\nAnswer the following questions:\n1. Where is the river?\n2. Why?"
     for prompt in (text, text + questions, text + " Give me 5 slogans for the market."):
         assert len(heuristic_answer(prompt)) < 300, prompt[-60:]
+
+
+texts = st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=60)
+pointers = st.one_of(
+    st.fixed_dictionaries({"from": texts, "to": texts}),
+    st.tuples(st.integers(), st.integers()).map(list),
+    st.fixed_dictionaries({"replace": texts, "with": texts}),
+    st.dictionaries(st.sampled_from(["from", "to", "replace", "with", "x"]), texts, max_size=3),
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    prompt=texts,
+    context=pointers,
+    template=pointers | texts,
+    names=st.dictionaries(st.sampled_from(["NAME_1", "NAME_2", "x"]), texts, max_size=2),
+)
+def test_expanding_any_pointer_never_raises(
+    prompt: str, context: object, template: object, names: dict[str, str]
+) -> None:
+    """Hostile pointers (huge or reversed offsets, blank or foreign anchors, lone surrogates)
+    resolve or are named unresolved; judging never falls into rule_error."""
+    answer = {
+        "parallelizable": True,
+        "category": "Reading Comprehension",
+        "names": names,
+        "context": context,
+        "template": template,
+        "data": ["a", "b"],
+    }
+    text = json.dumps(answer)
+    for contract in (DEFAULT, ORIGINAL):
+        verdict = contract.judge(prompt, text, "end_turn")
+        assert verdict.reason != "rule_error", verdict
+    parsed = parse_answer(text)
+    if isinstance(parsed, Candidate):
+        c = expand(prompt, parsed)
+        assert c.pointers is not None
+        if "context" not in c.pointers.unresolved and c.pointers.context_offsets is not None:
+            start, end = c.pointers.context_offsets
+            assert 0 <= start < end <= len(prompt)

@@ -18,7 +18,7 @@ from db.stats import rq, snapshot
 
 CHARS_PER_TOKEN = 4.0  # a rough default for English-heavy text; observed ratios replace it
 MESSAGE_OVERHEAD_TOKENS = 10  # role markers and the like around the user turn
-DEFAULT_OUTPUT_TOKENS = 250  # a typical JSON answer of the contract
+DEFAULT_OUTPUT_TOKENS = 60  # a typical lean answer (~40 emulator tokens, docs/cost.md)
 BATCH_DISCOUNT = 0.5  # Bedrock batch inference: 50 % of on-demand
 
 

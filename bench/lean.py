@@ -6,7 +6,8 @@ For each prompt, the emulator's exact-style answer (the heuristic extractor's, l
 answer in the published shape (its pointers expanded, the nine keys written out: what the old
 system prompt asked for) are counted with the emulator's tokenizer. Two sets: the bundled
 sample's first user turns, and synthetic long prompts (a passage with questions, a long brief
-asking for 5 slogans, prose that is not parallelizable) of 1k to 20k characters, where the
+asking for 5 slogans, a numbered list of sentences to translate, prose that is not
+parallelizable) of 1k to 20k characters, where the
 published shape is cut at the default ``max_tokens`` sizing (``worker.sizing``, ceiling 1,024).
 """
 
@@ -64,6 +65,8 @@ def long_prompts(chars: int) -> dict[str, str]:
         "questions": passage(chars, 1)
         + "\n\nAnswer the following questions:\n1. Where is the bridge?\n2. Why?",
         "slogans": passage(chars, 2) + " Give me 5 slogans for the market.",
+        "list": "Translate these sentences to French:\n"
+        + "\n".join(f"{i + 1}. {passage(60, 10 + i)}" for i in range(chars // 70)),
         "not parallel": passage(chars, 3),
     }
 

@@ -173,7 +173,9 @@ def _paraphrased(
     out = dict(obj)
     applied: list[str] = []
 
-    def rewrite(name: str, fn: Callable[[str], str], keys: tuple[str, ...]) -> None:
+    def rewrite(
+        name: str, fn: Callable[[str], str], keys: tuple[str, ...], anchors: bool = True
+    ) -> None:
         changed = False
         for key in keys:
             value = out.get(key)
@@ -181,7 +183,7 @@ def _paraphrased(
                 new = fn(value)
                 changed |= new != value
                 out[key] = new
-            elif isinstance(value, dict):  # a lean pointer: anchors, a template edit
+            elif isinstance(value, dict) and anchors:  # a lean pointer: anchors, a template edit
                 new_pointer = {k: fn(v) if isinstance(v, str) else v for k, v in value.items()}
                 changed |= new_pointer != value
                 out[key] = new_pointer
@@ -198,9 +200,9 @@ def _paraphrased(
     for name, fn in paraphrase.ITEM_CLASSES:
         if name == "grammar" and out.get("category") == "Language Correction":
             continue  # its items are the errors to correct: a model copies them as they are
-        rewrite(name, fn, ("data",))
+        rewrite(name, fn, ("data",), anchors=False)  # items, not the anchors of item lines
     if rng.random() < 0.5:
-        rewrite("final_period", paraphrase.drop_final_period, ("data",))
+        rewrite("final_period", paraphrase.drop_final_period, ("data",), anchors=False)
     numbers = sorted({int(m[1]) for m in _PLACEHOLDER.finditer(prompt)})
     if numbers:
         applied += _swap_names(out, prompt, numbers, rng)

@@ -17,11 +17,7 @@ from . import cues, lean
 
 _NAMES = ("Alice", "Bob", "Carmen", "David", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas")
 _PLACEHOLDER = re.compile(r"\bNAME_(\d+)\b")
-_MARKER = re.compile(
-    r"^[ \t]*(?:\(?\d{1,3}\s*[.)．、:：）]|\(?[a-hA-H][.)]\s|[①-⑳]|"
-    r"[一二三四五六七八九十]{1,3}[、.．]|[-•*·◦▪–—]\s|"
-    r"(?:Q|Question|Frage|Pregunta|Pergunta|Domanda|Вопрос|问题|問題)\s?\d{1,2}\s*[.):：])[ \t]*"
-)
+_MARKER = lean.LIST_MARKER
 _INLINE = re.compile(r"(?:^|(?<=\s))\(?(\d{1,2})[.)]\s+")
 _QUOTED = re.compile(
     r"\"([^\"\n]{1,300})\"|“([^”\n]{1,300})”|«\s?([^»\n]{1,300}?)\s?»|"
@@ -223,7 +219,7 @@ def _answer(
         answer["context"] = _pointer(serial, context)
     answer["template"] = template
     if data is not None:
-        answer["data"] = data
+        answer["data"] = _items_pointer(serial, data)
     if n is not None:
         answer["n"] = n
     return answer
@@ -242,6 +238,20 @@ def _pointer(serial: str, context: str) -> str | dict[str, str] | list[int]:
             return {"from": first.group(), "to": last.group()}
     start = serial.find(context)
     return context if start < 0 else [start, start + len(context)]
+
+
+def _items_pointer(serial: str, items: list[str]) -> list[str] | dict[str, str]:
+    """Many items that are the prompt's lines as anchors on the first and the last, when those
+    give exactly these items back; else the items copied."""
+    if sum(map(len, items)) <= _COPY_MAX_CHARS:
+        return items
+    first, last = _FIRST_WORDS.match(items[0]), _LAST_WORDS.search(items[-1])
+    if first is None or last is None:
+        return items
+    span = lean.between(serial, first.group(), last.group())
+    if span is None or lean.line_items(serial, span) != items:
+        return items
+    return {"from": first.group(), "to": last.group()}
 
 
 def _instruction(

@@ -5,7 +5,10 @@ A lean answer leaves out what the prompt already holds (docs/rules.md, "The answ
 * `serial`: the prompt itself, with the `names` the answer gives for NAME_n placeholders;
 * a context that is a span of the prompt: anchors ``{"from": "its first words", "to": "its
   last words"}``, or character offsets ``[start, end]`` into the prompt as given;
-* a template that is the prompt with one change: ``{"replace": "5 slogans", "with": "a slogan"}``.
+* a template that is the prompt with one change: ``{"replace": "5 slogans", "with": "a slogan"}``;
+* items that are the prompt's lines: ``{"from": "first item", "to": "last item"}``, one item per
+  non-blank line from the line of the one anchor to the line of the other, list markers
+  (``1.``, ``-``, ``•``, ``a)``, ``Q1:``...) removed.
 
 :func:`expand` fills the published fields (serial, context, template) in full from these, so
 that storage, export and both rule profiles see the published shape; a pointer that resolves to
@@ -29,6 +32,12 @@ PLACEHOLDER = re.compile(r"\bNAME_\d+\b")
 #: where some stretch of the prompt matches it this well (rapidfuzz partial ratio, 0-100).
 ANCHOR_MIN_RATIO = 85.0
 _FUZZY_MIN_CHARS = 8  # shorter anchors must be found as written
+#: A list marker at the start of a line: what a "data" line pointer strips from each item.
+LIST_MARKER = re.compile(
+    r"^[ \t]*(?:\(?\d{1,3}\s*[.)．、:：）]|\(?[a-hA-H][.)]\s|[①-⑳]|"
+    r"[一二三四五六七八九十]{1,3}[、.．]|[-•*·◦▪–—]\s|"
+    r"(?:Q|Question|Frage|Pregunta|Pergunta|Domanda|Вопрос|问题|問題)\s?\d{1,2}\s*[.):：])[ \t]*"
+)
 
 
 def _keys(value: dict[Any, Any]) -> dict[str, Any]:
@@ -81,7 +90,9 @@ def names(value: object) -> tuple[tuple[str, str], ...] | None:
 
 
 def is_pointer(field: str, value: object) -> bool:
-    """Whether ``value`` is a lean pointer for the published text field ``field``."""
+    """Whether ``value`` is a lean pointer for the published field ``field``."""
+    if field in ("context", "data") and anchors(value) is not None:
+        return True
     if field == "context":
         return anchors(value) is not None or offsets(value) is not None
     if field == "template":
@@ -128,6 +139,12 @@ def expand(prompt: str, candidate: Candidate) -> Candidate:
                 unresolved.discard("template")
                 break
         expanded["template"] = template
+    data = candidate.data
+    if p.data_anchors is not None:
+        data = _items(prompt, named, p)
+        if data is None:
+            unresolved.add("data")
+        expanded["data"] = None if data is None else list(data)
     raw = None if candidate.raw is None else {**candidate.raw, **expanded}
     novel = candidate.is_novel_category
     if novel is None:  # a lean answer says novel by giving a description
@@ -138,6 +155,7 @@ def expand(prompt: str, candidate: Candidate) -> Candidate:
         serial=serial,
         context=context,
         template=template,
+        data=data,
         pointers=replace(p, unresolved=frozenset(unresolved)),
         raw=raw,
     )
@@ -160,6 +178,26 @@ def _context(prompt: str, named: str, p: Pointers) -> str | None:
             text = apply_names(source[span[0] : span[1]], p.names)
             return text if text.strip() else None
     return None
+
+
+def _items(prompt: str, named: str, p: Pointers) -> tuple[str, ...] | None:
+    """The items: the non-blank lines from the first anchor's line to the last anchor's, each
+    without its list marker (names applied). None when the anchors find nothing."""
+    assert p.data_anchors is not None
+    first, last = p.data_anchors
+    for source in (named, prompt) if named != prompt else (prompt,):
+        span = between(source, first, last)
+        if span is not None:
+            return tuple(apply_names(item, p.names) for item in line_items(source, span))
+    return None
+
+
+def line_items(text: str, span: tuple[int, int]) -> list[str]:
+    """The non-blank lines of ``text`` that ``span`` touches, without their list markers."""
+    start = text.rfind("\n", 0, span[0]) + 1
+    end = text.find("\n", span[1])
+    lines = text[start : len(text) if end < 0 else end].splitlines()
+    return [item for item in (LIST_MARKER.sub("", line).strip() for line in lines) if item]
 
 
 # ------------------------------------------------------------------ finding text in the prompt

@@ -186,7 +186,7 @@ def candidate_from_object(
         serial=texts["serial"],
         template=texts["template"],
         context=texts["context"],
-        data=_data(fields.get("data"), coercions),
+        data=None if lean.anchors(fields.get("data")) else _data(fields.get("data"), coercions),
         n=_count(fields.get("n"), coercions),
         coercions=frozenset(coercions),
         pointers=pointers,
@@ -210,6 +210,7 @@ def _pointers(
         context_anchors=lean.anchors(context),
         context_offsets=lean.offsets(context),
         template_edit=lean.edit(template),
+        data_anchors=lean.anchors(fields.get("data")),
         names=names,
     )
     return None if pointers == Pointers() else pointers

@@ -333,6 +333,8 @@ def _d_pointers(case: Case) -> FailureReason | None:
         return FailureReason.context_not_in_prompt
     if "template" in pointers.unresolved:
         return FailureReason.template_not_in_prompt
+    if "data" in pointers.unresolved:
+        return FailureReason.items_not_in_prompt
     return None
 
 
@@ -373,14 +375,14 @@ DEFAULT = RuleProfile(
     schema=(
         SchemaRule("types", "no unusable types (non-string items, non-list data, bad n)", _d_types),
         SchemaRule("category", "a category is given", _d_category),
+        SchemaRule(
+            "pointers_resolve",
+            "a lean answer's context, template edit and item lines find their text",
+            _d_pointers,
+        ),
         SchemaRule("data_n_exclusive", "exactly one of data / n", _d_exclusive),
         SchemaRule("data_items", ">= 2 non-empty, distinct items", _d_data),
         SchemaRule("n_range", "n an integer in [2, max_n], only for n-categories", _d_n),
-        SchemaRule(
-            "pointers_resolve",
-            "a lean answer's context anchors/offsets and template edit find their text",
-            _d_pointers,
-        ),
         SchemaRule(
             "template_placeholders", "{data} iff data, {context} iff context, no {n}", _d_template
         ),

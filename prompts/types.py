@@ -91,13 +91,15 @@ class Coercion(enum.StrEnum):
 class Pointers:
     """What a lean answer points to instead of copying (see prompts/lean.py): the context as
     anchors (its first and last words) or as character offsets into the prompt, the template as
-    an edit of the prompt, the names given for NAME_n placeholders, and whether `serial` was
-    left out. `unresolved` names the pointers that prompts.lean.expand could not resolve."""
+    an edit of the prompt, the items as the prompt's lines between two anchors, the names given
+    for NAME_n placeholders, and whether `serial` was left out. `unresolved` names the pointers
+    that prompts.lean.expand could not resolve."""
 
     serial_omitted: bool = False
     context_anchors: tuple[str, str] | None = None
     context_offsets: tuple[int, int] | None = None
     template_edit: tuple[str, str] | None = None  # (replace, with)
+    data_anchors: tuple[str, str] | None = None  # the first and the last item's lines
     names: tuple[tuple[str, str], ...] = ()
     unresolved: frozenset[str] = frozenset()
 

@@ -230,3 +230,34 @@ def test_expanding_any_pointer_never_raises(
         if "context" not in c.pointers.unresolved and c.pointers.context_offsets is not None:
             start, end = c.pointers.context_offsets
             assert 0 <= start < end <= len(prompt)
+
+
+def test_item_lines_between_two_anchors_are_the_data() -> None:
+    prompt = "Translate to German:\n1. Good morning\n2) Thank you\n\n- See you soon\nThanks!"
+    lean = {
+        "parallelizable": True,
+        "category": "Translation",
+        "template": "Translate to German: {data}",
+        "data": {"from": "Good morning", "to": "See you"},
+    }
+    c = expanded(prompt, json.dumps(lean))
+    assert c.data == ("Good morning", "Thank you", "See you soon")  # markers and blanks dropped
+    assert c.raw is not None and c.raw["data"] == list(c.data)  # what `original` judges
+    for contract in (DEFAULT, ORIGINAL):
+        assert contract.judge(prompt, json.dumps(lean), "end_turn").validation_passed
+    missing = json.dumps({**lean, "data": {"from": "Good night", "to": "Bye bye"}})
+    verdict = DEFAULT.judge(prompt, missing, "end_turn")
+    assert (verdict.outcome, verdict.reason) == (Outcome.FAILED, "items_not_in_prompt")
+
+
+def test_heuristic_points_to_many_item_lines() -> None:
+    lines = [passage(60, seed) for seed in range(300)]
+    prompt = "Translate these sentences to French:\n" + "\n".join(
+        f"{i + 1}. {line}" for i, line in enumerate(lines)
+    )
+    assert len(prompt) > 20_000 and len(set(lines)) == len(lines)
+    answer = heuristic_answer(prompt)
+    assert set(json.loads(answer)["data"]) == {"from", "to"} and len(answer) < 300
+    verdict = DEFAULT.judge(prompt, answer, "end_turn")
+    assert verdict.outcome is Outcome.HIGH
+    assert verdict.candidate is not None and verdict.candidate.data == tuple(lines)

@@ -1,7 +1,8 @@
 """Issue 13.4: no prompt is unparseable merely because it is long. 20k-character prompts,
-parallel and not, through the emulator (the heuristic's lean answers, exact style) with the
-default max_tokens sizing: every one is answered in one call, judged, and stored with the
-published columns in full."""
+parallel and not (a passage with questions, a long brief, a list of 300 sentences, prose),
+through the emulator (the heuristic's lean answers, exact style) with the default max_tokens
+sizing: every one is answered in one call, judged, and stored with the published columns in
+full."""
 
 from __future__ import annotations
 
@@ -46,13 +47,15 @@ async def test_twenty_thousand_character_prompts_parse_at_the_default_sizing(
         "not parallel": passage(20_000, 2),
         "questions": text + questions,
         "slogans": passage(20_000, 3) + " Give me 5 slogans for the market.",
+        "list": "Translate these sentences to French:\n"
+        + "\n".join(f"{i + 1}. {passage(60, 100 + i)}" for i in range(300)),
     }
     assert all(len(p) >= 20_000 for p in prompts.values())
     emu = await emulator()
     await fill(db, list(prompts.values()))
     summary = await work(make_settings(db, emu.endpoint), tuning=FAST, display=quiet_display())
-    assert summary.processed == 3
-    assert emu.stats()["answered"] == 3  # one call each: no answer was cut and retried
+    assert summary.processed == 4
+    assert emu.stats()["answered"] == 4  # one call each: no answer was cut and retried
     with sqlite3.connect(db) as conn:
         got = {
             prompt: row

@@ -49,6 +49,7 @@ def test_gold_set_coverage() -> None:
         "quotes",
         "lean",
         "lean_offsets",
+        "lean_item_lines",
         "lean_invented_item",
         "lean_invented_context",
         "lean_template_edit",

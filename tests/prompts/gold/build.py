@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from prompts import lean as lean_pointers
 from prompts.published import published_shape
 from tests.prompts.published_oracle import published
 
@@ -1505,6 +1506,16 @@ def lean(obj: dict[str, Any], prompt: str, *, offsets: bool = False) -> dict[str
     return out
 
 
+def item_lines(prompt: str, data: list[str]) -> dict[str, str] | None:
+    """Anchors on the first and last item when the items are exactly the prompt's lines
+    between them (prompts.lean.line_items), else None."""
+    first, last = " ".join(data[0].split()[:3]), " ".join(data[-1].split()[-3:])
+    span = lean_pointers.between(prompt, first, last)
+    if span is None or lean_pointers.line_items(prompt, span) != data:
+        return None
+    return {"from": first, "to": last}
+
+
 def _common(a: str, b: str) -> int:
     """The length of the common prefix of two strings."""
     return next(
@@ -1526,6 +1537,27 @@ def emit_lean() -> None:
             scenario.tier,
             grounded=True,
         )
+        lines = item_lines(scenario.prompt, scenario.data)
+        if lines is not None:
+            add(
+                f"lean/{scenario.id}/item-lines",
+                scenario.lang,
+                "lean_item_lines",
+                scenario.prompt,
+                {**lean(base, scenario.prompt), "data": lines},
+                scenario.tier,
+                grounded=True,
+            )
+            foreign = {"from": INVENTED[scenario.lang][:24], "to": INVENTED[scenario.lang][-12:]}
+            add(
+                f"lean/{scenario.id}/item-lines-invented",
+                scenario.lang,
+                "lean_invented_item",
+                scenario.prompt,
+                {**lean(base, scenario.prompt), "data": foreign},
+                ITEMS,
+                grounded=False,
+            )
         invented = {**base, "data": [*scenario.data[:-1], INVENTED[scenario.lang]]}
         add(
             f"lean/{scenario.id}/invented-item",

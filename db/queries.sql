@@ -100,11 +100,13 @@ RETURNING id;
 INSERT INTO verdicts (result_id, profile, contract_version, outcome, reason, tier_label,
                       validation_passed, parallelizable, category, is_novel_category,
                       category_description, serial, template, context, data_json, n,
-                      repairs_json, created_at)
+                      repairs_json, created_at, serial_at, serial_to, template_at,
+                      template_to, context_at, context_to)
 VALUES (:result_id, :profile, :contract_version, :outcome, :reason, :tier_label,
         :validation_passed, :parallelizable, :category, :is_novel_category,
         :category_description, :serial, :template, :context, :data_json, :n,
-        :repairs_json, :now)
+        :repairs_json, :now, :serial_at, :serial_to, :template_at, :template_to,
+        :context_at, :context_to)
 ON CONFLICT (result_id, profile) DO UPDATE SET
     contract_version = excluded.contract_version, outcome = excluded.outcome,
     reason = excluded.reason, tier_label = excluded.tier_label,
@@ -112,7 +114,13 @@ ON CONFLICT (result_id, profile) DO UPDATE SET
     category = excluded.category, is_novel_category = excluded.is_novel_category,
     category_description = excluded.category_description, serial = excluded.serial,
     template = excluded.template, context = excluded.context, data_json = excluded.data_json,
-    n = excluded.n, repairs_json = excluded.repairs_json, created_at = excluded.created_at;
+    n = excluded.n, repairs_json = excluded.repairs_json, created_at = excluded.created_at,
+    serial_at = excluded.serial_at, serial_to = excluded.serial_to,
+    template_at = excluded.template_at, template_to = excluded.template_to,
+    context_at = excluded.context_at, context_to = excluded.context_to;
+
+-- name: work_prompt
+SELECT prompt FROM work WHERE id = :id;
 
 -- name: counts
 SELECT status, count(*) FROM work GROUP BY status;

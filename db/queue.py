@@ -41,6 +41,7 @@ from db.models import (
 )
 from db.sql import query
 from db.storable import as_unparseable, unstorable_reason
+from db.texts import compact
 
 Clock = Callable[[], float]
 
@@ -336,8 +337,11 @@ class SqliteQueue:
         row = await cur.fetchone()
         if row is None:  # already recorded for this run (cannot happen under the lease guard)
             return True
+        cur = await self.conn.execute(query("work_prompt"), {"id": c.work_id})
+        prompt = await cur.fetchone()
         await self.conn.execute(
-            query("upsert_verdict"), verdict_params(int(row[0]), c.verdict, now)
+            query("upsert_verdict"),
+            verdict_params(int(row[0]), c.verdict, now, None if prompt is None else prompt[0]),
         )
         return True
 
@@ -537,7 +541,10 @@ def _result_params(c: Completion, owner: str, now: float) -> dict[str, Any]:
     }
 
 
-def verdict_params(result_id: int, v: VerdictRow, now: float) -> dict[str, Any]:
+def verdict_params(
+    result_id: int, v: VerdictRow, now: float, prompt: str | None = None
+) -> dict[str, Any]:
+    """The ``upsert_verdict`` parameters; with the ``prompt``, the texts point into it."""
     return {
         "result_id": result_id,
         "profile": v.profile,
@@ -550,9 +557,7 @@ def verdict_params(result_id: int, v: VerdictRow, now: float) -> dict[str, Any]:
         "category": v.category,
         "is_novel_category": v.is_novel_category,
         "category_description": v.category_description,
-        "serial": v.serial,
-        "template": v.template,
-        "context": v.context,
+        **compact(prompt, v.serial, v.template, v.context),
         "data_json": None if v.data is None else orjson.dumps(list(v.data)).decode(),
         "n": v.n,
         "repairs_json": orjson.dumps(list(v.repairs)).decode() if v.repairs else None,

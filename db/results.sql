@@ -179,12 +179,22 @@ GROUP BY 1
 ORDER BY 1;
 
 -- name: export_by_source
+-- The texts are rebuilt from their pointers into the prompt as in the view verdict_texts
+-- (migration 0008).
 -- One row per source row whose prompt has a verdict; duplicates fan out with their own
 -- source and row index. CROSS JOIN fixes the join order: sources are scanned in id order, so
 -- ORDER BY needs no sort (a sort of millions of rows would be held in temp storage).
 SELECT s.source, s.row_index, w.prompt, v.parallelizable, v.category, v.is_novel_category,
-       v.category_description, v.serial, v.template, v.context, v.data_json, v.n,
-       v.validation_passed, v.tier_label
+       v.category_description,
+       CASE WHEN v.serial_at IS NULL THEN v.serial
+            ELSE substr(w.prompt, 1, v.serial_at) || coalesce(v.serial, '')
+                 || substr(w.prompt, v.serial_to + 1) END AS serial,
+       CASE WHEN v.template_at IS NULL THEN v.template
+            ELSE substr(w.prompt, 1, v.template_at) || coalesce(v.template, '')
+                 || substr(w.prompt, v.template_to + 1) END AS template,
+       CASE WHEN v.context_at IS NULL THEN v.context
+            ELSE substr(w.prompt, v.context_at + 1, v.context_to - v.context_at) END AS context,
+       v.data_json, v.n, v.validation_passed, v.tier_label
 FROM sources AS s
 CROSS JOIN results AS r ON r.work_id = s.work_id AND r.run_id = :run_id
 CROSS JOIN verdicts AS v ON v.result_id = r.id AND v.profile = :profile
@@ -200,8 +210,16 @@ ORDER BY s.id;
 -- of its first source row (the first that matches the source and language filters). Results
 -- are scanned in id order (no sort), hence the CROSS JOINs and the unindexed +r.run_id.
 SELECT s.source, s.row_index, w.prompt, v.parallelizable, v.category, v.is_novel_category,
-       v.category_description, v.serial, v.template, v.context, v.data_json, v.n,
-       v.validation_passed, v.tier_label
+       v.category_description,
+       CASE WHEN v.serial_at IS NULL THEN v.serial
+            ELSE substr(w.prompt, 1, v.serial_at) || coalesce(v.serial, '')
+                 || substr(w.prompt, v.serial_to + 1) END AS serial,
+       CASE WHEN v.template_at IS NULL THEN v.template
+            ELSE substr(w.prompt, 1, v.template_at) || coalesce(v.template, '')
+                 || substr(w.prompt, v.template_to + 1) END AS template,
+       CASE WHEN v.context_at IS NULL THEN v.context
+            ELSE substr(w.prompt, v.context_at + 1, v.context_to - v.context_at) END AS context,
+       v.data_json, v.n, v.validation_passed, v.tier_label
 FROM results AS r
 CROSS JOIN verdicts AS v ON v.result_id = r.id AND v.profile = :profile
 CROSS JOIN work AS w ON w.id = r.work_id
@@ -242,6 +260,9 @@ SELECT count(*), coalesce(sum(stopped_at IS NULL), 0) FROM workers;
 SELECT count(*), coalesce(sum(input_tokens + output_tokens), 0), coalesce(sum(cost_usd), 0.0)
 FROM results
 WHERE run_id = :run_id AND created_at >= :since;
+
+-- name: run_result_count
+SELECT count(*) FROM results WHERE run_id = :run_id;
 
 -- name: results_to_judge
 SELECT r.id, w.prompt, r.raw_text, r.stop_reason, r.error_code

@@ -252,7 +252,7 @@ def _status(s: Settings) -> int:
 
 
 def _revalidate(s: Settings) -> int:
-    from parallelprompt.revalidate import format_revalidation, revalidate
+    from parallelprompt.revalidate import format_revalidation, print_progress, revalidate
 
     load_contract(s)  # an unknown --rules or a bad prompt/categories file: one-line error
     _existing_db(s).close()
@@ -262,6 +262,7 @@ def _revalidate(s: Settings) -> int:
         system_prompt_path=s.contract.system_prompt,
         categories_path=s.contract.categories_file,
         run_id=s.output.run_id,
+        progress=print_progress,  # on stderr: stdout keeps the one summary line
     )
     print(format_revalidation(counts))
     return 0

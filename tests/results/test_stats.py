@@ -145,7 +145,7 @@ def judge_one_under(conn: sqlite3.Connection, profile: str, contract: str) -> No
             "INSERT INTO verdicts SELECT result_id, ?, ?, outcome, reason, tier_label, "
             "validation_passed, parallelizable, category, is_novel_category, "
             "category_description, serial, template, context, data_json, n, created_at, "
-            "repairs_json "
+            "repairs_json, serial_at, serial_to, template_at, template_to, context_at, context_to "
             "FROM verdicts WHERE profile = 'default' ORDER BY result_id LIMIT 1",
             (profile, contract),
         )

@@ -80,7 +80,8 @@ async def test_hostile_answers_among_ordinary_ones_are_all_stored(db: Path, emul
         assert got[prompt] == ("failed", "n_invalid")
     (template,) = rows(
         db,
-        "SELECT v.template FROM verdicts v JOIN results r ON r.id = v.result_id "
+        "SELECT t.template FROM verdicts v JOIN results r ON r.id = v.result_id "
+        "JOIN verdict_texts t ON t.result_id = v.result_id AND t.profile = v.profile "
         "JOIN work w ON w.id = r.work_id WHERE w.prompt = 'surrogate template'",
     )
     assert template == ("Write \ufffd poem",)

@@ -60,8 +60,9 @@ async def test_twenty_thousand_character_prompts_parse_at_the_default_sizing(
         got = {
             prompt: row
             for prompt, *row in conn.execute(
-                "SELECT w.prompt, r.stop_reason, r.output_tokens, v.outcome, v.serial, "
-                "v.context, v.template FROM verdicts v JOIN results r ON r.id = v.result_id "
+                "SELECT w.prompt, r.stop_reason, r.output_tokens, v.outcome, t.serial, "
+                "t.context, t.template FROM verdicts v JOIN results r ON r.id = v.result_id "
+                "JOIN verdict_texts t ON t.result_id = v.result_id AND t.profile = v.profile "
                 "JOIN work w ON w.id = r.work_id WHERE v.profile = 'default'"
             )
         }

@@ -1,0 +1,191 @@
+"""Read-side commands and storage at 1M prompts.
+
+    .venv/bin/python -m bench.readside                 # 1M prompts, about 10 minutes
+    .venv/bin/python -m bench.readside --prompts 100000
+
+Builds a results database of N prompts (the bundled sample's real first user turns, cycled;
+each with its emulator-style lean answer), 10 % of them seen in a second source row, then:
+
+1. ``revalidate`` under the run's own profile writes every verdict (timed: the re-judging of
+   N stored answers, with its progress lines on stderr);
+2. ``stats``, ``stats --source``, ``report`` and ``export`` in every format are timed, each a
+   separate ``parallelprompt`` process, as a user runs them;
+3. bytes per prompt: the database file against the same rows in main's layout (migrations up
+   to 0007, every verdict text stored in full), both built in this run, checkpointed and
+   vacuumed.
+
+Targets (issue 12): every read command <= 10 s, revalidate <= 60 s, bytes per prompt halved.
+The machine is shared: the load average is printed beside the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from bench.lean import sample_prompts
+from db.connection import _statements, connect_sync
+from db.sql import migrations
+from prompts.heuristic import heuristic_answer
+
+ROOT = Path(__file__).resolve().parent.parent
+MAIN_LAYOUT_VERSION = 7  # main's schema before verdicts pointed into the prompt
+SOURCES = ("lmsys/lmsys-chat-1m", "allenai/WildChat-1M")
+LANGUAGES = ("English", "Chinese", "Russian", "German", "unknown")
+MODEL = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
+TARGET_S = 10.0
+REVALIDATE_TARGET_S = 60.0
+
+
+def build(db: Path, n: int) -> None:
+    """N prompts with a result each (no verdicts yet: revalidate writes them)."""
+    pool = sample_prompts()
+    answers = [heuristic_answer(p) for p in pool]
+    conn = connect_sync(db)
+    conn.execute("PRAGMA synchronous = OFF")
+    conn.execute("BEGIN")
+    conn.execute(
+        "INSERT INTO runs (id, created_at, model_id, api, contract_version, rules, backend,"
+        " config_json) VALUES (1, 0, ?, 'converse', 'bench', 'default', 'bedrock', '{}')",
+        (MODEL,),
+    )
+    k = len(pool)
+    conn.executemany(
+        "INSERT INTO work (id, text_hash, prompt, chars, status, attempts, created_at,"
+        " updated_at) VALUES (?, ?, ?, ?, 'done', 1, 0, 0)",
+        ((i, i.to_bytes(16, "big"), pool[i % k], len(pool[i % k])) for i in range(1, n + 1)),
+    )
+    conn.executemany(
+        "INSERT INTO sources (work_id, source, split, row_index, conversation_id, language)"
+        " VALUES (?, ?, 'train', ?, ?, ?)",
+        (
+            (w, SOURCES[dup], w, f"c{w}-{dup}", LANGUAGES[w % len(LANGUAGES)])
+            for w in range(1, n + 1)
+            for dup in ((0, 1) if w % 10 == 0 else (0,))
+        ),
+    )
+    conn.executemany(
+        "INSERT INTO results (id, work_id, run_id, worker_id, model_id, raw_text, stop_reason,"
+        " input_tokens, output_tokens, cost_usd, latency_ms, attempts, created_at)"
+        " VALUES (?, ?, 1, 'bench-worker-0001', ?, ?, 'end_turn', 2900, 40, 0.0031, 900, 1, ?)",
+        ((i, i, MODEL, answers[i % k], 1e9 + i / 300) for i in range(1, n + 1)),
+    )
+    conn.execute(
+        "INSERT INTO workers (id, run_id, host, pid, concurrency, started_at, heartbeat_at,"
+        " stopped_at) VALUES ('bench-worker-0001', 1, 'bench', 1, 32, 1e9, ?, ?)",
+        (1e9 + n / 300, 1e9 + n / 300),
+    )
+    conn.execute("COMMIT")
+    conn.close()
+
+
+def main_layout_copy(db: Path, old: Path) -> None:
+    """The same rows in main's layout: migrations 1..7, verdict texts stored in full."""
+    conn = sqlite3.connect(old, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("BEGIN")
+    for version, _name, script in migrations():
+        if version <= MAIN_LAYOUT_VERSION:
+            for statement in _statements(script):
+                conn.execute(statement)
+    conn.execute(f"PRAGMA user_version = {MAIN_LAYOUT_VERSION}")
+    conn.execute("COMMIT")
+    conn.execute("ATTACH ? AS new", (str(db),))
+    conn.execute("BEGIN")
+    for table in ("runs", "workers", "work", "sources", "results"):
+        cols = ", ".join(c[1] for c in conn.execute(f"PRAGMA main.table_info({table})"))
+        conn.execute(f"INSERT INTO main.{table} ({cols}) SELECT {cols} FROM new.{table}")
+    conn.execute(
+        "INSERT INTO main.verdicts SELECT v.result_id, v.profile, v.contract_version,"
+        " v.outcome, v.reason, v.tier_label, v.validation_passed, v.parallelizable, v.category,"
+        " v.is_novel_category, v.category_description, f.serial, f.template, f.context,"
+        " v.data_json, v.n, v.created_at, v.repairs_json"
+        " FROM new.verdicts AS v JOIN new.verdict_texts AS f"
+        " ON f.result_id = v.result_id AND f.profile = v.profile"
+    )
+    conn.execute("COMMIT")
+    conn.execute("DETACH new")
+    conn.close()
+
+
+def compact_size(db: Path) -> int:
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.execute("VACUUM")
+    conn.close()
+    return db.stat().st_size
+
+
+def timed(args: Sequence[str]) -> tuple[float, str]:
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [str(ROOT / ".venv/bin/parallelprompt"), *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    elapsed = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed: {proc.stderr.strip()[-500:]}")
+    return elapsed, proc.stderr
+
+
+def row(name: str, seconds: float, target: float) -> None:
+    ok = "yes" if seconds <= target else "NO"
+    print(
+        f"| {name} | {seconds:.1f} s | <= {target:g} s | {ok} | {os.getloadavg()[0]:.2f} |",
+        flush=True,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.readside", description=__doc__)
+    p.add_argument("--prompts", type=int, default=1_000_000)
+    p.add_argument("--keep", type=Path, help="build the database here and keep it")
+    args = p.parse_args(argv)
+    n = args.prompts
+    print(f"bench.readside: {n:,} prompts, {os.cpu_count()} cores", flush=True)
+    with tempfile.TemporaryDirectory(prefix="bench-readside-") as tmp:
+        db = args.keep or Path(tmp) / "results.db"
+        t0 = time.perf_counter()
+        build(db, n)
+        print(f"built in {time.perf_counter() - t0:.0f} s\n", flush=True)
+        print("| command | time | target | met | load (1 min) |")
+        print("|---|---:|---:|---|---:|")
+        dbf = ("--db", str(db))
+        seconds, err = timed(("revalidate", *dbf, "--rules", "default"))
+        row("revalidate --rules default", seconds, REVALIDATE_TARGET_S)
+        progress = [ln for ln in err.splitlines() if ln.startswith("revalidate:")]
+        for cmd in (
+            ("stats", *dbf),
+            ("stats", *dbf, "--json"),
+            ("stats", *dbf, "--source", SOURCES[1]),
+            ("report", *dbf, "--out", f"{tmp}/report.html"),
+            *(
+                ("export", *dbf, "--format", fmt, "--out", f"{tmp}/out.{fmt}")
+                for fmt in ("jsonl", "csv", "parquet", "hf")
+            ),
+        ):
+            seconds, _ = timed(cmd)
+            row(" ".join(c for c in cmd if c not in dbf and not c.startswith(tmp)), seconds, 10)
+        print(f"\nrevalidate progress lines: {len(progress)}; last: {progress[-1:]}")
+        old = Path(tmp) / "main-layout.db"
+        main_layout_copy(db, old)
+        ours, theirs = compact_size(db), compact_size(old)
+        print(
+            f"\nbytes per prompt (vacuumed, one profile): main's layout {theirs / n:,.0f}, "
+            f"ours {ours / n:,.0f} ({ours / theirs:.2f}x; target <= 0.50x)"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -13,7 +13,6 @@ published dataset card's types (``data`` a JSON string, ``n`` float64), so that
 
 from __future__ import annotations
 
-import csv
 import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -21,6 +20,8 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from db.stats import (
@@ -55,7 +56,7 @@ FORMATS = ("jsonl", "parquet", "csv", "hf")
 SCHEMA_NAMES = ("ours", "published")
 SHARD_ROWS = 500_000  # rows per data/train-*.parquet shard of an hf export
 PER = ("source", "prompt")
-CHUNK_ROWS = 10_000
+CHUNK_ROWS = 20_000
 
 SCHEMA = pa.schema(
     [
@@ -83,6 +84,7 @@ PUBLISHED_SCHEMA = SCHEMA.set(SCHEMA.get_field_index("data"), pa.field("data", p
 SCHEMAS = {"ours": SCHEMA, "published": PUBLISHED_SCHEMA}
 
 Record = dict[str, Any]
+Row = tuple[Any, ...]
 
 
 def to_published(record: Record) -> Record:
@@ -123,54 +125,121 @@ def to_record(row: Sequence[Any]) -> Record:
     }
 
 
-def _chunks(cursor: sqlite3.Cursor, schema: str = "ours") -> Iterator[list[Record]]:
-    convert = to_published if schema == "published" else None
+def _row_chunks(cursor: sqlite3.Cursor) -> Iterator[list[Row]]:
     while True:
         rows = cursor.fetchmany(CHUNK_ROWS)
         if not rows:
             return
+        yield rows
+
+
+def _chunks(cursor: sqlite3.Cursor, schema: str = "ours") -> Iterator[list[Record]]:
+    convert = to_published if schema == "published" else None
+    for rows in _row_chunks(cursor):
         records = [to_record(r) for r in rows]
         yield [convert(r) for r in records] if convert else records
 
 
-def _write_jsonl(out: Path, chunks: Iterator[list[Record]]) -> int:
+def _bools(values: Sequence[Any]) -> pa.Array:
+    return pa.array(values, pa.int64()).cast(pa.bool_())
+
+
+def to_table(rows: Sequence[Row], schema: str = "ours") -> pa.Table:
+    """Query rows as one typed Arrow table, column by column (no per-row dicts)."""
+    if not rows:
+        return SCHEMAS[schema].empty_table()
+    cols = [list(c) for c in zip(*rows, strict=True)]
+    (source, index, prompt, par, category, novel, desc, serial, template, context, data, n) = cols[
+        :12
+    ]
+    passed, tier = cols[12], cols[13]
+    if schema == "published":
+        data_array = pa.array(data, pa.string())  # stored as orjson's text of the list
+        n_array = pa.array(n, pa.int64()).cast(pa.float64())
+    else:
+        data_array = pa.array(
+            [None if d is None else orjson.loads(d) for d in data], pa.list_(pa.string())
+        )
+        n_array = pa.array(n, pa.int64())
+    columns = [
+        pa.array(source, pa.string()),
+        pa.array(index, pa.int64()),
+        pa.array(prompt, pa.string()),
+        _bools(par),
+        pa.array(category, pa.string()),
+        _bools(novel),
+        pa.array(desc, pa.string()),
+        pa.array(serial, pa.string()),
+        pa.array(template, pa.string()),
+        pa.array(context, pa.string()),
+        data_array,
+        n_array,
+        _bools(passed),
+        pa.array(tier, pa.string()),
+    ]
+    return pa.Table.from_arrays(columns, schema=SCHEMAS[schema])
+
+
+def _tables(cursor: sqlite3.Cursor, schema: str = "ours") -> Iterator[pa.Table]:
+    for rows in _row_chunks(cursor):
+        yield to_table(rows, schema)
+
+
+def _write_jsonl(out: Path, cursor: sqlite3.Cursor, schema: str) -> int:
     written = 0
     with out.open("wb") as fh:
-        for chunk in chunks:
+        for chunk in _chunks(cursor, schema):
             fh.write(b"".join(orjson.dumps(r) + b"\n" for r in chunk))
             written += len(chunk)
     return written
 
 
-def _write_parquet(out: Path, chunks: Iterator[list[Record]], schema: pa.Schema = SCHEMA) -> int:
+def _write_parquet(out: Path, cursor: sqlite3.Cursor, schema: str) -> int:
     written = 0
-    with pq.ParquetWriter(out, schema) as writer:
-        for chunk in chunks:
-            writer.write_table(pa.Table.from_pylist(chunk, schema=schema))
-            written += len(chunk)
+    with pq.ParquetWriter(out, SCHEMAS[schema]) as writer:
+        for table in _tables(cursor, schema):
+            writer.write_table(table)
+            written += table.num_rows
         if written == 0:
-            writer.write_table(schema.empty_table())
+            writer.write_table(SCHEMAS[schema].empty_table())
     return written
 
 
-def _csv_cell(value: Any) -> Any:
-    if isinstance(value, list):
-        return orjson.dumps(value).decode()
-    return value
+def csv_table(table: pa.Table) -> pa.Table:
+    """A typed export table as CSV cells, as Python's ``csv`` wrote them before: lists as JSON
+    text, booleans as ``True``/``False``, nulls as empty cells."""
+    columns = []
+    for field, column in zip(table.schema, table.columns, strict=True):
+        if pa.types.is_list(field.type):
+            texts = [None if v is None else orjson.dumps(v).decode() for v in column.to_pylist()]
+            column = pa.chunked_array([pa.array(texts, pa.string())])
+        elif pa.types.is_boolean(field.type):
+            column = pc.if_else(column, "True", "False")
+        columns.append(column)
+    return pa.Table.from_arrays(columns, names=table.column_names)
 
 
-def _write_csv(out: Path, chunks: Iterator[list[Record]]) -> int:
+def _write_csv(out: Path, cursor: sqlite3.Cursor, schema: str) -> int:
     written = 0
-    with out.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(COLUMNS)
-        for chunk in chunks:
-            writer.writerows([[_csv_cell(r[c]) for c in COLUMNS] for r in chunk])
-            written += len(chunk)
+    header = pa.schema([pa.field(name, pa.string()) for name in SCHEMAS[schema].names])
+    options = pacsv.WriteOptions(include_header=True)
+    writer: pacsv.CSVWriter | None = None
+    try:
+        for table in _tables(cursor, schema):
+            cells = csv_table(table)
+            if writer is None:
+                writer = pacsv.CSVWriter(out, cells.schema, write_options=options)
+            writer.write_table(cells)
+            written += table.num_rows
+        if writer is None:  # no rows: the header alone
+            pacsv.write_csv(header.empty_table(), out, write_options=options)
+    finally:
+        if writer is not None:
+            writer.close()
     return written
 
 
-WRITERS = {"jsonl": _write_jsonl, "csv": _write_csv}
+WRITERS = {"jsonl": _write_jsonl, "csv": _write_csv, "parquet": _write_parquet}
 
 
 def export(
@@ -221,7 +290,6 @@ def export(
             "language": language,
         }
         cursor = conn.execute(rq(f"export_by_{per}"), params)
-        chunks = _chunks(cursor, schema)
         if fmt == "hf":
             from db.hf import CardFacts, write_hf
 
@@ -238,11 +306,9 @@ def export(
                 },
                 sources=[str(r[0]) for r in conn.execute(rq("known_sources"))],
             )
-            written = write_hf(out, chunks, SCHEMAS[schema], facts, shard_rows)
-        elif fmt == "parquet":
-            written = _write_parquet(out, chunks, SCHEMAS[schema])
+            written = write_hf(out, _tables(cursor, schema), SCHEMAS[schema], facts, shard_rows)
         else:
-            written = WRITERS[fmt](out, chunks)
+            written = WRITERS[fmt](out, cursor, schema)
         if not written:  # a filter that matches nothing at all is a typo, not an empty result
             check_source(conn, source)
             check_language(conn, language)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
 
@@ -57,7 +58,7 @@ def _shard_name(i: int, n: int) -> str:
 
 
 def _write_shards(
-    data: Path, chunks: Iterator[list[dict[str, Any]]], schema: pa.Schema, shard_rows: int
+    data: Path, chunks: Iterator[pa.Table], schema: pa.Schema, shard_rows: int
 ) -> tuple[int, list[Path], collections.Counter[str]]:
     """Stream the rows into shards of at most ``shard_rows`` rows (temporary names)."""
     written, tiers = 0, collections.Counter[str]()
@@ -67,18 +68,19 @@ def _write_shards(
     try:
         for chunk in chunks:
             start = 0
-            while start < len(chunk):
+            while start < chunk.num_rows:
                 if writer is None or in_shard >= shard_rows:
                     if writer is not None:
                         writer.close()
                     paths.append(data / f".shard-{len(paths):05d}.parquet")
                     writer, in_shard = pq.ParquetWriter(paths[-1], schema), 0
-                part = chunk[start : start + shard_rows - in_shard]
-                writer.write_table(pa.Table.from_pylist(part, schema=schema))
-                tiers.update(str(r["validation_tier"]) for r in part)
-                in_shard += len(part)
-                written += len(part)
-                start += len(part)
+                part = chunk.slice(start, shard_rows - in_shard)
+                writer.write_table(part)
+                for count in pc.value_counts(part.column("validation_tier")).to_pylist():
+                    tiers[str(count["values"])] += int(count["counts"])
+                in_shard += part.num_rows
+                written += part.num_rows
+                start += part.num_rows
         if writer is None:  # no rows: one empty shard keeps the features readable
             paths.append(data / ".shard-00000.parquet")
             pq.write_table(schema.empty_table(), paths[-1])
@@ -90,7 +92,7 @@ def _write_shards(
 
 def write_hf(
     out: Path,
-    chunks: Iterator[list[dict[str, Any]]],
+    chunks: Iterator[pa.Table],
     schema: pa.Schema,
     facts: CardFacts,
     shard_rows: int,

@@ -5,6 +5,87 @@
 -- (NULL = every source dataset; else only prompts that have a source row in that dataset).
 -- "Passed" always means outcome IN ('high_confidence', 'medium_confidence').
 
+-- name: run_summary
+-- The statistics of a run in one pass over its verdicts, in the order of the index
+-- verdicts_summary (no sort): one row per outcome, contract version, parallelizable,
+-- category, novelty and reason, with every sum the statistics need (db/stats.py splits it
+-- into outcomes, categories, reasons, novel labels, totals and cache figures); then one row
+-- for the run's results without a verdict under the profile ('unjudged').
+SELECT v.outcome, v.contract_version, v.parallelizable, v.category, v.is_novel_category,
+       v.reason,
+       count(*), sum(r.input_tokens), sum(r.output_tokens), sum(r.cost_usd),
+       min(r.created_at), max(r.created_at), sum(r.latency_ms), count(r.latency_ms),
+       sum(r.attempts),
+       sum(r.raw_text IS NOT NULL),
+       sum(r.raw_text IS NOT NULL AND r.cache_read_tokens > 0),
+       sum(r.raw_text IS NOT NULL AND r.cache_write_tokens > 0),
+       sum(CASE WHEN r.raw_text IS NOT NULL THEN r.cache_read_tokens END),
+       sum(CASE WHEN r.raw_text IS NOT NULL THEN r.cache_write_tokens END),
+       sum(CASE WHEN r.raw_text IS NOT NULL THEN r.input_tokens END),
+       sum(CASE WHEN r.raw_text IS NOT NULL THEN r.output_tokens END),
+       sum(CASE WHEN r.raw_text IS NOT NULL THEN w.chars END),
+       min(r.id)
+FROM verdicts AS v INDEXED BY verdicts_summary
+JOIN results AS r ON r.id = v.result_id
+JOIN work AS w ON w.id = r.work_id
+WHERE v.profile = :profile AND r.run_id = :run_id
+  AND (:source IS NULL OR EXISTS (SELECT 1 FROM sources AS s
+                                  WHERE s.work_id = r.work_id AND s.source = :source))
+GROUP BY v.outcome, v.contract_version, v.parallelizable, v.category, v.is_novel_category,
+         v.reason
+UNION ALL
+SELECT 'unjudged', NULL, NULL, NULL, NULL, NULL,
+       count(*), sum(r.input_tokens), sum(r.output_tokens), sum(r.cost_usd),
+       min(r.created_at), max(r.created_at), sum(r.latency_ms), count(r.latency_ms),
+       sum(r.attempts),
+       sum(r.raw_text IS NOT NULL),
+       sum(r.raw_text IS NOT NULL AND r.cache_read_tokens > 0),
+       sum(r.raw_text IS NOT NULL AND r.cache_write_tokens > 0),
+       sum(CASE WHEN r.raw_text IS NOT NULL THEN r.cache_read_tokens END),
+       sum(CASE WHEN r.raw_text IS NOT NULL THEN r.cache_write_tokens END),
+       sum(CASE WHEN r.raw_text IS NOT NULL THEN r.input_tokens END),
+       sum(CASE WHEN r.raw_text IS NOT NULL THEN r.output_tokens END),
+       sum(CASE WHEN r.raw_text IS NOT NULL THEN w.chars END),
+       min(r.id)
+FROM results AS r
+JOIN work AS w ON w.id = r.work_id
+WHERE r.run_id = :run_id
+  AND NOT EXISTS (SELECT 1 FROM verdicts AS v
+                  WHERE v.result_id = r.id AND v.profile = :profile)
+  AND (:source IS NULL OR EXISTS (SELECT 1 FROM sources AS s
+                                  WHERE s.work_id = r.work_id AND s.source = :source));
+
+-- name: source_summary
+-- Source rows of the run's prompts in one pass, per source, language, outcome and
+-- parallelizable: source rows, and unique prompts counted once per source (a row is the
+-- first of its prompt in its source) and once per language (the first in its language).
+SELECT s.source, coalesce(s.language, 'unknown') AS language,
+       coalesce(v.outcome, 'unjudged') AS outcome,
+       coalesce(v.parallelizable = 1, 0) AS parallelizable,
+       count(*) AS source_rows,
+       sum(NOT EXISTS (SELECT 1 FROM sources AS s2
+                       WHERE s2.work_id = s.work_id AND s2.source = s.source
+                         AND s2.id < s.id)) AS source_prompts,
+       sum(NOT EXISTS (SELECT 1 FROM sources AS s2
+                       WHERE s2.work_id = s.work_id AND s2.id < s.id
+                         AND coalesce(s2.language, 'unknown') = coalesce(s.language, 'unknown')
+                         AND (:source IS NULL OR s2.source = :source))) AS language_prompts
+FROM results AS r
+JOIN sources AS s ON s.work_id = r.work_id
+LEFT JOIN verdicts AS v ON v.result_id = r.id AND v.profile = :profile
+WHERE r.run_id = :run_id AND (:source IS NULL OR s.source = :source)
+GROUP BY 1, 2, 3, 4;
+
+-- name: results_before
+-- How many of the run's results (in the source filter) have an id up to each of :ids (a JSON
+-- list): where a novel label first appeared. Each count walks the rowid range up to its id.
+SELECT f.value,
+       (SELECT count(*) FROM results AS r
+        WHERE r.id <= f.value AND +r.run_id = :run_id
+          AND (:source IS NULL OR EXISTS (SELECT 1 FROM sources AS s
+                                          WHERE s.work_id = r.work_id AND s.source = :source)))
+FROM json_each(:ids) AS f;
+
 -- name: outcome_counts
 -- Per outcome and the contract version its verdicts were judged under (revalidate may have
 -- used another contract than the run's).
@@ -261,16 +342,17 @@ SELECT count(*), coalesce(sum(input_tokens + output_tokens), 0), coalesce(sum(co
 FROM results
 WHERE run_id = :run_id AND created_at >= :since;
 
--- name: run_result_count
-SELECT count(*) FROM results WHERE run_id = :run_id;
+-- name: run_result_ids
+SELECT id FROM results WHERE run_id = :run_id ORDER BY id;
 
 -- name: results_to_judge
+-- One batch of revalidate: the run's results in an id range (the rowid range is walked, no
+-- sort).
 SELECT r.id, w.prompt, r.raw_text, r.stop_reason, r.error_code
 FROM results AS r
 JOIN work AS w ON w.id = r.work_id
-WHERE r.id > :after AND +r.run_id = :run_id  -- walk the rowid range: no sort per batch
-ORDER BY r.id
-LIMIT :limit;
+WHERE r.id BETWEEN :first AND :last AND +r.run_id = :run_id
+ORDER BY r.id;
 
 -- name: compare_missing
 SELECT count(*), coalesce(sum(va.result_id IS NULL), 0), coalesce(sum(vb.result_id IS NULL), 0)

@@ -20,6 +20,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from db.models import Run
 from db.sql import named_queries, query
 from prompts import Outcome
@@ -207,22 +209,119 @@ def read_stats_rows(
         prof = profile or (run.rules if run else None)
         rows = StatsRows(run=run, profile=prof, source=source)
         p = {"run_id": run.id if run else -1, "profile": prof, "source": source}
-        rows.outcomes = conn.execute(rq("outcome_counts"), p).fetchall()
-        rows.categories = conn.execute(rq("category_counts"), p).fetchall()
-        rows.reasons = conn.execute(rq("reason_counts"), p).fetchall()
-        rows.languages = conn.execute(rq("language_counts"), p).fetchall()
-        rows.sources = conn.execute(rq("source_outcome_counts"), p).fetchall()
-        rows.novel = conn.execute(rq("novel_categories"), p).fetchall()
-        rows.novel_examples = conn.execute(
-            rq("novel_examples"), {**p, "examples": NOVEL_EXAMPLES}
-        ).fetchall()
-        rows.emergence = conn.execute(rq("novel_emergence"), p).fetchall()
-        rows.totals = conn.execute(rq("run_totals"), p).fetchone()
-        rows.cache = conn.execute(rq("run_cache"), p).fetchone()
+        split_summary(rows, conn.execute(rq("run_summary"), p).fetchall())
+        rows.languages, rows.sources = split_sources(
+            conn.execute(rq("source_summary"), p).fetchall()
+        )
+        if rows.novel:
+            rows.novel_examples = conn.execute(
+                rq("novel_examples"), {**p, "examples": NOVEL_EXAMPLES}
+            ).fetchall()
+            rows.emergence = emergence(conn, rows.novel, p)
         rows.corpus = conn.execute(rq("corpus_totals"), {"source": source}).fetchone()
-        rows.queue = conn.execute(query("counts")).fetchall()
+        rows.queue = conn.execute(query("running_counts")).fetchall()
         rows.sessions = conn.execute(rq("worker_sessions"), p).fetchall()
     return rows
+
+
+def _add(acc: dict[Any, list[Any]], key: Any, values: Sequence[Any]) -> None:
+    """Sum ``values`` into ``acc[key]`` (None counts as 0)."""
+    have = acc.get(key)
+    if have is None:
+        acc[key] = [v or 0 for v in values]
+    else:
+        for i, v in enumerate(values):
+            have[i] += v or 0
+
+
+FAILURES = ("failed", "unparseable", "dead")
+
+
+def split_summary(rows: StatsRows, summary: Sequence[Row]) -> None:
+    """Fill the per-outcome, per-category, per-reason, novel, totals and cache rows from the
+    groups of ``run_summary`` (pure)."""
+    outcomes: dict[Any, list[Any]] = {}
+    categories: dict[str, list[Any]] = {}
+    reasons: dict[Any, list[Any]] = {}
+    novel: dict[str, list[Any]] = {}
+    totals: list[Any] = [0, 0, 0, 0.0, None, None, 0.0, 0, 0]  # latency sum, count, attempts
+    cache = [0] * 8
+    for group in summary:
+        (outcome, version, par, category, is_novel, reason, prompts, tin, tout, cost) = group[:10]
+        (first_at, last_at, latency, latencies, attempts) = group[10:15]
+        answered, first_id = group[15:-1], group[-1]
+        if not prompts:
+            continue  # no unjudged result
+        par = par == 1
+        _add(outcomes, (outcome, version), (prompts, prompts if par else 0))
+        passed = prompts if outcome in PASSED else 0
+        if par:
+            label = "(none)" if category is None else str(category)
+            entry = categories.setdefault(label, [0, 0, 0, 0])
+            entry[0] = max(entry[0], int(is_novel or 0))
+            entry[1] += prompts
+            entry[2] += passed
+            entry[3] += prompts if outcome == Outcome.HIGH.value else 0
+            if is_novel == 1 and category is not None:
+                got = novel.setdefault(str(category), [0, 0, first_at, first_id])
+                got[0] += prompts
+                got[1] += passed
+                got[2] = min(got[2], first_at)
+                got[3] = min(got[3], first_id)
+        if outcome in FAILURES:
+            _add(reasons, (outcome, "(none)" if reason is None else reason), (prompts,))
+        for i, v in enumerate((prompts, tin, tout, cost)):
+            totals[i] += v or 0
+        totals[4] = first_at if totals[4] is None else min(totals[4], first_at)
+        totals[5] = last_at if totals[5] is None else max(totals[5], last_at)
+        totals[6] += latency or 0.0
+        totals[7] += latencies
+        totals[8] += attempts or 0
+        for i, v in enumerate(answered):
+            cache[i] += v or 0
+    rows.outcomes = [(o, n, par, version) for (o, version), (n, par) in sorted(
+        outcomes.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))]  # fmt: skip
+    rows.categories = sorted(
+        ((c, *v) for c, v in categories.items()), key=lambda r: (-int(r[2]), str(r[0]))
+    )
+    rows.reasons = sorted(
+        ((o, r, v[0]) for (o, r), v in reasons.items()), key=lambda r: (-int(r[2]), str(r[1]))
+    )
+    rows.novel = sorted(((c, *v) for c, v in novel.items()), key=lambda r: (-int(r[1]), r[0]))
+    avg_latency = totals[6] / totals[7] if totals[7] else None
+    rows.totals = (*totals[:6], avg_latency, totals[8])
+    rows.cache = tuple(cache)
+
+
+def split_sources(summary: Sequence[Row]) -> tuple[list[Row], list[Row]]:
+    """The language rows and the per-source-and-outcome rows from ``source_summary`` (pure)."""
+    languages: dict[str, list[int]] = {}
+    sources: dict[tuple[str, str], list[int]] = {}
+    for source, language, outcome, par, rows, source_prompts, language_prompts in summary:
+        passed = outcome in PASSED
+        _add(
+            languages,
+            str(language),
+            (rows, language_prompts, language_prompts if par else 0,
+             language_prompts if passed else 0),
+        )  # fmt: skip
+        _add(
+            sources,
+            (str(source), str(outcome)),
+            (rows, source_prompts, source_prompts if par else 0),
+        )
+    return (
+        sorted(((k, *v) for k, v in languages.items()), key=lambda r: (-int(r[1]), r[0])),
+        [(s, o, *v) for (s, o), v in sorted(sources.items())],
+    )
+
+
+def emergence(conn: sqlite3.Connection, novel: Sequence[Row], p: Mapping[str, Any]) -> list[Row]:
+    """(label, prompts processed when it first appeared), in order of appearance."""
+    firsts = {int(first_id): str(label) for label, *_, first_id in novel}
+    ids = orjson.dumps(sorted(firsts)).decode()
+    positions = conn.execute(rq("results_before"), {**p, "ids": ids}).fetchall()
+    return sorted(((firsts[int(i)], int(n)) for i, n in positions), key=lambda r: r[1])
 
 
 def compute_stats(

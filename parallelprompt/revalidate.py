@@ -8,14 +8,13 @@ each profile and which outcomes/reasons account for the difference.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sqlite3
 import sys
 import time
-from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -59,17 +58,45 @@ def judge_batch(rows: Sequence[Sequence[Any]], contract: Contract) -> list[dict[
     return [verdict_params(int(r[0]), judge_row(r, contract), now, r[1]) for r in rows]
 
 
-_contract: Contract | None = None  # a judging process's own contract (set by _init_judge)
+def judge_range(
+    conn: sqlite3.Connection, contract: Contract, run_id: int, ids: tuple[int, int]
+) -> Counter[str]:
+    """Judge the run's results with ids in ``ids`` (inclusive) and store their verdicts in one
+    transaction; returns the outcomes."""
+    rows = conn.execute(
+        rq("results_to_judge"), {"run_id": run_id, "first": ids[0], "last": ids[1]}
+    ).fetchall()
+    params = judge_batch(rows, contract)
+    with write_tx(conn):
+        conn.executemany(query("upsert_verdict"), params)
+    return Counter(p["outcome"] for p in params)
 
 
-def _init_judge(system_prompt_path: Path | None, categories_path: Path | None, rules: str) -> None:
-    global _contract
-    _contract = Contract.load(system_prompt_path, categories_path, rules)
+# A judging process's own contract and connection (set by _init_judge): each process reads,
+# judges and writes its batches itself, so no row crosses a process boundary.
+_judge: tuple[Contract, sqlite3.Connection, int] | None = None
 
 
-def _judge_in_worker(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
-    assert _contract is not None, "judging process not initialised"
-    return judge_batch(rows, _contract)
+def _init_judge(
+    db_path: Path | str,
+    system_prompt_path: Path | None,
+    categories_path: Path | None,
+    rules: str,
+    run_id: int,
+) -> None:
+    global _judge
+    _judge = (
+        Contract.load(system_prompt_path, categories_path, rules),
+        connect_sync(db_path, existing=True),
+        run_id,
+    )
+
+
+def _judge_in_worker(ids: tuple[int, int]) -> tuple[int, Counter[str]]:
+    assert _judge is not None, "judging process not initialised"
+    contract, conn, run_id = _judge
+    outcomes = judge_range(conn, contract, run_id, ids)
+    return sum(outcomes.values()), outcomes
 
 
 def default_jobs() -> int:
@@ -87,30 +114,9 @@ def print_progress(done: int, total: int, elapsed: float) -> None:
     print(progress_line(done, total, elapsed), file=sys.stderr, flush=True)
 
 
-def _batches(conn: sqlite3.Connection, run_id: int) -> Iterator[list[tuple[Any, ...]]]:
-    after = 0
-    while True:
-        rows = conn.execute(
-            rq("results_to_judge"), {"run_id": run_id, "after": after, "limit": BATCH}
-        ).fetchall()
-        if not rows:
-            return
-        yield rows
-        after = int(rows[-1][0])
-
-
-def _in_order(
-    pool: ProcessPoolExecutor, batches: Iterator[list[tuple[Any, ...]]], ahead: int
-) -> Iterator[list[dict[str, Any]]]:
-    """Judged batches in read order, with at most ``ahead`` batches in flight (memory stays
-    bounded: ``Executor.map`` would read every batch up front)."""
-    pending: deque[Future[list[dict[str, Any]]]] = deque()
-    for rows in batches:
-        pending.append(pool.submit(_judge_in_worker, rows))
-        if len(pending) >= ahead:
-            yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
+def id_ranges(ids: Sequence[int], size: int = BATCH) -> list[tuple[int, int]]:
+    """Consecutive (first, last) id ranges of at most ``size`` of the sorted ``ids``."""
+    return [(ids[i], ids[min(i + size, len(ids)) - 1]) for i in range(0, len(ids), size)]
 
 
 def revalidate(
@@ -126,62 +132,61 @@ def revalidate(
     """Judge every result of a run (default: latest) under ``rules`` and store the verdicts;
     returns the run, profile, contract version and counts by outcome.
 
-    ``jobs`` processes judge batches in parallel (default: the cores, at most 8; 1 = in this
-    process); batches are written in order by this process, each in its own transaction, so
-    an interrupted revalidation keeps what it wrote and a rerun redoes the rest. ``progress``
-    is called with (judged, total, seconds) every couple of seconds and at the end."""
+    ``jobs`` processes (default: the cores, at most 8; 1 = this process only) each read, judge
+    and write batches of ``BATCH`` results, one transaction per batch, so an interrupted
+    revalidation keeps what it wrote and a rerun redoes the rest. ``progress`` is called with
+    (judged, total, seconds) every couple of seconds and at the end."""
     contract = Contract.load(system_prompt_path, categories_path, rules)
     conn = connect_sync(db_path)
     try:
         run = resolve_run(conn, run_id)
         if run is None:
             raise LookupError("no run recorded yet: nothing to revalidate")
-        total = int(conn.execute(rq("run_result_count"), {"run_id": run.id}).fetchone()[0])
+        ids = [int(i) for (i,) in conn.execute(rq("run_result_ids"), {"run_id": run.id})]
+        ranges = id_ranges(ids)
         jobs = default_jobs() if jobs is None else max(1, jobs)
-        args = (system_prompt_path, categories_path, contract.profile.name)
-        with contextlib.ExitStack() as stack:
-            if jobs > 1 and total >= PARALLEL_MIN:
-                pool = stack.enter_context(
-                    ProcessPoolExecutor(jobs, initializer=_init_judge, initargs=args)
-                )
-                judged: Iterable[list[dict[str, Any]]] = _in_order(
-                    pool, _batches(conn, run.id), ahead=2 * jobs
-                )
-            else:
-                judged = (judge_batch(rows, contract) for rows in _batches(conn, run.id))
-            outcomes = _write(conn, judged, total, progress)
+        tally = _Tally(len(ids), progress)
+        if jobs > 1 and len(ids) >= PARALLEL_MIN:
+            args = (db_path, system_prompt_path, categories_path, contract.profile.name, run.id)
+            with ProcessPoolExecutor(
+                min(jobs, len(ranges)), initializer=_init_judge, initargs=args
+            ) as pool:
+                for future in as_completed([pool.submit(_judge_in_worker, r) for r in ranges]):
+                    tally.add(future.result()[1])
+        else:
+            for r in ranges:
+                tally.add(judge_range(conn, contract, run.id, r))
+        tally.finish()
     finally:
         conn.close()
     return {
         "run_id": run.id,
         "profile": contract.profile.name,
         "contract_version": contract.version,
-        "results": sum(outcomes.values()),
-        "outcomes": dict(sorted(outcomes.items())),
+        "results": sum(tally.outcomes.values()),
+        "outcomes": dict(sorted(tally.outcomes.items())),
     }
 
 
-def _write(
-    conn: sqlite3.Connection,
-    judged: Iterable[list[dict[str, Any]]],
-    total: int,
-    progress: Progress | None,
-) -> Counter[str]:
-    outcomes: Counter[str] = Counter()
-    started = last = time.monotonic()
-    done = 0
-    for params in judged:
-        with write_tx(conn):
-            conn.executemany(query("upsert_verdict"), params)
-        outcomes.update(p["outcome"] for p in params)
-        done += len(params)
+class _Tally:
+    """Outcomes so far, and the progress callback every ``PROGRESS_EVERY_S``."""
+
+    def __init__(self, total: int, progress: Progress | None) -> None:
+        self.total, self.progress = total, progress
+        self.outcomes: Counter[str] = Counter()
+        self.started = self.last = time.monotonic()
+
+    def add(self, outcomes: Counter[str]) -> None:
+        self.outcomes.update(outcomes)
         now = time.monotonic()
-        if progress is not None and now - last >= PROGRESS_EVERY_S:
-            progress(done, total, now - started)
-            last = now
-    if progress is not None:
-        progress(done, total, time.monotonic() - started)
-    return outcomes
+        if self.progress is not None and now - self.last >= PROGRESS_EVERY_S:
+            self.progress(sum(self.outcomes.values()), self.total, now - self.started)
+            self.last = now
+
+    def finish(self) -> None:
+        if self.progress is not None:
+            done = sum(self.outcomes.values())
+            self.progress(done, self.total, time.monotonic() - self.started)
 
 
 def format_revalidation(summary: Mapping[str, Any]) -> str:

@@ -30,9 +30,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.lean import sample_prompts
+from bench.lean import long_prompts, sample_prompts
 from db.connection import _statements, connect_sync
 from db.sql import migrations
+from parallelprompt.revalidate import revalidate
 from prompts.heuristic import heuristic_answer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,9 +45,24 @@ TARGET_S = 10.0
 REVALIDATE_TARGET_S = 60.0
 
 
-def build(db: Path, n: int) -> None:
+LONG_SHARE = 0.3  # of the "mixed" pool's prompts: long ones (200-3,200 characters)
+
+
+def prompt_pool(kind: str) -> list[str]:
+    """``sample``: the bundled sample's first user turns (mean 91 characters). ``mixed``: 70 %
+    of those and 30 % long prompts (lists to translate, passages with questions, a request
+    for slogans, prose), a mean of about 450 characters, nearer real chat logs."""
+    sample = sample_prompts()
+    if kind == "sample":
+        return sample
+    long = [p for chars in (200, 400, 800, 1600, 3200) for p in long_prompts(chars).values()]
+    copies = round(len(sample) * LONG_SHARE / (1 - LONG_SHARE) / len(long))
+    return sample + long * max(1, copies)
+
+
+def build(db: Path, n: int, kind: str = "mixed") -> None:
     """N prompts with a result each (no verdicts yet: revalidate writes them)."""
-    pool = sample_prompts()
+    pool = prompt_pool(kind)
     answers = [heuristic_answer(p) for p in pool]
     conn = connect_sync(db)
     conn.execute("PRAGMA synchronous = OFF")
@@ -150,14 +166,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.readside", description=__doc__)
     p.add_argument("--prompts", type=int, default=1_000_000)
     p.add_argument("--keep", type=Path, help="build the database here and keep it")
+    p.add_argument("--pool", choices=("mixed", "sample"), default="mixed")
+    p.add_argument("--storage-prompts", type=int, default=100_000, help="per pool, storage only")
     args = p.parse_args(argv)
     n = args.prompts
-    print(f"bench.readside: {n:,} prompts, {os.cpu_count()} cores", flush=True)
+    print(f"bench.readside: {n:,} prompts ({args.pool} pool), {os.cpu_count()} cores", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-readside-") as tmp:
         db = args.keep or Path(tmp) / "results.db"
         t0 = time.perf_counter()
         build(db, n)
-        print(f"built in {time.perf_counter() - t0:.0f} s\n", flush=True)
+        mean = sqlite3.connect(db).execute("SELECT avg(chars) FROM work").fetchone()[0]
+        print(f"built in {time.perf_counter() - t0:.0f} s; mean prompt {mean:.0f} characters\n")
         print("| command | time | target | met | load (1 min) |")
         print("|---|---:|---:|---|---:|")
         dbf = ("--db", str(db))
@@ -177,14 +196,34 @@ def main(argv: Sequence[str] | None = None) -> int:
             seconds, _ = timed(cmd)
             row(" ".join(c for c in cmd if c not in dbf and not c.startswith(tmp)), seconds, 10)
         print(f"\nrevalidate progress lines: {len(progress)}; last: {progress[-1:]}")
-        old = Path(tmp) / "main-layout.db"
-        main_layout_copy(db, old)
-        ours, theirs = compact_size(db), compact_size(old)
+        seconds, _ = timed(("revalidate", *dbf, "--rules", "original"))
+        row("revalidate --rules original (second profile)", seconds, REVALIDATE_TARGET_S)
+        print("\nbytes per prompt, vacuumed, verdicts under two profiles:\n")
         print(
-            f"\nbytes per prompt (vacuumed, one profile): main's layout {theirs / n:,.0f}, "
-            f"ours {ours / n:,.0f} ({ours / theirs:.2f}x; target <= 0.50x)"
+            "| pool | prompts | mean prompt chars | main's layout | ours | ratio (target <= 0.50) |"
         )
+        print("|---|---:|---:|---:|---:|---:|")
+        storage_row(db, Path(tmp) / "main-layout.db", args.pool, n)
+    for kind in ("sample", "mixed"):
+        if args.storage_prompts and kind != args.pool:
+            with tempfile.TemporaryDirectory(prefix="bench-readside-") as tmp:
+                db = Path(tmp) / "results.db"
+                build(db, args.storage_prompts, kind)
+                for rules in ("default", "original"):
+                    revalidate(db, rules=rules)
+                storage_row(db, Path(tmp) / "main-layout.db", kind, args.storage_prompts)
     return 0
+
+
+def storage_row(db: Path, old: Path, kind: str, n: int) -> None:
+    main_layout_copy(db, old)
+    ours, theirs = compact_size(db), compact_size(old)
+    mean = sqlite3.connect(db).execute("SELECT avg(chars) FROM work").fetchone()[0]
+    print(
+        f"| {kind} | {n:,} | {mean:.0f} | {theirs / n:,.0f} | {ours / n:,.0f} "
+        f"| {ours / theirs:.2f} |",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

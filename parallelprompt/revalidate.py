@@ -128,6 +128,7 @@ def revalidate(
     run_id: int | None = None,
     jobs: int | None = None,
     progress: Progress | None = None,
+    parallel_min: int = PARALLEL_MIN,
 ) -> dict[str, Any]:
     """Judge every result of a run (default: latest) under ``rules`` and store the verdicts;
     returns the run, profile, contract version and counts by outcome.
@@ -135,7 +136,8 @@ def revalidate(
     ``jobs`` processes (default: the cores, at most 8; 1 = this process only) each read, judge
     and write batches of ``BATCH`` results, one transaction per batch, so an interrupted
     revalidation keeps what it wrote and a rerun redoes the rest. ``progress`` is called with
-    (judged, total, seconds) every couple of seconds and at the end."""
+    (judged, total, seconds) every couple of seconds and at the end. Below ``parallel_min``
+    results everything runs in this process."""
     contract = Contract.load(system_prompt_path, categories_path, rules)
     conn = connect_sync(db_path)
     try:
@@ -146,7 +148,7 @@ def revalidate(
         ranges = id_ranges(ids)
         jobs = default_jobs() if jobs is None else max(1, jobs)
         tally = _Tally(len(ids), progress)
-        if jobs > 1 and len(ids) >= PARALLEL_MIN:
+        if jobs > 1 and len(ids) >= parallel_min:
             args = (db_path, system_prompt_path, categories_path, contract.profile.name, run.id)
             with ProcessPoolExecutor(
                 min(jobs, len(ranges)), initializer=_init_judge, initargs=args

@@ -103,3 +103,44 @@ def test_repairs_are_stored_with_the_verdict(results_db: Path) -> None:
         "n_from_string",
         "parallelizable_from_string",
     ]
+
+
+def _texts(path: Path, profile: str) -> dict[int, tuple[object, ...]]:
+    rows = sqlite3.connect(path).execute(
+        "SELECT v.result_id, v.outcome, v.reason, v.tier_label, t.serial, t.template, t.context,"
+        " v.data_json, v.n FROM verdicts v JOIN verdict_texts t"
+        " ON t.result_id = v.result_id AND t.profile = v.profile WHERE v.profile = ?",
+        (profile,),
+    )
+    return {int(r[0]): tuple(r[1:]) for r in rows}
+
+
+def test_parallel_revalidation_stores_what_one_process_stores(
+    results_db: Path, tmp_path: Path
+) -> None:
+    """Two judging processes (each reading, judging and writing its own id ranges) store the
+    same verdicts as this process alone, and progress reaches the total."""
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(results_db.read_bytes())
+    seen: list[tuple[int, int]] = []
+    alone = revalidate(results_db, rules="original", jobs=1)
+    together = revalidate(
+        copy,
+        rules="original",
+        jobs=2,
+        parallel_min=0,
+        progress=lambda done, total, _s: seen.append((done, total)),
+    )
+    assert together["outcomes"] == alone["outcomes"]
+    assert _texts(copy, "original") == _texts(results_db, "original")
+    assert seen[-1] == (len(CASES), len(CASES))
+
+
+def test_progress_line_says_how_far_and_how_long() -> None:
+    from parallelprompt.revalidate import id_ranges, progress_line
+
+    line = progress_line(250_000, 1_000_000, 10.0)
+    assert line == (
+        "revalidate: 250,000 of 1,000,000 results judged (25%), 25,000/s, about 30 s left"
+    )
+    assert id_ranges([1, 2, 5, 9, 10], size=2) == [(1, 2), (5, 9), (10, 10)]

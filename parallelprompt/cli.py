@@ -10,15 +10,19 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shutil
 import sqlite3
+import stat
 import sys
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from parallelprompt import settings as cfg
 from parallelprompt.settings import Settings, SettingsError
+from parallelprompt.textsafe import terminal_safe
 
 if TYPE_CHECKING:
     from prompts import Contract
@@ -63,6 +67,9 @@ def _emulator(s: Settings) -> int:
         asyncio.run(serve(s.emulator, options=options))
     except ValueError as exc:  # a bad --faults string
         raise UserError(str(exc)) from exc
+    except OSError as exc:  # the port is taken, or the address is not ours
+        e = s.emulator
+        raise UserError(f"cannot listen on {e.host}:{e.port}: {exc.strerror or exc}") from exc
     except KeyboardInterrupt:
         pass
     return 0
@@ -90,11 +97,11 @@ def _stats(s: Settings) -> int:
             out = _output_path(s, s.output.out)
             with _replacing(out) as tmp:
                 tmp.write_bytes(blob + b"\n")
-            print(f"statistics written to {out}")
+            _written(out, f"statistics written to {out}")
         else:
             sys.stdout.write(blob.decode() + "\n")
     else:
-        print(format_stats(stats))
+        print(terminal_safe(format_stats(stats)))
     return 0
 
 
@@ -118,8 +125,10 @@ def _export(s: Settings) -> int:
             category=o.category,
             source=o.source,
             language=o.language,
+            include_emulator=o.include_emulator,
+            csv_raw=o.csv_raw,
         )
-    print(f"exported {rows} rows ({o.format}, one per {o.per}) to {out}")
+    _written(out, f"exported {rows} rows ({o.format}, one per {o.per}) to {out}")
     return 0
 
 
@@ -131,7 +140,7 @@ def _report(s: Settings) -> int:
         html = render_report(_existing_db(s), run_id=s.output.run_id, profile=s.output.profile)
     with _replacing(out) as tmp:
         tmp.write_text(html, encoding="utf-8")
-    print(f"report written to {out}")
+    _written(out, f"report written to {out}")
     return 0
 
 
@@ -171,7 +180,7 @@ def _status(s: Settings) -> int:
     if s.output.json:
         print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
     else:
-        print(format_status(result))
+        print(terminal_safe(format_status(result)))
     return 0
 
 
@@ -195,7 +204,7 @@ def _compare(s: Settings) -> int:
     from parallelprompt.revalidate import compare_rules, format_comparison
 
     result = compare_rules(_existing_db(s), run_id=s.output.run_id)
-    print(format_comparison(result))
+    print(terminal_safe(format_comparison(result)))
     return 0
 
 
@@ -220,27 +229,60 @@ def _existing_db(s: Settings) -> sqlite3.Connection:
     return connect_sync(s.common.db, existing=True)
 
 
+STDOUT = Path("-")
+
+
 def _output_path(s: Settings, out: Path) -> Path:
-    """Refuse an output that would overwrite the database (or its WAL / shared memory)."""
+    """Refuse an output that would overwrite the database (or its WAL / shared memory), or
+    anything that is not a regular file (a device, a FIFO, /dev/stdout): ``-`` is stdout."""
+    if out == STDOUT:
+        return out
     db = s.common.db.resolve()
     target = out.resolve()
     if target in {db, Path(f"{db}-wal"), Path(f"{db}-shm"), Path(f"{db}-journal")}:
         raise UserError(f"--out {out} is the database itself; choose another file")
-    if target.is_dir():
+    try:
+        mode: int | None = os.stat(out).st_mode  # through symlinks: /dev/stdout is one
+    except (FileNotFoundError, NotADirectoryError):
+        mode = None
+    if mode is not None and stat.S_ISDIR(mode):
         raise UserError(f"--out {out} is a directory; give a file name")
+    if mode is not None and not stat.S_ISREG(mode):
+        raise UserError(
+            f"--out {out} is not a regular file (a device, FIFO or socket); give a file name, "
+            "or - for standard output"
+        )
     if not target.parent.is_dir():
         raise UserError(f"--out {out}: the folder {target.parent} does not exist")
     return out
 
 
+def _written(out: Path, message: str) -> None:
+    """The confirmation line; on stderr when the output itself went to stdout."""
+    print(message, file=sys.stderr if out == STDOUT else sys.stdout)
+
+
 @contextlib.contextmanager
 def _replacing(out: Path) -> Iterator[Path]:
-    """Write to a temporary file beside ``out`` and move it into place only when complete,
-    so a failure never leaves a half-written file (or destroys the previous one)."""
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    """Write to a fresh temporary file (``mkstemp``: unpredictable name, created exclusively,
+    never through a symlink) beside ``out`` and move it into place only when complete, so a
+    failure never leaves a half-written file (or destroys the previous one). ``-``: the
+    finished file is copied to stdout."""
+    folder = Path(tempfile.gettempdir()) if out == STDOUT else out.resolve().parent
+    fd, name = tempfile.mkstemp(prefix=f".{out.name or 'out'}.", suffix=".tmp", dir=folder)
+    tmp = Path(name)
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)  # what a plain open() would have created
+        os.close(fd)
         yield tmp
-        os.replace(tmp, out)
+        if out == STDOUT:
+            with tmp.open("rb") as fh:
+                shutil.copyfileobj(fh, sys.stdout.buffer)
+            sys.stdout.flush()
+        else:
+            os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -262,8 +304,8 @@ def load_contract(s: Settings) -> Contract:
 COMMANDS = (
     Command(
         "run",
-        "ingest (default: the bundled sample), classify (emulator when no AWS credentials), "
-        "print statistics",
+        "ingest (default: the bundled sample), classify (the local emulator for the sample or "
+        "without AWS credentials; --backend bedrock for AWS), print statistics",
         ("common", "ingest", "contract", "worker"),
         _run,
     ),
@@ -320,11 +362,19 @@ COMMANDS = (
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    """A bad flag value is one line on stderr (exit 2), not the usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="parallelprompt",
         description="Mine LLM chat logs for prompts with hidden parallel structure, through "
-        "AWS Bedrock. With no command, runs the demo job (`run`).",
+        "AWS Bedrock. The demo: `parallelprompt run` (the bundled sample, on the local "
+        "emulator). With no command, prints this help (exit status 2).",
     )
     subs = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
@@ -336,8 +386,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    if not args:
-        args = ["run"]
+    if not args:  # never a run by accident (with AWS credentials it would spend)
+        parser.print_help()
+        return EXIT_USAGE
     ns = parser.parse_args(args)
     command = next(c for c in COMMANDS if c.name == ns.command)
     try:

@@ -5,6 +5,7 @@
 """
 
 from worker.pool import StopReason, Tuning, WorkEvent
-from worker.run import EMULATOR_NOTICE, WorkSummary, work
+from worker.run import WorkSummary, work
+from worker.runs import EMULATOR_NOTICE
 
 __all__ = ["EMULATOR_NOTICE", "StopReason", "Tuning", "WorkEvent", "WorkSummary", "work"]

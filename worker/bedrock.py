@@ -8,6 +8,7 @@ concurrency (botocore's default of 10 would silently cap it).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
@@ -17,8 +18,12 @@ from typing import Any, Protocol
 import aioboto3
 import orjson
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
-from worker.errors import Code, RetryableError, translate
+from parallelprompt import provenance
+from parallelprompt.provenance import Backend
+from parallelprompt.textsafe import redact_text
+from worker.errors import CallError, Code, FatalError, RetryableError, translate
 
 DEFAULT_REGION = "us-east-1"
 
@@ -66,6 +71,62 @@ class Bedrock:
         self._client = client
         self._builder = builder
         self.options = options
+        #: What answers at the endpoint, from :meth:`identify`; every answer must match it.
+        self.backend: Backend | None = None
+
+    @property
+    def endpoint(self) -> str:
+        """The URL the client sends to (credentials redacted)."""
+        url = str(getattr(getattr(self._client, "meta", None), "endpoint_url", "") or "")
+        return redact_text(url or (self.options.endpoint_url or ""))
+
+    async def identify(self, tries: int = 3, pause_s: float = 0.5) -> Backend:
+        """Ask the endpoint who it is, with a request that Bedrock refuses before any inference
+        (an invalid model id: nothing is billed). Any HTTP answer identifies it, from its
+        headers; credential errors are raised as the FatalError they are."""
+        last: CallError | None = None
+        for n in range(max(1, tries)):
+            if n:
+                await asyncio.sleep(pause_s * 2 ** (n - 1))
+            try:
+                resp = await self._client.converse(
+                    modelId=provenance.IDENTIFY_MODEL_ID,
+                    messages=[{"role": "user", "content": [{"text": "?"}]}],
+                    inferenceConfig={"maxTokens": 1},
+                )
+            except ClientError as exc:
+                error = translate(exc)
+                if isinstance(error, FatalError) and error.code is Code.CREDENTIALS:
+                    raise error from exc
+                self.backend = provenance.from_response(exc.response)
+                return self.backend
+            except Exception as exc:
+                last = translate(exc)
+                if isinstance(last, FatalError):
+                    raise last from exc
+                continue
+            self.backend = provenance.from_response(resp)
+            return self.backend
+        assert last is not None
+        raise FatalError(
+            last.code,
+            f"cannot reach the Bedrock endpoint {self.endpoint} ({max(1, tries)} tries): "
+            f"{last.message} — check --endpoint-url, --region and the network; nothing was "
+            "changed in the DB",
+        )
+
+    def _check_backend(self, resp: dict[str, Any]) -> None:
+        """An answer from anything other than what :meth:`identify` found stops the worker:
+        a run never mixes the emulator's answers with a model's."""
+        if self.backend is None:
+            return
+        got = provenance.from_response(resp)
+        if got.kind != self.backend.kind:
+            raise FatalError(
+                Code.VALIDATION,
+                f"{self.endpoint} answered as {got.label}, but this run talks to "
+                f"{self.backend.label}: the endpoint changed; restart the worker",
+            )
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -105,14 +166,18 @@ class Bedrock:
                 )
                 raw = await resp["body"].read()
                 latency = (time.perf_counter() - started) * 1000
+                self._check_backend(resp)
                 return _invoke_reply(raw, latency)
             request = self._builder.converse_request(
                 prompt, max_tokens=o.max_tokens, temperature=o.temperature
             )
             resp = await self._client.converse(modelId=o.model_id, **request)
+        except CallError:
+            raise
         except Exception as exc:
             raise translate(exc) from exc
         latency = (time.perf_counter() - started) * 1000
+        self._check_backend(resp)
         return _converse_reply(resp, latency)
 
 

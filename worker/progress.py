@@ -9,6 +9,7 @@ from typing import Any, TextIO
 
 import orjson
 
+from parallelprompt.textsafe import terminal_safe
 from worker.metrics import Counters
 
 
@@ -157,8 +158,8 @@ class Display:
         if self.mode == "json":
             record = {"event": event, "message": message, **fields}
             self.stream.write(orjson.dumps(record, default=str).decode() + "\n")
-        else:
-            self.stream.write(f"{event}: {message}\n")
+        else:  # text from the data (categories, errors) never drives the terminal
+            self.stream.write(f"{event}: {terminal_safe(message)}\n")
         self.stream.flush()
 
     def end_live(self) -> None:

@@ -27,6 +27,7 @@ PASSED = (Outcome.HIGH.value, Outcome.MEDIUM.value)
 OUTCOMES = tuple(o.value for o in Outcome)
 UNJUDGED = "unjudged"  # a result with no verdict under the profile read (revalidate first)
 EMULATOR_NOTE = "answers came from the local emulator: heuristics, not a model"
+EMULATED_COST = " (at the model's prices; the emulator charged nothing)"
 NOVEL_EXAMPLES = 3
 EXAMPLE_CHARS = 300
 
@@ -532,7 +533,8 @@ def _usage(stats: Mapping[str, Any]) -> list[str]:
     tok, tp, q = stats["tokens"], stats["throughput"], stats["queue"]
     rate_txt = "-" if tp["prompts_per_s"] is None else f"{tp['prompts_per_s']:.2f} prompts/s"
     return [
-        f"tokens: {tok['input']:,} in + {tok['output']:,} out; cost ${stats['cost_usd']:.4f}",
+        f"tokens: {tok['input']:,} in + {tok['output']:,} out; cost ${stats['cost_usd']:.4f}"
+        + (EMULATED_COST if stats["backend_note"] else ""),
         f"throughput: {rate_txt} over {tp['elapsed_s']:.1f} s, "
         f"avg latency {tp['avg_latency_ms'] or 0:.0f} ms",
         f"queue: ready {q['ready']:,}, leased {q['leased']:,}, done {q['done']:,}, "

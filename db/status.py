@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from db.sql import query
-from db.stats import backend_note, queue_counts, resolve_run, rq, run_info, snapshot
+from db.stats import EMULATED_COST, backend_note, queue_counts, resolve_run, rq, run_info, snapshot
 
 WINDOWS = (60, 300)  # seconds: the recent-rate windows
 
@@ -98,6 +98,7 @@ def format_status(st: Mapping[str, Any]) -> str:
         f"rate: {r['last_60s']:,.1f}/min (1 min), {r['last_300s']:,.1f}/min (5 min); "
         f"ETA {_eta(st['eta_s'], st['pending'])}",
         f"so far: {st['processed']:,} prompts, {st['tokens']['input']:,} in + "
-        f"{st['tokens']['output']:,} out tokens, ${st['cost_usd']:.4f}",
+        f"{st['tokens']['output']:,} out tokens, ${st['cost_usd']:.4f}"
+        + (EMULATED_COST if st["backend_note"] else ""),
     ]
     return "\n".join(lines)

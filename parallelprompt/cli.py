@@ -401,7 +401,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # the one place that turns errors into exit codes
         if not _is_user_error(exc):
             raise
-        print(f"parallelprompt {command.name}: {exc}", file=sys.stderr)
+        print(f"parallelprompt {command.name}: {terminal_safe(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
 
 

@@ -19,6 +19,7 @@ import os
 import sys
 
 from parallelprompt.settings import Settings
+from parallelprompt.textsafe import terminal_safe
 
 UNLIMITED_RPM = 600_000.0
 UNLIMITED_TPM = 6_000_000_000.0
@@ -69,12 +70,12 @@ async def _main_job(s: Settings) -> int:
         from worker.run import work
 
         result = await work(s)
-        print(result.line(), flush=True)
+        print(terminal_safe(result.line()), flush=True)
         code = result.exit_code
 
     stats = compute_stats(connect_sync(s.common.db))
     print()
-    print(format_stats(stats))
+    print(terminal_safe(format_stats(stats)))
     db = s.common.db.resolve()
     print(f"\nresults: {db}")
     print(f"  parallelprompt stats --db {db}")
@@ -102,5 +103,5 @@ async def _work_on_emulator(s: Settings) -> int:
             tpm=emu_settings.tpm or UNLIMITED_TPM,
         )
         result = await work(dataclasses.replace(s, worker=worker))
-    print(result.line(), flush=True)
+    print(terminal_safe(result.line()), flush=True)
     return result.exit_code

@@ -14,6 +14,7 @@ import os
 import sys
 
 from parallelprompt import settings as settings_mod
+from parallelprompt.textsafe import terminal_safe
 from worker.run import work
 
 
@@ -41,9 +42,9 @@ def run_worker(settings: settings_mod.Settings) -> int:
     """Run one worker process to its end; print the error line and the summary line."""
     summary = asyncio.run(work(settings))
     if summary.exit_code == 2:
-        print(f"error: {summary.message}", file=sys.stderr, flush=True)
+        print(f"error: {terminal_safe(summary.message or '')}", file=sys.stderr, flush=True)
     if summary.run_id is not None:
-        print(summary.line(), flush=True)
+        print(terminal_safe(summary.line()), flush=True)
     return summary.exit_code
 
 

@@ -14,8 +14,11 @@ A run never mixes two identities:
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from db import Run, Status
 from parallelprompt.provenance import EMULATOR, Backend
@@ -117,13 +120,28 @@ class Choice:
     join: bool = False
 
 
+def same_run(run: Run, identity: Identity, endpoint_url: str | None) -> bool:
+    """Whether ``run`` has this identity. A run recorded before endpoints were (no
+    ``config.endpoint``) matches when its backend label and its raw ``--endpoint-url`` do."""
+    if Identity.of_run(run) == identity:
+        return True
+    try:
+        config = orjson.loads(run.config_json)
+    except orjson.JSONDecodeError:
+        return False
+    if not isinstance(config, dict) or "endpoint" in config:
+        return False
+    legacy = dataclasses.replace(identity, endpoint="")
+    return Identity.of_run(run) == legacy and config.get("endpoint_url") == redact_url(endpoint_url)
+
+
 async def decide(store: Store, settings: Settings, identity: Identity) -> Choice:
     """The run to use (see the module doc); ConfigError when refused."""
     latest = await store.latest_run()
     new_run = settings.worker.new_run
     if latest is None:
         return Choice(None)
-    if Identity.of_run(latest) == identity:
+    if same_run(latest, identity, settings.worker.endpoint_url):
         if not new_run or await store.run_result_count(latest.id) == 0:
             return Choice(latest)  # a fleet started with --new-run creates one run, not one each
         return Choice(None, reopen=True)

@@ -128,3 +128,32 @@ async def test_endpoint_credentials_never_reach_the_runs_table(db: Path, emulato
     ((config,),) = rows(db, "SELECT config_json FROM runs")
     assert "hunter2" not in config and "***@" in config
     assert b"hunter2" not in db.read_bytes()  # noqa: ASYNC240
+
+
+def _forget_endpoints(db: Path, backend: str | None = None) -> None:
+    """Make the runs look like runs recorded before endpoints were part of the identity."""
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE runs SET config_json = json_remove(config_json, '$.endpoint')")
+    if backend:
+        conn.execute("UPDATE runs SET backend = ?", (backend,))
+    conn.commit()
+    conn.close()
+
+
+async def test_runs_recorded_before_endpoints_are_continued_or_refused(
+    db: Path, emulator: Any
+) -> None:
+    stand_in = await emulator(FixedResponder(ANSWER), announce=False)
+    await fill(db, PROMPTS)
+    settings = make_settings(db, stand_in.endpoint, max_cost_usd=1.0)
+    assert (await work(settings, tuning=FAST, display=quiet_display())).processed == 3
+    _forget_endpoints(db)
+    again = await work(settings, tuning=FAST, display=quiet_display())
+    assert again.run_id == 1 and again.processed == 0  # an upgrade does not restart a campaign
+    # an old rehearsal, wrongly labelled bedrock, at another --endpoint-url: never continued
+    other = await emulator(FixedResponder(ANSWER), announce=False)
+    _forget_endpoints(db, backend="bedrock")
+    real = await work(
+        make_settings(db, other.endpoint, max_cost_usd=1.0), tuning=FAST, display=quiet_display()
+    )
+    assert real.exit_code == 2 and "holds results of run 1" in (real.message or "")

@@ -3,7 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint setup clean
+.PHONY: run test lint setup clean system-deps
 
 $(BIN)/parallelprompt: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -17,8 +17,23 @@ setup: $(BIN)/parallelprompt
 run: setup
 	$(BIN)/parallelprompt run
 
+## system-deps: what the tests need outside the virtualenv. The HTML report test renders in
+## Debian's headless Chromium: installed with apt-get when missing and we are root, else one
+## line saying what to install, before anything slow runs.
+system-deps:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	        echo "make test: installing Debian's chromium (the report test renders in it)"; \
+	        export DEBIAN_FRONTEND=noninteractive; \
+	        apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null; \
+	    else \
+	        echo "make test: chromium is missing; install it first (sudo apt-get install -y chromium)" >&2; \
+	        exit 1; \
+	    fi; \
+	}
+
 ## test: set up, lint, type-check and run the whole test suite
-test: setup
+test: system-deps setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

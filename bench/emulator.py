@@ -163,7 +163,7 @@ async def measure_admission(endpoint: str, rpm: float, factor: float, window: fl
 
 
 def throughput(args: argparse.Namespace) -> float:
-    settings = EmulatorSettings(port=0)
+    settings = EmulatorSettings(port=0, answer_style="exact")
     with spawn(settings) as endpoint:
         # A short warm-up (connections, imports), then the measured run.
         asyncio.run(closed_loop(endpoint, args.concurrency, 1.0, 2000))
@@ -179,7 +179,9 @@ def throughput(args: argparse.Namespace) -> float:
 
 
 def admission(args: argparse.Namespace) -> float:
-    settings = EmulatorSettings(port=0, rpm=args.rpm, burst_seconds=args.burst_seconds)
+    settings = EmulatorSettings(
+        port=0, answer_style="exact", rpm=args.rpm, burst_seconds=args.burst_seconds
+    )
     with spawn(settings, EmulatorOptions(initial_fill=0.0)) as endpoint:
         result = asyncio.run(
             measure_admission(endpoint, args.rpm, args.offered_factor, args.window)

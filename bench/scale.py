@@ -179,7 +179,7 @@ def throughput(counts: Sequence[int], latency_ms: float, concurrency: int, windo
         "| of ideal | CPU used (cores) |"
     )
     print("|---:|---:|---:|---:|---:|---:|---:|")
-    emu = EmulatorSettings(port=0, latency_ms=latency_ms)
+    emu = EmulatorSettings(port=0, answer_style="exact", latency_ms=latency_ms)
     base: float | None = None
     for procs in counts:
         ideal = procs * concurrency / (latency_ms / 1000.0)
@@ -217,7 +217,9 @@ def quota(counts: Sequence[int], rpm: float, latency_ms: float, window: float) -
         "| whole run: sent / quota |"
     )
     print("|---:|---:|---:|---:|---:|---:|")
-    emu = EmulatorSettings(port=0, rpm=rpm, latency_ms=latency_ms, burst_seconds=5)
+    emu = EmulatorSettings(
+        port=0, answer_style="exact", rpm=rpm, latency_ms=latency_ms, burst_seconds=5
+    )
     for procs in counts:
         prompts = math.ceil(rpm / 60 * (warmup + window + 20) * 1.5) + 200
         flags = ("--rpm", str(rpm), "--concurrency", "32")

@@ -153,7 +153,7 @@ def report(name: str, figure: str, ratio: float, target: str, ok: bool) -> None:
 
 
 def overhead(n: int) -> None:
-    with scratch(n) as db, spawn(EmulatorSettings(port=0)) as endpoint:
+    with scratch(n) as db, spawn(EmulatorSettings(port=0, answer_style="exact")) as endpoint:
         started = time.monotonic()
         proc = start_worker(db, endpoint, "--rpm", "1e9", "--concurrency", "64")
         out, err = proc.communicate(timeout=600)
@@ -170,7 +170,9 @@ def overhead(n: int) -> None:
 
 def quota_fill(window: float, burst: float) -> None:
     rpm = 1200.0
-    emu = EmulatorSettings(port=0, rpm=rpm, latency_ms=500, burst_seconds=burst)
+    emu = EmulatorSettings(
+        port=0, answer_style="exact", rpm=rpm, latency_ms=500, burst_seconds=burst
+    )
     n = int(rpm / 60 * window * 1.5) + 200
     with scratch(n) as db, spawn(emu) as endpoint:
         proc = start_worker(db, endpoint, "--rpm", str(rpm), "--concurrency", "64")
@@ -193,7 +195,7 @@ def quota_fill(window: float, burst: float) -> None:
 def wrong_ceiling(window: float) -> None:
     rpm = 1200.0
     warmup = 15.0
-    emu = EmulatorSettings(port=0, rpm=rpm, latency_ms=500, burst_seconds=5)
+    emu = EmulatorSettings(port=0, answer_style="exact", rpm=rpm, latency_ms=500, burst_seconds=5)
     n = int(rpm / 60 * (window + warmup) * 2) + 200
     with scratch(n) as db, spawn(emu) as endpoint:
         proc = start_worker(db, endpoint, "--rpm", str(2 * rpm), "--concurrency", "64")
@@ -223,7 +225,10 @@ def wrong_ceiling(window: float) -> None:
 def fleet(window: float, workers: int = 4) -> None:
     rpm = 1200.0
     n = int(rpm / 60 * window * 1.5) + 400
-    with scratch(n) as db, spawn(EmulatorSettings(port=0, latency_ms=200)) as endpoint:
+    with (
+        scratch(n) as db,
+        spawn(EmulatorSettings(port=0, answer_style="exact", latency_ms=200)) as endpoint,
+    ):
         flags = ("--rpm", str(rpm), "--concurrency", "32")
         procs = [start_worker(db, endpoint, *flags) for _ in range(workers)]
         t0 = wait_first_request(endpoint)
@@ -241,7 +246,10 @@ def fleet(window: float, workers: int = 4) -> None:
 
 def memory(in_flight: int = 256) -> None:
     n = in_flight * 4
-    with scratch(n) as db, spawn(EmulatorSettings(port=0, latency_ms=3000)) as endpoint:
+    with (
+        scratch(n) as db,
+        spawn(EmulatorSettings(port=0, answer_style="exact", latency_ms=3000)) as endpoint,
+    ):
         proc = start_worker(db, endpoint, "--rpm", "1e9", "--concurrency", str(in_flight))
         ps = psutil.Process(proc.pid)
         peak, peak_flight = 0, 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -102,17 +103,34 @@ def connect_sync(
     try:
         conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     except sqlite3.Error as exc:
-        raise DatabaseError(f"{path}: {exc}") from exc
+        raise DatabaseError(access_problem(path) or f"{path}: {exc}") from exc
     try:
         _configure(conn)
         migrate(conn)
     except sqlite3.DatabaseError as exc:
         conn.close()
-        raise DatabaseError(f"{path}: {exc}") from exc
+        raise DatabaseError(access_problem(path) or f"{path}: {exc}") from exc
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+def access_problem(path: Path) -> str | None:
+    """Why this process cannot write the database, naming the uids and the fix; None when
+    the file and its folder (which must hold the -wal and -shm files too) are writable.
+    The classic case: a bind mount owned by the host user, not the container's user."""
+    folder = path.parent.absolute()
+    uid = os.getuid()
+    for target in (folder, path):
+        if target.exists() and not os.access(target, os.W_OK):
+            owner = target.stat().st_uid
+            return (
+                f"cannot write {target}: it belongs to uid {owner}, this process runs as uid "
+                f"{uid}; make it writable for uid {uid} (on the host: sudo chown -R {uid} "
+                f"{folder}, the image's user is uid 10001) or use a named volume"
+            )
+    return None
 
 
 async def connect(path: Path | str) -> aiosqlite.Connection:

@@ -1,9 +1,14 @@
-"""Export in the published ParallelPrompt dataset's columns, to JSONL, Parquet or CSV.
+"""Export in the published ParallelPrompt dataset's columns, to JSONL, Parquet, CSV or a
+dataset folder in the Hugging Face Hub's layout (``hf``).
 
 Rows are streamed from one read snapshot in chunks, so a multi-million-row export holds one
 chunk in memory at a time. By default every prompt with a verdict is exported (model
 negatives, failures, unparseable answers and dead letters included, with
 ``validation_passed`` false), one row per source row; the filters narrow it.
+
+Two schemas: ``ours`` types ``data`` as list<string> and ``n`` as int64; ``published`` uses the
+published dataset card's types (``data`` a JSON string, ``n`` float64), so that
+``datasets.concatenate_datasets`` with the published dataset works.
 
 Provenance: every row carries the ``backend`` that answered. A run answered by the local
 emulator (heuristics, not a model) is refused unless ``include_emulator`` is given.
@@ -29,9 +34,10 @@ from db.stats import (
     check_language,
     check_profile,
     check_source,
-    check_tier,
+    check_tiers,
     resolve_run,
     rq,
+    run_info,
     snapshot,
 )
 
@@ -52,7 +58,9 @@ COLUMNS = (
     "validation_tier",
     "backend",
 )
-FORMATS = ("jsonl", "parquet", "csv")
+FORMATS = ("jsonl", "parquet", "csv", "hf")
+SCHEMA_NAMES = ("ours", "published")
+SHARD_ROWS = 500_000  # rows per data/train-*.parquet shard of an hf export
 PER = ("source", "prompt")
 CHUNK_ROWS = 10_000
 
@@ -76,7 +84,26 @@ SCHEMA = pa.schema(
     ]
 )
 
+#: The published dataset card's dtypes where they differ from ours.
+#: ``backend`` is ours: the published columns stay exactly the card's, so they concatenate.
+_PUBLISHED_BASE = SCHEMA.remove(SCHEMA.get_field_index("backend"))
+PUBLISHED_SCHEMA = _PUBLISHED_BASE.set(
+    SCHEMA.get_field_index("data"), pa.field("data", pa.string())
+).set(SCHEMA.get_field_index("n"), pa.field("n", pa.float64()))
+SCHEMAS = {"ours": SCHEMA, "published": PUBLISHED_SCHEMA}
+PUBLISHED_COLUMNS = tuple(c for c in COLUMNS if c != "backend")
+
 Record = dict[str, Any]
+
+
+def to_published(record: Record) -> Record:
+    """A record in the published dtypes: ``data`` as JSON text, ``n`` as a float."""
+    data, n = record["data"], record["n"]
+    return {
+        **{k: v for k, v in record.items() if k != "backend"},
+        "data": None if data is None else orjson.dumps(data).decode(),
+        "n": None if n is None else float(n),
+    }
 
 
 def _bool(value: Any) -> bool | None:
@@ -108,15 +135,19 @@ def to_record(row: Sequence[Any], backend: str) -> Record:
     }
 
 
-def _chunks(cursor: sqlite3.Cursor, backend: str) -> Iterator[list[Record]]:
+def _chunks(cursor: sqlite3.Cursor, backend: str, schema: str = "ours") -> Iterator[list[Record]]:
+    convert = to_published if schema == "published" else None
     while True:
         rows = cursor.fetchmany(CHUNK_ROWS)
         if not rows:
             return
-        yield [to_record(r, backend) for r in rows]
+        records = [to_record(r, backend) for r in rows]
+        yield [convert(r) for r in records] if convert else records
 
 
-def _write_jsonl(out: Path, chunks: Iterator[list[Record]], csv_raw: bool) -> int:
+def _write_jsonl(
+    out: Path, chunks: Iterator[list[Record]], csv_raw: bool, columns: Sequence[str]
+) -> int:
     written = 0
     with out.open("wb") as fh:
         for chunk in chunks:
@@ -125,14 +156,14 @@ def _write_jsonl(out: Path, chunks: Iterator[list[Record]], csv_raw: bool) -> in
     return written
 
 
-def _write_parquet(out: Path, chunks: Iterator[list[Record]], csv_raw: bool) -> int:
+def _write_parquet(out: Path, chunks: Iterator[list[Record]], schema: pa.Schema = SCHEMA) -> int:
     written = 0
-    with pq.ParquetWriter(out, SCHEMA) as writer:
+    with pq.ParquetWriter(out, schema) as writer:
         for chunk in chunks:
-            writer.write_table(pa.Table.from_pylist(chunk, schema=SCHEMA))
+            writer.write_table(pa.Table.from_pylist(chunk, schema=schema))
             written += len(chunk)
         if written == 0:
-            writer.write_table(SCHEMA.empty_table())
+            writer.write_table(schema.empty_table())
     return written
 
 
@@ -153,18 +184,20 @@ def _csv_cell(value: Any, raw: bool) -> Any:
     return value
 
 
-def _write_csv(out: Path, chunks: Iterator[list[Record]], csv_raw: bool) -> int:
+def _write_csv(
+    out: Path, chunks: Iterator[list[Record]], csv_raw: bool, columns: Sequence[str]
+) -> int:
     written = 0
     with out.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(COLUMNS)
+        writer.writerow(columns)
         for chunk in chunks:
-            writer.writerows([[_csv_cell(r[c], csv_raw) for c in COLUMNS] for r in chunk])
+            writer.writerows([[_csv_cell(r[c], csv_raw) for c in columns] for r in chunk])
             written += len(chunk)
     return written
 
 
-WRITERS = {"jsonl": _write_jsonl, "parquet": _write_parquet, "csv": _write_csv}
+WRITERS = {"jsonl": _write_jsonl, "csv": _write_csv}
 
 
 def export(
@@ -175,16 +208,19 @@ def export(
     per: str = "source",
     run_id: int | None = None,
     profile: str | None = None,
-    tier: str | None = None,
+    tier: str | Sequence[str] | None = None,
     category: str | None = None,
     source: str | None = None,
     language: str | None = None,
+    schema: str = "ours",
+    shard_rows: int = SHARD_ROWS,
     include_emulator: bool = False,
     csv_raw: bool = False,
 ) -> int:
     """Write the run's verdicts (default: latest run, its own profile) to ``out``; returns the
     number of rows written. ``per="prompt"``: one row per unique prompt, with the source and
-    row index of its first source row.
+    row index of its first source row. ``tier``: one tier label or several. ``fmt="hf"``:
+    ``out`` is a folder (see :mod:`db.hf`). ``schema``: ``ours`` or ``published`` dtypes.
 
     ``category`` and ``language`` match in any case; ``language="unknown"`` matches rows
     without a language. Raises ValueError (one line, listing the known values) for an unknown
@@ -192,14 +228,16 @@ def export(
     ``source``, ``language`` or ``category`` matches nothing in the database; LookupError for an
     unknown ``run_id``; ValueError for a run answered by the emulator unless
     ``include_emulator``. Zero rows from filters that each match something is not an error."""
-    if fmt not in WRITERS:
+    if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r} (use {', '.join(FORMATS)})")
     if per not in PER:
         raise ValueError(f"per must be one of {', '.join(PER)}, got {per!r}")
+    if schema not in SCHEMAS:
+        raise ValueError(f"unknown schema {schema!r} (use {', '.join(SCHEMA_NAMES)})")
     out = Path(out)
-    if out.parent and not out.parent.exists():
+    if fmt != "hf" and out.parent and not out.parent.exists():
         out.parent.mkdir(parents=True, exist_ok=True)
-    tier = check_tier(tier)
+    tiers = check_tiers(tier)
     with snapshot(conn):
         run = resolve_run(conn, run_id)
         backend = run.backend if run else ""
@@ -209,16 +247,39 @@ def export(
                 "not a model): pass --include-emulator to export it anyway"
             )
         check_profile(conn, profile, run)
+        the_profile = profile or (run.rules if run else None)
         params = {
             "run_id": run.id if run else -1,
-            "profile": profile or (run.rules if run else None),
-            "tier": tier,
+            "profile": the_profile,
+            "tiers": orjson.dumps(tiers).decode() if tiers else None,
             "category": category,
             "source": source,
             "language": language,
         }
         cursor = conn.execute(rq(f"export_by_{per}"), params)
-        written = WRITERS[fmt](out, _chunks(cursor, backend), csv_raw)
+        chunks = _chunks(cursor, backend, schema)
+        if fmt == "hf":
+            from db.hf import CardFacts, write_hf
+
+            facts = CardFacts(
+                run=run_info(run),
+                profile=the_profile,
+                schema=schema,
+                per=per,
+                filters={
+                    "tier": list(tiers),
+                    "category": category,
+                    "source": source,
+                    "language": language,
+                },
+                sources=[str(r[0]) for r in conn.execute(rq("known_sources"))],
+            )
+            written = write_hf(out, chunks, SCHEMAS[schema], facts, shard_rows)
+        elif fmt == "parquet":
+            written = _write_parquet(out, chunks, SCHEMAS[schema])
+        else:
+            columns = PUBLISHED_COLUMNS if schema == "published" else COLUMNS
+            written = WRITERS[fmt](out, chunks, csv_raw, columns)
         if not written:  # a filter that matches nothing at all is a typo, not an empty result
             check_source(conn, source)
             check_language(conn, language)

@@ -74,6 +74,7 @@ class VerdictRow:
     context: str | None = None
     data: tuple[str, ...] | None = None
     n: int | None = None
+    repairs: tuple[str, ...] = ()  # the parser's repairs (prompts.Coercion names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,8 @@ class Completion:
     latency_ms: float | None = None
     error_code: str | None = None  # set for dead letters
     error_message: str | None = None
+    cache_read_tokens: int = 0  # input read from the prompt cache (not in input_tokens)
+    cache_write_tokens: int = 0  # input written to the prompt cache (not in input_tokens)
 
     @property
     def dead(self) -> bool:

@@ -77,10 +77,11 @@ WHERE status = 'leased' AND lease_owner = :owner;
 -- name: insert_result
 INSERT INTO results (work_id, run_id, worker_id, model_id, raw_text, stop_reason,
                      input_tokens, output_tokens, cost_usd, latency_ms, attempts,
-                     error_code, error_message, created_at)
+                     error_code, error_message, created_at, cache_read_tokens,
+                     cache_write_tokens)
 VALUES (:work_id, :run_id, :worker_id, :model_id, :raw_text, :stop_reason,
         :input_tokens, :output_tokens, :cost_usd, :latency_ms, :attempts,
-        :error_code, :error_message, :now)
+        :error_code, :error_message, :now, :cache_read_tokens, :cache_write_tokens)
 ON CONFLICT (work_id, run_id) DO NOTHING
 RETURNING id;
 
@@ -88,10 +89,11 @@ RETURNING id;
 INSERT INTO verdicts (result_id, profile, contract_version, outcome, reason, tier_label,
                       validation_passed, parallelizable, category, is_novel_category,
                       category_description, serial, template, context, data_json, n,
-                      created_at)
+                      repairs_json, created_at)
 VALUES (:result_id, :profile, :contract_version, :outcome, :reason, :tier_label,
         :validation_passed, :parallelizable, :category, :is_novel_category,
-        :category_description, :serial, :template, :context, :data_json, :n, :now)
+        :category_description, :serial, :template, :context, :data_json, :n,
+        :repairs_json, :now)
 ON CONFLICT (result_id, profile) DO UPDATE SET
     contract_version = excluded.contract_version, outcome = excluded.outcome,
     reason = excluded.reason, tier_label = excluded.tier_label,
@@ -99,7 +101,7 @@ ON CONFLICT (result_id, profile) DO UPDATE SET
     category = excluded.category, is_novel_category = excluded.is_novel_category,
     category_description = excluded.category_description, serial = excluded.serial,
     template = excluded.template, context = excluded.context, data_json = excluded.data_json,
-    n = excluded.n, created_at = excluded.created_at;
+    n = excluded.n, repairs_json = excluded.repairs_json, created_at = excluded.created_at;
 
 -- name: counts
 SELECT status, count(*) FROM work GROUP BY status;

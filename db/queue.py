@@ -465,6 +465,8 @@ def _result_params(c: Completion, owner: str, now: float) -> dict[str, Any]:
         "error_code": c.error_code,
         "error_message": c.error_message,
         "now": now,
+        "cache_read_tokens": c.cache_read_tokens,
+        "cache_write_tokens": c.cache_write_tokens,
     }
 
 
@@ -486,6 +488,7 @@ def verdict_params(result_id: int, v: VerdictRow, now: float) -> dict[str, Any]:
         "context": v.context,
         "data_json": None if v.data is None else orjson.dumps(list(v.data)).decode(),
         "n": v.n,
+        "repairs_json": orjson.dumps(list(v.repairs)).decode() if v.repairs else None,
         "now": now,
     }
 

@@ -8,12 +8,14 @@ loaded, that every chart drew something (``body[data-ok="1"]``) and record any s
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
-from db.stats import contract_label, read_stats_rows, rq, shape_stats, snapshot
+from db.stats import contract_label, format_cache, read_stats_rows, rq, shape_stats, snapshot
 
 CHARTS = (
     "funnel",
@@ -21,6 +23,7 @@ CHARTS = (
     "pass_rate",
     "tiers",
     "languages",
+    "sources",
     "novel_emergence",
     "throughput",
     "cost",
@@ -87,21 +90,28 @@ def hbars(title: str, bars: Sequence[Bar], color: str, max_value: float | None =
 
 
 def funnel(title: str, stages: Sequence[tuple[str, int]]) -> str:
+    """Each stage's bar is scaled to the first stage; its text gives the count and its share of
+    the stage before it (the first stage: 100 %)."""
     if not stages or stages[0][1] <= 0:
         return no_data(title)
     top = stages[0][1]
     parts = []
+    previous = top
     for i, (label, value) in enumerate(stages):
         y = 6 + i * (ROW + 6)
         w = max(240 * value / top, 1.0)
         x = LABEL_W + (240 - w) / 2
+        share = f"{value / previous * 100:.1f}%" if i else "100%"
         parts.append(_text(LABEL_W - 8, y + 15, label, anchor="end"))
         parts.append(
             f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{ROW}" rx="3" '
             f'fill="{COLORS["bar"]}" opacity="{1 - i * 0.1:.2f}"/>'
         )
-        parts.append(_text(LABEL_W + 248, y + 15, f"{value:,} ({value / top * 100:.1f}%)"))
-    return _svg(12 + len(stages) * (ROW + 6), "".join(parts), title)
+        parts.append(_text(LABEL_W + 248, y + 15, f"{value:,} ({share})"))
+        previous = value if value > 0 else previous
+    height = 12 + len(stages) * (ROW + 6)
+    parts.append(_text(LABEL_W + 248, height + 6, "% of the stage above", cls="muted"))
+    return _svg(height + 14, "".join(parts), title)
 
 
 def stacked(title: str, segments: Sequence[tuple[str, int, str]]) -> str:
@@ -125,6 +135,19 @@ def stacked(title: str, segments: Sequence[tuple[str, int, str]]) -> str:
     return _svg(80, "".join(parts), title)
 
 
+def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
+    """About ``count`` round tick values (1, 2, 2.5 or 5 x 10^k apart) covering [lo, hi]."""
+    if hi <= lo:
+        return [lo]
+    raw = (hi - lo) / max(count - 1, 1)
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    ticks = [math.floor(lo / step) * step]
+    while ticks[-1] < hi:  # the last tick at or above hi: the axis covers every point
+        ticks.append(round(ticks[-1] + step, 10))
+    return ticks
+
+
 def line(
     title: str,
     points: Sequence[tuple[float, float]],
@@ -133,15 +156,18 @@ def line(
     y_label: str,
     fmt_x: Any = None,
     fmt_y: Any = None,
+    reference: tuple[float, str] | None = None,
 ) -> str:
-    """A polyline on plain axes, with the extreme values written on them."""
+    """A polyline on axes with round ticks and light grid lines; ``reference`` draws a dashed
+    horizontal line at a value, labelled (e.g. the average)."""
     if len(points) < 2:
         return no_data(title)
     fx = fmt_x or (lambda v: f"{v:,.0f}")
     fy = fmt_y or (lambda v: f"{v:,.0f}")
     x0, x1 = min(p[0] for p in points), max(p[0] for p in points)
-    y1 = max(max(p[1] for p in points), 1e-12)
-    left, right, top, bottom = 60.0, WIDTH - 20.0, 26.0, 176.0
+    y_ticks = nice_ticks(0.0, max(max(p[1] for p in points), reference[0] if reference else 0.0))
+    y1 = max(y_ticks[-1], 1e-12)
+    left, right, top, bottom = 64.0, WIDTH - 20.0, 26.0, 176.0
 
     def sx(x: float) -> float:
         return left + (right - left) * ((x - x0) / (x1 - x0) if x1 > x0 else 0.0)
@@ -149,19 +175,35 @@ def line(
     def sy(y: float) -> float:
         return bottom - (bottom - top) * (y / y1)
 
+    parts = [
+        f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" class="axis"/>',
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{bottom}" class="axis"/>',
+    ]
+    for t in y_ticks:
+        y = sy(t)
+        if t > 0:
+            parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" class="grid"/>')
+        parts.append(_text(left - 4, y + 4, fy(t), anchor="end"))
+    for t in nice_ticks(x0, x1, 6):  # only those inside the range are drawn
+        if x0 <= t <= x1:
+            x = sx(t)
+            parts.append(
+                f'<line x1="{x:.1f}" y1="{bottom}" x2="{x:.1f}" y2="{bottom + 4}" class="axis"/>'
+            )
+            parts.append(_text(x, bottom + 16, fx(t), anchor="middle"))
     pts = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in points)
-    body = (
-        f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" class="axis"/>'
-        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{bottom}" class="axis"/>'
+    parts.append(
         f'<polyline points="{pts}" fill="none" stroke="{COLORS["line"]}" stroke-width="2"/>'
-        + _text(left - 4, top + 4, fy(y1), anchor="end")
-        + _text(left - 4, bottom, fy(0.0), anchor="end")
-        + _text(left, bottom + 16, fx(x0))
-        + _text(right, bottom + 16, fx(x1), anchor="end")
-        + _text((left + right) / 2, bottom + 30, x_label, anchor="middle", cls="muted")
-        + _text(left, 12, y_label, cls="muted")
     )
-    return _svg(212, body, title)
+    if reference is not None:
+        y = sy(reference[0])
+        parts.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" class="ref"/>'
+            + _text(right, y - 4, reference[1], anchor="end", cls="muted")
+        )
+    parts.append(_text((left + right) / 2, bottom + 32, x_label, anchor="middle", cls="muted"))
+    parts.append(_text(left, 12, y_label, cls="muted"))
+    return _svg(214, "".join(parts), title)
 
 
 def _clip(text: str, n: int) -> str:
@@ -176,8 +218,8 @@ def _duration(seconds: float) -> str:
     if seconds < 120:
         return f"{seconds:.0f} s"
     if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+        return f"{seconds / 60:.3g} min"
+    return f"{seconds / 3600:.3g} h"
 
 
 # -- charts from the statistics (pure) --------------------------------------------------------
@@ -239,6 +281,18 @@ def chart_languages(stats: Mapping[str, Any]) -> str:
     return hbars("languages", bars, COLORS["bar"])
 
 
+def chart_sources(stats: Mapping[str, Any]) -> str:
+    bars = [
+        (
+            src["source"],
+            src["source_rows"],
+            f"{src['source_rows']:,} rows, {src['passed']:,} passed ({_pct(src['pass_rate'])})",
+        )
+        for src in stats["sources"][:TOP]
+    ]
+    return hbars("source datasets", bars, COLORS["bar"])
+
+
 def chart_novel(stats: Mapping[str, Any]) -> str:
     firsts = sorted(
         n["first_seen_after_prompts"]
@@ -259,19 +313,33 @@ def chart_novel(stats: Mapping[str, Any]) -> str:
     )
 
 
-def chart_throughput(timeline: Sequence[tuple[float, int, int, float]]) -> str:
+def chart_throughput(
+    timeline: Sequence[tuple[float, int, int, float]], stats: Mapping[str, Any] | None = None
+) -> str:
+    """Prompts/s per time bucket, and the run's throughput (``stats``'s figure) as a dashed
+    line: one definition everywhere, see :func:`db.stats.throughput`."""
     if not timeline:
         return no_data("throughput over time")
     bucket = (timeline[1][0] - timeline[0][0]) if len(timeline) > 1 else 1.0
-    points = [(t, n * 60.0 / bucket) for t, n, _tok, _c in timeline]
+    points = [(t, n / bucket) for t, n, _tok, _c in timeline]
     points.append((points[-1][0] + bucket, points[-1][1]))  # the last bucket's extent
+    average = (stats or {}).get("throughput", {}).get("prompts_per_s")
+    reference = None if average is None else (float(average), f"run: {average:,.2f} prompts/s")
     return line(
         "throughput over time",
         points,
         x_label="time since the first result",
-        y_label="prompts/min",
+        y_label="prompts/s",
         fmt_x=_duration,
+        fmt_y=_number,
+        reference=reference,
     )
+
+
+def _number(v: float) -> str:
+    if v >= 100 or v == int(v):
+        return f"{v:,.0f}"
+    return f"{v:,.2f}".rstrip("0").rstrip(".")
 
 
 def chart_cost(timeline: Sequence[tuple[float, int, int, float]]) -> str:
@@ -288,7 +356,7 @@ def chart_cost(timeline: Sequence[tuple[float, int, int, float]]) -> str:
         x_label="time since the first result",
         y_label="USD",
         fmt_x=_duration,
-        fmt_y=lambda v: f"${v:,.4f}",
+        fmt_y=lambda v: f"${v:,.4g}",
     )
 
 
@@ -310,11 +378,12 @@ def chart_failure_reasons(stats: Mapping[str, Any]) -> str:
 # -- the page ---------------------------------------------------------------------------------
 
 TITLES = {
-    "funnel": "Outcome funnel",
+    "funnel": "Outcome funnel (each stage as a share of the one before)",
     "categories": "Category distribution (classified parallelizable; * novel)",
     "pass_rate": "Pass rate by category",
     "tiers": "Tier split of the prompts that passed",
     "languages": "Languages (source rows)",
+    "sources": "Source datasets (source rows; passed of parallelizable)",
     "novel_emergence": "Novel-category emergence",
     "throughput": "Throughput over time",
     "cost": "Cost over time",
@@ -330,7 +399,8 @@ h1{font-size:22px;margin:0 0 4px}.sub{color:#666;margin-bottom:12px}
 figure{background:#fff;border:1px solid #ddd;border-radius:8px;padding:12px;margin:0}
 figcaption{font-weight:600;margin-bottom:8px}
 svg text{font-size:12px;fill:#333}svg text.muted{fill:#888}
-svg .axis{stroke:#999;stroke-width:1}svg rect.empty{fill:#f4f4f4;stroke:#bbb;
+svg .axis{stroke:#999;stroke-width:1}svg .grid{stroke:#eee;stroke-width:1}
+svg .ref{stroke:#666;stroke-width:1;stroke-dasharray:5 4}svg rect.empty{fill:#f4f4f4;stroke:#bbb;
 stroke-dasharray:4 3}
 table{border-collapse:collapse;background:#fff;margin:8px 0 16px}
 td,th{border:1px solid #ddd;padding:4px 10px;text-align:left}td.n{text-align:right}
@@ -372,7 +442,13 @@ def _summary_table(stats: Mapping[str, Any]) -> str:
         f"Cost: ${stats['cost_usd']:,.4f}. Original keys: classified parallelizable "
         f"{stats['total_classified_as_parallelizable']:,}, passed "
         f"{stats['passed_validation']:,}, failed {stats['failed_validation']:,}.</p>"
+        + _cache_paragraph(stats)
     )
+
+
+def _cache_paragraph(stats: Mapping[str, Any]) -> str:
+    line = format_cache(stats["cache"])
+    return f"<p>{escape(line[0].upper() + line[1:])}.</p>" if line else ""
 
 
 def _novel_table(stats: Mapping[str, Any]) -> str:
@@ -396,12 +472,26 @@ def _header(stats: Mapping[str, Any]) -> str:
         sub = "no run recorded yet"
     else:
         sub = (
-            f"run {run['id']} · model {run['model_id']} via {run['api']} · backend "
-            f"{run['backend']} · profile {stats['profile']} · {contract_label(stats)}"
+            f"run {run['id']} · started {iso(run['created_at'])} · model {run['model_id']} via "
+            f"{run['api']} · backend {run['backend']} · profile {stats['profile']} · "
+            f"{contract_label(stats)}"
         )
+        tp = stats["throughput"]
+        if tp["first_result_at"] is not None:
+            sub += (
+                f" · results {iso(tp['first_result_at'])} to {iso(tp['last_result_at'])}"
+                f" · throughput {_number(tp['prompts_per_s'] or 0.0)} prompts/s"
+            )
     note = stats["backend_note"]
     banner = f'<div class="note">{escape(note)}</div>' if note else ""
     return f"<h1>parallelprompt report</h1><div class=sub>{escape(sub)}</div>{banner}"
+
+
+def iso(unix: float | None) -> str:
+    """Unix seconds as ISO 8601 in UTC, to the second (as the views show them, to the ms)."""
+    if unix is None:
+        return "-"
+    return datetime.fromtimestamp(float(unix), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def build_charts(
@@ -413,8 +503,9 @@ def build_charts(
         "pass_rate": chart_pass_rate(stats),
         "tiers": chart_tiers(stats),
         "languages": chart_languages(stats),
+        "sources": chart_sources(stats),
         "novel_emergence": chart_novel(stats),
-        "throughput": chart_throughput(timeline),
+        "throughput": chart_throughput(timeline, stats),
         "cost": chart_cost(timeline),
         "failure_reasons": chart_failure_reasons(stats),
     }
@@ -447,11 +538,17 @@ def read_timeline(
     t0 = float(tp["first_result_at"])
     # about TIME_BUCKETS buckets, but a handful of results each, so a short run is no zigzag
     buckets = min(TIME_BUCKETS, max(int(stats["processed"]["prompts"]) // 5, 1))
-    bucket = max(float(tp["elapsed_s"]) / buckets, 1.0)
+    bucket = max(float(tp["results_span_s"]) / buckets, 1.0)
     rows = conn.execute(
         rq("timeline"), {"run_id": run["id"], "source": source, "t0": t0, "bucket": bucket}
     ).fetchall()
-    by_bucket = {int(b): (int(n), int(tok), float(c)) for b, n, tok, c in rows}
+    by_bucket: dict[int, tuple[int, int, float]] = {}
+    for b, n, tok, c in rows:
+        # the last result sits exactly at the end of the span: in the last bucket, not a
+        # bucket of its own (which would draw a false drop to nearly zero)
+        key = min(int(b), buckets - 1)
+        n0, tok0, c0 = by_bucket.get(key, (0, 0, 0.0))
+        by_bucket[key] = (n0 + int(n), tok0 + int(tok), c0 + float(c))
     last = max(by_bucket, default=0)
     return [(i * bucket, *by_bucket.get(i, (0, 0, 0.0))) for i in range(last + 1)]
 

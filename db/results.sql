@@ -136,6 +136,28 @@ WHERE r.run_id = :run_id
   AND (:source IS NULL OR EXISTS (SELECT 1 FROM sources AS s
                                   WHERE s.work_id = r.work_id AND s.source = :source));
 
+-- name: worker_sessions
+-- The run's worker processes, from registration to their stop (or last heartbeat): the time
+-- spent working, for throughput.
+SELECT started_at, coalesce(stopped_at, heartbeat_at) FROM workers WHERE run_id = :run_id;
+
+-- name: run_cache
+-- Answered calls of a run (dead letters have no answer) and their prompt-cache usage, with the
+-- prompt characters of those calls (the lever breakdown projects per-prompt tokens from them).
+SELECT count(*) AS answered,
+       coalesce(sum(r.cache_read_tokens > 0), 0) AS calls_reading,
+       coalesce(sum(r.cache_write_tokens > 0), 0) AS calls_writing,
+       coalesce(sum(r.cache_read_tokens), 0) AS cache_read_tokens,
+       coalesce(sum(r.cache_write_tokens), 0) AS cache_write_tokens,
+       coalesce(sum(r.input_tokens), 0) AS input_tokens,
+       coalesce(sum(r.output_tokens), 0) AS output_tokens,
+       coalesce(sum(w.chars), 0) AS chars
+FROM results AS r
+JOIN work AS w ON w.id = r.work_id
+WHERE r.run_id = :run_id AND r.raw_text IS NOT NULL
+  AND (:source IS NULL OR EXISTS (SELECT 1 FROM sources AS s
+                                  WHERE s.work_id = r.work_id AND s.source = :source));
+
 -- name: corpus_totals
 -- Everything ingested (whatever has been processed): unique prompts and source rows.
 SELECT (SELECT count(*) FROM work AS w
@@ -169,7 +191,7 @@ CROSS JOIN verdicts AS v ON v.result_id = r.id AND v.profile = :profile
 CROSS JOIN work AS w ON w.id = s.work_id
 WHERE (:source IS NULL OR s.source = :source)
   AND (:language IS NULL OR coalesce(s.language, 'unknown') = :language COLLATE NOCASE)
-  AND (:tier IS NULL OR v.tier_label = :tier)
+  AND (:tiers IS NULL OR v.tier_label IN (SELECT value FROM json_each(:tiers)))
   AND (:category IS NULL OR v.category = :category COLLATE NOCASE)
 ORDER BY s.id;
 
@@ -190,7 +212,7 @@ LEFT JOIN sources AS s ON s.id = (
       AND (:language IS NULL OR coalesce(s2.language, 'unknown') = :language COLLATE NOCASE))
 WHERE +r.run_id = :run_id
   AND ((:source IS NULL AND :language IS NULL) OR s.id IS NOT NULL)
-  AND (:tier IS NULL OR v.tier_label = :tier)
+  AND (:tiers IS NULL OR v.tier_label IN (SELECT value FROM json_each(:tiers)))
   AND (:category IS NULL OR v.category = :category COLLATE NOCASE)
 ORDER BY r.id;
 
@@ -199,11 +221,12 @@ SELECT count(*), coalesce(sum(chars), 0) FROM work WHERE status IN ('ready', 'le
 
 -- name: completed_usage
 -- Answered calls (dead letters excluded), for the token estimate; :model NULL = any model.
-SELECT count(*), coalesce(sum(r.input_tokens), 0), coalesce(sum(r.output_tokens), 0),
-       coalesce(sum(w.chars), 0)
+SELECT count(*),
+       coalesce(sum(r.input_tokens + r.cache_read_tokens + r.cache_write_tokens), 0),
+       coalesce(sum(r.output_tokens), 0), coalesce(sum(w.chars), 0)
 FROM results AS r
 JOIN work AS w ON w.id = r.work_id
-WHERE r.raw_text IS NOT NULL AND r.input_tokens > 0
+WHERE r.raw_text IS NOT NULL AND r.input_tokens + r.cache_read_tokens + r.cache_write_tokens > 0
   AND (:model IS NULL OR r.model_id = :model);
 
 -- name: live_worker_rows

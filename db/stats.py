@@ -14,6 +14,7 @@ The published pipeline's five keys keep their meaning (docs/results.md):
 from __future__ import annotations
 
 import contextlib
+import json
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -97,6 +98,18 @@ def check_profile(conn: sqlite3.Connection, profile: str | None, run: Run | None
         )
 
 
+PASSED_TIERS = ("high_confidence", "medium_confidence")
+
+
+def check_tiers(tiers: str | Sequence[str] | None) -> tuple[str, ...]:
+    """``--tier`` (one or several tier labels, any case) in their stored spelling; () for all."""
+    if tiers is None:
+        return ()
+    if isinstance(tiers, str):
+        tiers = (tiers,)
+    return tuple(dict.fromkeys(t for t in (check_tier(x) for x in tiers) if t is not None))
+
+
 def check_tier(tier: str | None) -> str | None:
     """A ``--tier`` must be a tier label (any case); returns it in its stored spelling."""
     if tier is None:
@@ -171,8 +184,10 @@ class StatsRows:
     novel_examples: list[Row] = field(default_factory=list)
     emergence: list[Row] = field(default_factory=list)
     totals: Row = (0, 0, 0, 0.0, None, None, None, 0)
+    cache: Row = (0, 0, 0, 0, 0, 0, 0, 0)
     corpus: Row = (0, 0)
     queue: list[Row] = field(default_factory=list)
+    sessions: list[Row] = field(default_factory=list)
 
 
 def read_stats_rows(
@@ -204,8 +219,10 @@ def read_stats_rows(
         ).fetchall()
         rows.emergence = conn.execute(rq("novel_emergence"), p).fetchall()
         rows.totals = conn.execute(rq("run_totals"), p).fetchone()
+        rows.cache = conn.execute(rq("run_cache"), p).fetchone()
         rows.corpus = conn.execute(rq("corpus_totals"), {"source": source}).fetchone()
         rows.queue = conn.execute(query("counts")).fetchall()
+        rows.sessions = conn.execute(rq("worker_sessions"), p).fetchall()
     return rows
 
 
@@ -253,7 +270,8 @@ def shape_stats(rows: StatsRows) -> dict[str, Any]:
         **reason_tables(rows.reasons),
         "novel_categories": novel_table(rows.novel, rows.novel_examples, rows.emergence),
         "dedup": dedup(source_rows, prompts, rows.corpus),
-        **usage(rows.totals),
+        **usage(rows.totals, rows.sessions),
+        "cache": cache_usage(rows.cache, run_prices(rows.run)),
         "queue": queue_counts(rows.queue),
     }
 
@@ -414,16 +432,40 @@ def dedup(source_rows: int, prompts: int, corpus: Row) -> dict[str, Any]:
     }
 
 
-def usage(totals: Row) -> dict[str, Any]:
+def active_seconds(sessions: Sequence[Row]) -> float:
+    """Seconds during which at least one worker of the run was working: the union of the
+    workers' ``[started, stopped]`` intervals, so that a run resumed a day later does not count
+    the night, and two workers side by side do not count twice."""
+    total, end = 0.0, None
+    for start, stop in sorted((float(a), float(b)) for a, b in sessions if a is not None):
+        if end is None or start > end:
+            total += stop - start
+            end = stop
+        elif stop > end:
+            total += stop - end
+            end = stop
+    return total
+
+
+def throughput(prompts: int, active_s: float) -> float | None:
+    """THE throughput, everywhere (worker summary, ``stats``, report): prompts finished per
+    second of worker time (from a worker's start to its stop, overlaps counted once)."""
+    return prompts / active_s if active_s > 0 else None
+
+
+def usage(totals: Row, sessions: Sequence[Row] = ()) -> dict[str, Any]:
     prompts, tin, tout, cost, first_at, last_at, latency, attempts = totals
-    elapsed = (last_at - first_at) if first_at is not None and last_at is not None else 0.0
-    per_s = int(prompts) / elapsed if elapsed > 0 else None
+    span = (last_at - first_at) if first_at is not None and last_at is not None else 0.0
+    # without worker time (results written by other tools), the results' own time span
+    elapsed = active_seconds(sessions) or span
+    per_s = throughput(int(prompts), elapsed)
     return {
         "tokens": {"input": int(tin), "output": int(tout), "total": int(tin) + int(tout)},
         "cost_usd": round(float(cost), 6),
         "throughput": {
             "first_result_at": first_at,
             "last_result_at": last_at,
+            "results_span_s": round(span, 3),
             "elapsed_s": round(elapsed, 3),
             "prompts_per_s": None if per_s is None else round(per_s, 3),
             "prompts_per_min": None if per_s is None else round(per_s * 60, 1),
@@ -431,6 +473,65 @@ def usage(totals: Row) -> dict[str, Any]:
             "attempts": int(attempts),
         },
     }
+
+
+def run_prices(run: Run | None) -> dict[str, float] | None:
+    """The prices (USD per million tokens) a run recorded in its config, if it did."""
+    if run is None:
+        return None
+    try:
+        prices = json.loads(run.config_json).get("prices")
+    except (ValueError, AttributeError):
+        return None
+    if not isinstance(prices, dict):
+        return None
+    keys = ("input", "output", "cache_write", "cache_read")
+    if not all(isinstance(prices.get(k), int | float) for k in keys):
+        return None
+    return {k: float(prices[k]) for k in keys}
+
+
+def cache_usage(row: Row, prices: Mapping[str, float] | None) -> dict[str, Any]:
+    """Prompt-cache figures of the answered calls: the share of calls that read the cache,
+    the share of input tokens it served, and the dollars it saved against sending those
+    tokens uncached (cache writes cost more than plain input, and count against it)."""
+    answered, reading, writing, read, write, tin, tout, chars = (int(x) for x in row)
+    saved = None
+    if prices is not None:
+        saved = round(
+            (
+                read * (prices["input"] - prices["cache_read"])
+                - write * (prices["cache_write"] - prices["input"])
+            )
+            / 1e6,
+            6,
+        )
+    return {
+        "answered_calls": answered,
+        "calls_reading_cache": reading,
+        "calls_writing_cache": writing,
+        "hit_rate": rate(reading, answered),
+        "read_tokens": read,
+        "write_tokens": write,
+        "token_hit_rate": rate(read, read + write + tin),
+        "input_tokens": tin,
+        "output_tokens": tout,
+        "prompt_chars": chars,
+        "saved_usd": saved,
+    }
+
+
+def format_cache(cache: Mapping[str, Any]) -> str | None:
+    """One line, or None when nothing was cached."""
+    if not cache["read_tokens"] and not cache["write_tokens"]:
+        return None
+    saved = "" if cache["saved_usd"] is None else f", saved ${cache['saved_usd']:,.4f}"
+    hit = cache["hit_rate"] or 0.0
+    served = cache["token_hit_rate"] or 0.0
+    return (
+        f"prompt cache: {hit:.1%} of calls read it ({served:.1%} of input tokens), "
+        f"{cache['read_tokens']:,} tokens read, {cache['write_tokens']:,} written{saved}"
+    )
 
 
 def queue_counts(rows: Sequence[Row]) -> dict[str, int]:
@@ -532,10 +633,12 @@ def _reasons(stats: Mapping[str, Any]) -> list[str]:
 def _usage(stats: Mapping[str, Any]) -> list[str]:
     tok, tp, q = stats["tokens"], stats["throughput"], stats["queue"]
     rate_txt = "-" if tp["prompts_per_s"] is None else f"{tp['prompts_per_s']:.2f} prompts/s"
+    cache = format_cache(stats["cache"])
     return [
         f"tokens: {tok['input']:,} in + {tok['output']:,} out; cost ${stats['cost_usd']:.4f}"
         + (EMULATED_COST if stats["backend_note"] else ""),
-        f"throughput: {rate_txt} over {tp['elapsed_s']:.1f} s, "
+        *([cache] if cache else []),
+        f"throughput: {rate_txt} over {tp['elapsed_s']:.1f} s of worker time, "
         f"avg latency {tp['avg_latency_ms'] or 0:.0f} ms",
         f"queue: ready {q['ready']:,}, leased {q['leased']:,}, done {q['done']:,}, "
         f"dead {q['dead']:,}",

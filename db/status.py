@@ -11,7 +11,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from db.sql import query
-from db.stats import EMULATED_COST, backend_note, queue_counts, resolve_run, rq, run_info, snapshot
+from db.stats import (
+    EMULATED_COST,
+    backend_note,
+    cache_usage,
+    format_cache,
+    queue_counts,
+    resolve_run,
+    rq,
+    run_info,
+    run_prices,
+    snapshot,
+)
 
 WINDOWS = (60, 300)  # seconds: the recent-rate windows
 
@@ -34,6 +45,7 @@ def status(
             for w in WINDOWS
         }
         totals = conn.execute(rq("run_totals"), {"run_id": rid, "source": None}).fetchone()
+        cache = conn.execute(rq("run_cache"), {"run_id": rid, "source": None}).fetchone()
     pending = queue["ready"] + queue["leased"]
     per_min = {w: int(recent[w][0]) * 60.0 / w for w in WINDOWS}
     rate = per_min[300] or per_min[60]
@@ -66,6 +78,7 @@ def status(
         "processed": int(totals[0]),
         "tokens": {"input": int(totals[1]), "output": int(totals[2])},
         "cost_usd": round(float(totals[3]), 6),
+        "cache": cache_usage(cache, run_prices(run)),
         "now": now,
     }
 
@@ -101,4 +114,7 @@ def format_status(st: Mapping[str, Any]) -> str:
         f"{st['tokens']['output']:,} out tokens, ${st['cost_usd']:.4f}"
         + (EMULATED_COST if st["backend_note"] else ""),
     ]
+    cache = format_cache(st["cache"])
+    if cache:
+        lines.append(cache)
     return "\n".join(lines)

@@ -2,7 +2,9 @@
 
 It speaks the Converse and InvokeModel wire protocol well enough for the real aioboto3 client,
 enforces requests/min and tokens/min quotas like Bedrock, adds latency and injects faults from
-a seed. Its answers come from the heuristic extractor in ``prompts/``: heuristics, not a model's.
+a seed. Its answers come from the heuristic extractor in ``prompts/``: heuristics, not a model's,
+given by default in a model's seeded style (paraphrases, invented items, wrappers, truncation;
+:mod:`emulator.style`), or exactly with ``--answer-style exact``.
 """
 
 from emulator.buckets import Quota, TokenBucket
@@ -15,13 +17,16 @@ from emulator.responders import (
     HeuristicResponder,
     Responder,
     ScriptedResponder,
+    StyledResponder,
 )
 from emulator.runner import banner, serve
 from emulator.server import Emulator, EmulatorOptions
 from emulator.stats import Outcome
+from emulator.style import AnswerStyle, StyleRates
 
 __all__ = [
     "HEURISTIC_NOTICE",
+    "AnswerStyle",
     "Api",
     "BedrockError",
     "Emulator",
@@ -35,6 +40,8 @@ __all__ = [
     "Quota",
     "Responder",
     "ScriptedResponder",
+    "StyleRates",
+    "StyledResponder",
     "TokenBucket",
     "banner",
     "serve",

@@ -32,6 +32,18 @@ def compose(
         return Answer(text[: max(1, len(text) // 2)], "max_tokens", max_tokens)
     tokens = count(text)
     if tokens > max_tokens:
-        keep = max(1, len(text) * max_tokens // tokens)
-        return Answer(text[:keep], "max_tokens", max_tokens)
+        return Answer(cut(text, max_tokens, count), "max_tokens", max_tokens)
     return Answer(text, "end_turn", tokens)
+
+
+def cut(text: str, max_tokens: int, count: Callable[[str], int]) -> str:
+    """The longest prefix of ``text`` within ``max_tokens`` (at least one character): where a
+    model that runs out of tokens stops."""
+    low, high = 1, len(text)  # count(text[:low]) fits or low == 1; count(text[:high+1]) > max
+    while low < high:
+        mid = (low + high + 1) // 2
+        if count(text[:mid]) <= max_tokens:
+            low = mid
+        else:
+            high = mid - 1
+    return text[:low]

@@ -102,6 +102,7 @@ class Quota:
         return True
 
     def settle(self, unused_tokens: int) -> None:
-        """Credit back the part of a reservation the answer did not use."""
-        if self.tokens is not None and unused_tokens > 0:
+        """Credit back the part of a reservation the answer did not use; a negative amount
+        (an answer whose burned-down output exceeds max_tokens) takes more."""
+        if self.tokens is not None and unused_tokens != 0:
             self.tokens.give_back(unused_tokens, self.clock())

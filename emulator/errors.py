@@ -71,6 +71,16 @@ RETIRED_MODEL = (
     "for more details."
 )
 MISSING_AUTH = "Authorization header is missing"
+# Claude Haiku 5.5 refuses sampling parameters (Anthropic's migration guide: a 400); the wording
+# of Bedrock's message is ours, the status and error type are the documented ones.
+SAMPLING_REFUSED = (
+    "The model returned the following errors: {params}: sampling parameters are not supported "
+    "for this model; omit temperature, top_p and top_k."
+)
+THINKING_REFUSED = (
+    "The model returned the following errors: thinking: Input tag '{kind}' found using 'type' "
+    "does not match any of the expected tags: {accepted}"
+)
 
 _TYPE_SUFFIX = ":http://internal.amazon.com/coral/com.amazon.bedrock/"
 

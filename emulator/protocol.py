@@ -5,6 +5,13 @@ Converse: ``system: [{text}]``, ``messages: [{role, content: [{text}]}]``,
 ``stopReason``, ``usage`` and ``metrics.latencyMs``. InvokeModel with an Anthropic Messages body:
 ``anthropic_version``, ``max_tokens`` (required), ``system``, ``messages``; the answer carries
 ``content[].text``, ``stop_reason``, ``usage`` and token-count headers.
+
+Prompt caching: a ``cachePoint`` block in ``system`` (Converse) or ``cache_control`` on a system
+block (InvokeModel) marks the prefix to cache; the usage then carries ``cacheReadInputTokens`` /
+``cacheWriteInputTokens`` (``cache_read_input_tokens`` / ``cache_creation_input_tokens``), and
+the input tokens count only the uncached part. Sampling parameters (``temperature``, ``topP`` /
+``top_p``, ``top_k``) and ``thinking`` are read so the server can refuse them where the model
+does.
 """
 
 from __future__ import annotations
@@ -38,6 +45,20 @@ class ModelRequest:
     prompt: str  # the text of the last user message
     system: str | None
     max_tokens: int
+    sampling: tuple[str, ...] = ()  # sampling parameters present in the request
+    thinking: str | None = None  # thinking.type, when the request sets it
+    cache_prefix: str | None = None  # the system text before the cache point, if any
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What an answer reports: ``input_tokens`` is the uncached input."""
+
+    input_tokens: int
+    output_tokens: int
+    cache_read: int = 0
+    cache_write: int = 0
+    cache_marked: bool = False  # the request had a cache point: report the cache fields
 
 
 @dataclass(frozen=True)
@@ -62,6 +83,32 @@ def _load_object(body: bytes) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise _malformed("#: expected type: JSONObject")
     return data
+
+
+def _cache_prefix(blocks: Any, typed: bool) -> str | None:
+    """The system text up to the last cache point (None: no cache point)."""
+    if not isinstance(blocks, list):
+        return None
+    texts: list[str] = []
+    prefix = None
+    for block in blocks:
+        if not isinstance(block, dict):
+            continue
+        if isinstance(block.get("text"), str):
+            texts.append(block["text"])
+        marked = "cache_control" in block if typed else "cachePoint" in block
+        if marked:
+            prefix = "\n".join(texts)
+    return prefix
+
+
+def _thinking_type(fields: Any) -> str | None:
+    if not isinstance(fields, dict) or "thinking" not in fields:
+        return None
+    thinking = fields["thinking"]
+    if not isinstance(thinking, dict) or not isinstance(thinking.get("type"), str):
+        raise _malformed("thinking must be an object with a type")
+    return str(thinking["type"])
 
 
 def _block_texts(blocks: Any, where: str, typed: bool) -> list[str]:
@@ -116,7 +163,20 @@ def parse_converse(body: bytes, default_max_tokens: int | None) -> ModelRequest:
     if raw_max is None:
         raise RequestError(BedrockError.VALIDATION, "inferenceConfig.maxTokens is required.")
     max_tokens = _positive_int(raw_max, "inferenceConfig.maxTokens")
-    return ModelRequest(Api.CONVERSE, prompt, system, max_tokens)
+    extra = data.get("additionalModelRequestFields") or {}
+    if not isinstance(extra, dict):
+        raise _malformed("additionalModelRequestFields must be an object")
+    sampling = tuple(k for k in ("temperature", "topP") if k in config)
+    sampling += tuple(k for k in ("top_k",) if k in extra)
+    return ModelRequest(
+        Api.CONVERSE,
+        prompt,
+        system,
+        max_tokens,
+        sampling=sampling,
+        thinking=_thinking_type(extra),
+        cache_prefix=_cache_prefix(system_blocks, typed=False),
+    )
 
 
 def parse_invoke(body: bytes) -> ModelRequest:
@@ -130,27 +190,61 @@ def parse_invoke(body: bytes) -> ModelRequest:
     system = None
     if system_field is not None:
         system = "\n".join(_block_texts(system_field, "system", typed=True)) or None
-    return ModelRequest(Api.INVOKE, prompt, system, max_tokens)
+    return ModelRequest(
+        Api.INVOKE,
+        prompt,
+        system,
+        max_tokens,
+        sampling=tuple(k for k in ("temperature", "top_p", "top_k") if k in data),
+        thinking=_thinking_type(data),
+        cache_prefix=_cache_prefix(system_field, typed=True),
+    )
 
 
-def converse_body(answer: Answer, input_tokens: int, latency_ms: int) -> bytes:
-    content = [] if answer.text is None else [{"text": answer.text}]
+THINKING_TEXT = "Let me look at the prompt's structure before answering."
+
+
+def converse_body(answer: Answer, usage: Usage, latency_ms: int, thought: bool = False) -> bytes:
+    content: list[dict[str, Any]] = [] if answer.text is None else [{"text": answer.text}]
+    if thought:
+        reasoning = {"reasoningText": {"text": THINKING_TEXT, "signature": "emulator"}}
+        content.insert(0, {"reasoningContent": reasoning})
+    body_usage: dict[str, int] = {
+        "inputTokens": usage.input_tokens,
+        "outputTokens": usage.output_tokens,
+        "totalTokens": usage.input_tokens
+        + usage.output_tokens
+        + usage.cache_read
+        + usage.cache_write,
+    }
+    if usage.cache_marked:
+        body_usage["cacheReadInputTokens"] = usage.cache_read
+        body_usage["cacheWriteInputTokens"] = usage.cache_write
     return orjson.dumps(
         {
             "output": {"message": {"role": "assistant", "content": content}},
             "stopReason": answer.stop_reason,
-            "usage": {
-                "inputTokens": input_tokens,
-                "outputTokens": answer.output_tokens,
-                "totalTokens": input_tokens + answer.output_tokens,
-            },
+            "usage": body_usage,
             "metrics": {"latencyMs": latency_ms},
         }
     )
 
 
-def invoke_body(answer: Answer, input_tokens: int, model: str, request_id: str) -> bytes:
-    content = [] if answer.text is None else [{"type": "text", "text": answer.text}]
+def invoke_body(
+    answer: Answer, usage: Usage, model: str, request_id: str, thought: bool = False
+) -> bytes:
+    content: list[dict[str, Any]] = (
+        [] if answer.text is None else [{"type": "text", "text": answer.text}]
+    )
+    if thought:
+        content.insert(0, {"type": "thinking", "thinking": THINKING_TEXT, "signature": "emulator"})
+    body_usage: dict[str, int] = {
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+    }
+    if usage.cache_marked:
+        body_usage["cache_read_input_tokens"] = usage.cache_read
+        body_usage["cache_creation_input_tokens"] = usage.cache_write
     return orjson.dumps(
         {
             "id": "msg_bdrk_" + request_id.replace("-", "")[:24],
@@ -160,6 +254,6 @@ def invoke_body(answer: Answer, input_tokens: int, model: str, request_id: str) 
             "content": content,
             "stop_reason": answer.stop_reason,
             "stop_sequence": None,
-            "usage": {"input_tokens": input_tokens, "output_tokens": answer.output_tokens},
+            "usage": body_usage,
         }
     )

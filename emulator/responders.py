@@ -1,4 +1,5 @@
-"""Who writes the answers: the heuristic extractor by default, fixed or scripted text in tests.
+"""Who writes the answers: the heuristic extractor, in a model's style by default (``exact``:
+as it is), or fixed or scripted text in tests.
 
 A responder is any callable ``(prompt_text, system, max_tokens) -> answer text``. It must be
 cheap and deterministic: the emulator calls it on the event loop for every admitted request.
@@ -7,9 +8,11 @@ cheap and deterministic: the emulator calls it on the event loop for every admit
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
+from emulator.style import REALISTIC, StyleRates, restyle
 from prompts import heuristic_answer
 
 #: Said by every run that uses the emulator.
@@ -41,6 +44,32 @@ class HeuristicResponder:
 
     def __call__(self, prompt_text: str, system: str | None, max_tokens: int) -> str:
         return self._answer(prompt_text)
+
+
+class StyledResponder:
+    """The heuristic extractor's answer with a model's imperfections (:mod:`emulator.style`),
+    drawn from ``(seed, prompt)``: a retry of a prompt gets the answer it got before.
+
+    ``effects`` counts the answers by imperfection (one count per class per answer).
+    """
+
+    def __init__(self, seed: int, rates: StyleRates = REALISTIC, cache_size: int = 65_536) -> None:
+        self.seed = seed
+        self.rates = rates
+        self.effects: Counter[str] = Counter()
+        self._answer = functools.lru_cache(maxsize=cache_size)(heuristic_answer)
+        self._styled = functools.lru_cache(maxsize=cache_size)(self._style)
+
+    def _style(self, prompt_text: str, max_tokens: int) -> tuple[str, tuple[str, ...]]:
+        styled = restyle(
+            self._answer(prompt_text), prompt_text, max_tokens, self.seed, count_tokens, self.rates
+        )
+        return styled.text, styled.effects
+
+    def __call__(self, prompt_text: str, system: str | None, max_tokens: int) -> str:
+        text, effects = self._styled(prompt_text, max_tokens)
+        self.effects.update(effects)
+        return text
 
 
 class FixedResponder:

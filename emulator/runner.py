@@ -47,7 +47,7 @@ async def serve(
         print(
             f"quota rpm={q.rpm:g} tpm={q.tpm:g} burst={q.burst_seconds:g}s; latency "
             f"{q.latency_ms:g} ms + {q.per_token_ms:g} ms/token + jitter {q.jitter_ms:g} ms; "
-            f"faults {emulator.fault_rates} (seed {q.seed})",
+            f"faults {emulator.fault_rates}; answer style {emulator.answer_style} (seed {q.seed})",
             file=sys.stderr,
             flush=True,
         )

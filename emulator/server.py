@@ -1,7 +1,19 @@
 """The aiohttp server and the :class:`Emulator` that owns it.
 
-Each model request goes: authorization header -> model id -> body -> injected error? -> quota
--> answer -> latency -> settle the quota. Counters live in :class:`~emulator.stats.Stats`.
+Each model request goes: authorization header -> model id -> body -> the model's rules ->
+injected error? -> prompt cache -> quota -> answer -> latency -> settle the quota. Counters live
+in :class:`~emulator.stats.Stats`.
+
+The model's rules come from the catalogue (``catalogue/models.json``), as Bedrock applies them:
+an id the catalogue does not know is a ValidationException (unless ``--models`` lists it), an
+end-of-life model a ResourceNotFoundException, sampling parameters sent to a model that refuses
+them (Claude Haiku 5.5) a ValidationException, and so is a ``thinking.type`` the model does not
+take. A model that thinks by default (Haiku 5.5) does so unless the request turns it off: its
+answer then carries a reasoning block and spends output tokens on it.
+
+Quota, as Bedrock meters it: a request reserves its counted input (uncached input plus cache
+writes; cache reads do not count) plus ``max_tokens``; the answer settles it to counted input
+plus output tokens times the model's burndown (5 for Claude 4.x and later).
 """
 
 from __future__ import annotations
@@ -17,12 +29,16 @@ from typing import Any
 
 from aiohttp import web
 
+from catalogue import ModelInfo, lookup
 from emulator import answers
 from emulator.buckets import Quota
+from emulator.cache import PromptCache
 from emulator.errors import (
     INVALID_MODEL,
     MISSING_AUTH,
     RETIRED_MODEL,
+    SAMPLING_REFUSED,
+    THINKING_REFUSED,
     BedrockError,
     error_parts,
 )
@@ -32,13 +48,21 @@ from emulator.protocol import (
     Api,
     ModelRequest,
     RequestError,
+    Usage,
     converse_body,
     invoke_body,
     parse_converse,
     parse_invoke,
 )
-from emulator.responders import HEURISTIC_NOTICE, HeuristicResponder, Responder, count_tokens
+from emulator.responders import (
+    HEURISTIC_NOTICE,
+    HeuristicResponder,
+    Responder,
+    StyledResponder,
+    count_tokens,
+)
 from emulator.stats import Outcome, Stats
+from emulator.style import AnswerStyle
 from parallelprompt import provenance
 from parallelprompt.serving import start_app
 from parallelprompt.settings import EmulatorSettings
@@ -59,6 +83,8 @@ class EmulatorOptions:
     converse_default_max_tokens: int | None = 4096
     #: Grace given to in-flight requests when the server stops.
     shutdown_timeout: float = 0.5
+    #: Output tokens a default-on thinking model spends thinking, per answer token.
+    thinking_per_answer_token: float = 2.0
     #: Send the ``x-parallelprompt-emulator`` header on every response (the worker records
     #: the backend from it). Only tests that stand in for real Bedrock turn it off.
     announce: bool = True
@@ -104,7 +130,15 @@ class Emulator:
         self.settings = settings
         self.options = options or EmulatorOptions.from_settings(settings)
         self.fault_rates = FaultRates.parse(settings.faults)
-        self.responder: Responder = responder or HeuristicResponder()
+        #: The default responder in the realistic answer style (None: exact, or given).
+        self.styled: StyledResponder | None = None
+        self.answer_style = "custom" if responder is not None else settings.answer_style
+        if responder is None:
+            if settings.answer_style == AnswerStyle.EXACT:
+                responder = HeuristicResponder()
+            else:
+                responder = self.styled = StyledResponder(settings.seed)
+        self.responder: Responder = responder
         self._clock = clock
         self._models = frozenset(settings.models)
         self._retired = frozenset(settings.retired_models)
@@ -130,6 +164,9 @@ class Emulator:
         )
         self._faults = FaultPicker(self.fault_rates, s.seed)
         self._latency_rng = random.Random(s.seed ^ 0x5EED)
+        if self.styled is not None:
+            self.styled.effects.clear()
+        self.cache = PromptCache()
         return now
 
     def stats(self, with_prompts: bool = False) -> dict[str, Any]:
@@ -137,6 +174,8 @@ class Emulator:
         out = self.counters.as_dict(now, with_prompts)
         out["clock"] = now  # the emulator's monotonic clock, to measure rates between two reads
         out["notice"] = HEURISTIC_NOTICE
+        out["answer_style"] = self.answer_style
+        out["style_effects"] = dict(self.styled.effects) if self.styled is not None else {}
         out["quota"] = self._quota_state()
         return out
 
@@ -227,60 +266,99 @@ class Emulator:
         started = self._clock()
         request_id = f"e0000000-0000-4000-8000-{next(self._ids):012x}"
         model = request.match_info["model_id"]
-        req = await self._check(request, api, model, request_id)
+        req, info = await self._check(request, api, model, request_id)
         fault = self._faults.pick()
         if fault is not None:
             self.counters.faults[fault] += 1
             if fault.error is not None:
                 raise _Done(_error_response(fault.error, None, request_id), fault.error)
-        input_tokens = count_tokens(req.system) + count_tokens(req.prompt)
-        if not self.quota.admit(input_tokens + req.max_tokens):
+        usage = self._input_usage(req, info)
+        counted_in = usage.input_tokens + usage.cache_write
+        reserved = counted_in + req.max_tokens
+        if not self.quota.admit(reserved):
             error = _error_response(BedrockError.THROTTLING, None, request_id)
             raise _Done(error, Outcome.THROTTLED)
         self.counters.admitted.add(started)
         self.counters.admitted_total += 1
-        unused = req.max_tokens
+        used = reserved
         try:
-            answer = self._answer(req, fault, request_id)
-            unused = max(0, req.max_tokens - answer.output_tokens)
+            answer, thought = self._answer(req, info, fault, request_id)
+            burndown = info.output_burndown if info else 1.0
+            used = counted_in + round(answer.output_tokens * burndown)
             await self._delay(answer, fault)
         finally:
-            self.quota.settle(unused)
-        self.counters.answered(req.prompt, input_tokens, answer.output_tokens)
+            self.quota.settle(reserved - used)
+        usage = Usage(
+            usage.input_tokens,
+            answer.output_tokens,
+            usage.cache_read,
+            usage.cache_write,
+            usage.cache_marked,
+        )
+        self.counters.answered(req.prompt, usage, used, thought)
         latency_ms = int((self._clock() - started) * 1000)
-        response = self._respond(req, answer, input_tokens, latency_ms, model, request_id)
+        response = self._respond(req, answer, usage, thought > 0, latency_ms, model, request_id)
         outcome = fault.value if fault is not None else Outcome.OK
         return response, outcome
 
+    def _input_usage(self, req: ModelRequest, info: ModelInfo | None) -> Usage:
+        """Input tokens split into uncached, cache read and cache write."""
+        total = count_tokens(req.system) + count_tokens(req.prompt)
+        if req.cache_prefix is None:
+            return Usage(total, 0)
+        prefix_tokens = count_tokens(req.cache_prefix)
+        minimum = info.min_cache_tokens if info else None
+        read, write = self.cache.use(
+            info.key if info else "", req.cache_prefix, prefix_tokens, minimum, self._clock()
+        )
+        return Usage(total - read - write, 0, read, write, cache_marked=True)
+
     async def _check(
         self, request: web.Request, api: Api, model: str, request_id: str
-    ) -> ModelRequest:
-        """The request as the model will see it, or :class:`_Done` with Bedrock's refusal."""
+    ) -> tuple[ModelRequest, ModelInfo | None]:
+        """The request as the model will see it and the model's catalogue record, or
+        :class:`_Done` with Bedrock's refusal."""
         if "Authorization" not in request.headers:
             error = _error_response(BedrockError.ACCESS_DENIED, MISSING_AUTH, request_id)
             raise _Done(error, Outcome.UNAUTHENTICATED)
-        if model in self._retired:
+        info = lookup(model)
+        if model in self._retired or (info is not None and info.end_of_life()):
             error = _error_response(BedrockError.RESOURCE_NOT_FOUND, RETIRED_MODEL, request_id)
             raise _Done(error, BedrockError.RESOURCE_NOT_FOUND)
-        if self._models and model not in self._models:
+        known = model in self._models if self._models else info is not None
+        if not known:
             error = _error_response(BedrockError.VALIDATION, INVALID_MODEL, request_id)
             raise _Done(error, BedrockError.VALIDATION)
         body = await request.read()
         try:
             if api is Api.CONVERSE:
-                return parse_converse(body, self.options.converse_default_max_tokens)
-            return parse_invoke(body)
+                req = parse_converse(body, self.options.converse_default_max_tokens)
+            else:
+                req = parse_invoke(body)
+            _model_rules(req, info)
         except RequestError as exc:
             raise _Done(_error_response(exc.error, exc.message, request_id), exc.error) from None
+        return req, info
 
-    def _answer(self, req: ModelRequest, fault: FaultKind | None, request_id: str) -> Answer:
+    def _answer(
+        self, req: ModelRequest, info: ModelInfo | None, fault: FaultKind | None, request_id: str
+    ) -> tuple[Answer, int]:
+        """The answer and the output tokens spent thinking before it (within max_tokens)."""
         try:
             text = self.responder(req.prompt, req.system, req.max_tokens)
         except Exception as exc:  # a broken script is the model failing, not the server
             message = f"The responder failed: {type(exc).__name__}: {exc}"
             error = _error_response(BedrockError.MODEL_ERROR, message, request_id)
             raise _Done(error, "responder_error") from None
-        return answers.compose(text, fault, req.max_tokens, count_tokens)
+        thinks = info is not None and info.thinking_default_on and req.thinking != "disabled"
+        thinking = 0
+        if thinks:
+            wanted = round(count_tokens(text) * self.options.thinking_per_answer_token)
+            thinking = min(wanted, req.max_tokens - 1)
+        answer = answers.compose(text, fault, req.max_tokens - thinking, count_tokens)
+        if thinking:
+            answer = Answer(answer.text, answer.stop_reason, answer.output_tokens + thinking)
+        return answer, thinking
 
     async def _delay(self, answer: Answer, fault: FaultKind | None) -> None:
         s = self.settings
@@ -296,17 +374,31 @@ class Emulator:
         self,
         req: ModelRequest,
         answer: Answer,
-        input_tokens: int,
+        usage: Usage,
+        thought: bool,
         latency_ms: int,
         model: str,
         request_id: str,
     ) -> web.Response:
         headers = {"x-amzn-RequestId": request_id}
         if req.api is Api.CONVERSE:
-            body = converse_body(answer, input_tokens, latency_ms)
+            body = converse_body(answer, usage, latency_ms, thought)
         else:
-            body = invoke_body(answer, input_tokens, model, request_id)
-            headers["X-Amzn-Bedrock-Input-Token-Count"] = str(input_tokens)
+            body = invoke_body(answer, usage, model, request_id, thought)
+            headers["X-Amzn-Bedrock-Input-Token-Count"] = str(usage.input_tokens)
             headers["X-Amzn-Bedrock-Output-Token-Count"] = str(answer.output_tokens)
             headers["X-Amzn-Bedrock-Invocation-Latency"] = str(latency_ms)
         return web.Response(body=body, content_type=_JSON, headers=headers)
+
+
+def _model_rules(req: ModelRequest, info: ModelInfo | None) -> None:
+    """Refuse what the model refuses (RequestError); an id outside the catalogue has no rules."""
+    if info is None:
+        return
+    if req.sampling and not info.sampling_params:
+        message = SAMPLING_REFUSED.format(params=", ".join(req.sampling))
+        raise RequestError(BedrockError.VALIDATION, message)
+    if req.thinking is not None and req.thinking not in info.thinking_accepted:
+        accepted = ", ".join(f"'{t}'" for t in info.thinking_accepted) or "none"
+        message = THINKING_REFUSED.format(kind=req.thinking, accepted=accepted)
+        raise RequestError(BedrockError.VALIDATION, message)

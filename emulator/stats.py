@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from emulator.protocol import Usage
+
 
 class Outcome(StrEnum):
     """How a request ended, besides the error names of :class:`~emulator.errors.BedrockError`."""
@@ -57,8 +59,12 @@ class Stats:
     by_outcome: Counter[str] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)
     by_api: Counter[str] = field(default_factory=Counter)
-    input_tokens: int = 0
+    input_tokens: int = 0  # uncached input
     output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    thinking_tokens: int = 0  # output tokens spent thinking (in output_tokens)
+    quota_tokens: int = 0  # what answers counted toward tokens/min (after burndown)
     in_flight: int = 0
     peak_concurrency: int = 0
     prompts: Counter[str] = field(default_factory=Counter)
@@ -75,10 +81,14 @@ class Stats:
         self.in_flight -= 1
         self.by_outcome[outcome] += 1
 
-    def answered(self, prompt: str, input_tokens: int, output_tokens: int) -> None:
+    def answered(self, prompt: str, usage: Usage, quota_tokens: int, thinking: int = 0) -> None:
         """A billed answer (HTTP 200): count its tokens and its prompt."""
-        self.input_tokens += input_tokens
-        self.output_tokens += output_tokens
+        self.input_tokens += usage.input_tokens
+        self.output_tokens += usage.output_tokens
+        self.cache_read_tokens += usage.cache_read
+        self.cache_write_tokens += usage.cache_write
+        self.thinking_tokens += thinking
+        self.quota_tokens += quota_tokens
         self.prompts[prompt_key(prompt)] += 1
 
     def as_dict(self, now: float, with_prompts: bool = False) -> dict[str, Any]:
@@ -90,6 +100,10 @@ class Stats:
             "by_api": {str(k): n for k, n in self.by_api.items()},
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
+            "cache_read_tokens": self.cache_read_tokens,
+            "cache_write_tokens": self.cache_write_tokens,
+            "thinking_tokens": self.thinking_tokens,
+            "quota_tokens": self.quota_tokens,
             "peak_concurrency": self.peak_concurrency,
             "in_flight": self.in_flight,
             "admitted": self.admitted_total,

@@ -18,13 +18,14 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from parallelprompt import settings as cfg
 from parallelprompt.settings import Settings, SettingsError
 from parallelprompt.textsafe import terminal_safe
 
 if TYPE_CHECKING:
+    from catalogue.levers import Lever
     from prompts import Contract
 
 EXIT_USAGE = 2
@@ -91,6 +92,7 @@ def _stats(s: Settings) -> int:
         stats = compute_stats(
             conn, run_id=s.output.run_id, source=s.output.source, profile=s.output.profile
         )
+    stats["levers"] = _measured_levers(conn, stats)
     if s.output.json or s.output.out:
         blob = orjson.dumps(stats, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
         if s.output.out:
@@ -102,18 +104,39 @@ def _stats(s: Settings) -> int:
             sys.stdout.write(blob.decode() + "\n")
     else:
         print(terminal_safe(format_stats(stats)))
+        if stats["levers"]:
+            from catalogue.levers import format_lever_dicts
+
+            title = "cost per lever, replaying this run's tokens:"
+            print(terminal_safe(format_lever_dicts(stats["levers"], title)))
     return 0
+
+
+def _measured_levers(conn: sqlite3.Connection, stats: dict[str, Any]) -> list[dict[str, Any]]:
+    from db.stats import resolve_run
+    from parallelprompt.costs import measured_levers
+
+    run = resolve_run(conn, stats["run"]["id"]) if stats["run"] else None
+    rows = measured_levers(stats, run.config_json if run else None)
+    return [r.as_dict() for r in rows or []]
 
 
 def _export(s: Settings) -> int:
     from db.export import export
+    from db.stats import PASSED_TIERS
 
     o = s.output
     if o.out is None:
         raise UserError("export needs --out PATH")
-    out = _output_path(s, o.out)
+    if o.passed and o.tier:
+        raise UserError("--passed is --tier high_confidence medium_confidence: give one of them")
+    tiers = PASSED_TIERS if o.passed else o.tier
+    hf = o.format == "hf"
+    if hf and o.out == STDOUT:
+        raise UserError("--format hf writes a folder: give --out FOLDER, not -")
+    out = _output_folder(s, o.out) if hf else _output_path(s, o.out)
     conn = _existing_db(s)
-    with _replacing(out) as tmp, _filters_are_user_errors():
+    with _replacing(out, folder=hf) as tmp, _filters_are_user_errors():
         rows = export(
             conn,
             tmp,
@@ -121,15 +144,32 @@ def _export(s: Settings) -> int:
             per=o.per,
             run_id=o.run_id,
             profile=o.profile,
-            tier=o.tier,
+            tier=tiers,
             category=o.category,
             source=o.source,
             language=o.language,
+            schema=o.schema,
             include_emulator=o.include_emulator,
             csv_raw=o.csv_raw,
         )
-    _written(out, f"exported {rows} rows ({o.format}, one per {o.per}) to {out}")
+    what = "a dataset folder" if hf else o.format
+    _written(out, f"exported {rows} rows ({what}, {o.schema} schema, one per {o.per}) to {out}")
     return 0
+
+
+def _output_folder(s: Settings, out: Path) -> Path:
+    """An ``hf`` export's folder: new, or empty; never the database's own folder's files."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise UserError(f"--out {out} exists and is not an empty folder; give a new folder")
+    parent = out.resolve().parent
+    if not parent.is_dir():
+        raise UserError(f"--out {out}: the folder {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise UserError(
+            f"--out {out}: the folder {parent} is not writable by this process (uid "
+            f"{os.getuid()}); choose a writable one (in the container: /data or /work)"
+        )
+    return out
 
 
 def _report(s: Settings) -> int:
@@ -145,18 +185,37 @@ def _report(s: Settings) -> int:
 
 
 def _estimate(s: Settings) -> int:
-    from db.estimate import estimate, format_estimate
-    from prompts import estimate_tokens
-    from worker.models import pricing
+    from catalogue.levers import format_levers
+    from db.estimate import format_estimate
+
+    result, rows = estimate_for(s)
+    print(format_estimate(result))
+    w = s.worker
+    title = f"cost and time per lever at {w.rpm:,.0f} RPM / {w.tpm:,.0f} TPM (cumulative):"
+    print(format_levers(rows, title))
+    return 0
+
+
+def estimate_for(s: Settings) -> tuple[dict[str, Any], list[Lever]]:
+    """The ``estimate`` command's figures for these settings: the projection before caching
+    and the cost per lever (warns when no price is known)."""
+    from catalogue import lookup, pricing
+    from db.estimate import estimate, expected_tokens
+    from parallelprompt.costs import estimate_levers
+    from worker.sizing import TokenPlan
 
     contract = load_contract(s)
-    price = pricing(s.worker.model, s.worker.price_in, s.worker.price_out)
+    w, k = s.worker, s.contract
+    price = pricing(w.model, w.price_in, w.price_out, w.price_cache_write, w.price_cache_read)
     if not price.known:
         print(
-            f"warning: no price known for {s.worker.model}: costs below are $0; "
-            "pass --price-in and --price-out (USD per million tokens)",
+            f"warning: no price known for {w.model} (not in the catalogue: parallelprompt "
+            "models): costs below are $0; pass --price-in and --price-out (USD per million "
+            "tokens)",
             file=sys.stderr,
         )
+    # the expected count (a tokenizer's), not the limiter's conservative reservation
+    system_tokens = expected_tokens(contract.system_prompt)
     result = estimate(
         _existing_db(s),
         model=s.worker.model,
@@ -165,9 +224,27 @@ def _estimate(s: Settings) -> int:
         rpm=s.worker.rpm,
         tpm=s.worker.tpm,
         max_tokens=s.contract.max_tokens,
-        system_prompt_tokens=estimate_tokens(contract.system_prompt),
+        system_prompt_tokens=system_tokens,
     )
-    print(format_estimate(result))
+    info = lookup(w.model)
+    ceiling = info.max_output_tokens if info else max(k.max_tokens, k.max_tokens_retry)
+    plan = TokenPlan(k.max_tokens, k.max_tokens_retry, k.size_max_tokens, ceiling)
+    rows = estimate_levers(
+        result,
+        model=w.model,
+        price=price,
+        system_tokens=system_tokens,
+        plan=plan,
+        rpm=w.rpm,
+        tpm=w.tpm,
+    )
+    return result, rows
+
+
+def _models(s: Settings) -> int:
+    from catalogue import format_catalogue
+
+    print(format_catalogue())
     return 0
 
 
@@ -201,11 +278,31 @@ def _revalidate(s: Settings) -> int:
 
 
 def _compare(s: Settings) -> int:
+    if s.output.gold is not None:
+        return _compare_gold(s, s.output.gold)
     from parallelprompt.revalidate import compare_rules, format_comparison
 
     result = compare_rules(_existing_db(s), run_id=s.output.run_id)
     print(terminal_safe(format_comparison(result)))
     return 0
+
+
+def _compare_gold(s: Settings, path: Path) -> int:
+    """Both profiles over a labelled gold set; exit 1 when a verdict misses its label."""
+    import orjson
+
+    from parallelprompt.gold import compare_gold, format_gold, load_gold
+
+    try:
+        cases = load_gold(path)
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot read gold set {path}: {exc}") from exc
+    result = compare_gold(cases)
+    if s.output.json:
+        print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
+    else:
+        print(format_gold(result))
+    return 1 if result["mismatches"] else 0
 
 
 def _config_reference(s: Settings) -> int:
@@ -252,9 +349,20 @@ def _output_path(s: Settings, out: Path) -> Path:
             f"--out {out} is not a regular file (a device, FIFO or socket); give a file name, "
             "or - for standard output"
         )
-    if not target.parent.is_dir():
-        raise UserError(f"--out {out}: the folder {target.parent} does not exist")
+    folder = _folder_of(out)
+    if not folder.is_dir():
+        raise UserError(f"--out {out}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise UserError(
+            f"--out {out}: the folder {folder} is not writable by this process (uid "
+            f"{os.getuid()}); choose a writable one (in the container: /data or /work)"
+        )
     return out
+
+
+def _folder_of(out: Path) -> Path:
+    """The folder that holds ``out`` itself (not a symlink's target): temporaries go there."""
+    return Path(os.path.abspath(out)).parent
 
 
 def _written(out: Path, message: str) -> None:
@@ -263,28 +371,36 @@ def _written(out: Path, message: str) -> None:
 
 
 @contextlib.contextmanager
-def _replacing(out: Path) -> Iterator[Path]:
+def _replacing(out: Path, *, folder: bool = False) -> Iterator[Path]:
     """Write to a fresh temporary file (``mkstemp``: unpredictable name, created exclusively,
-    never through a symlink) beside ``out`` and move it into place only when complete, so a
-    failure never leaves a half-written file (or destroys the previous one). ``-``: the
-    finished file is copied to stdout."""
-    folder = Path(tempfile.gettempdir()) if out == STDOUT else out.resolve().parent
-    fd, name = tempfile.mkstemp(prefix=f".{out.name or 'out'}.", suffix=".tmp", dir=folder)
-    tmp = Path(name)
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
+    never through a symlink; ``mkdtemp`` for a folder) beside ``out`` and move it into place
+    only when complete, so a failure never leaves a half-written file (or destroys the
+    previous one). ``-``: the finished file is copied to stdout."""
+    where = Path(tempfile.gettempdir()) if out == STDOUT else _folder_of(out)
+    prefix = f".{out.name or 'out'}."
+    umask = os.umask(0)
+    os.umask(umask)
+    if folder:
+        tmp = Path(tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=where))
+        os.chmod(tmp, 0o777 & ~umask)  # what a plain mkdir() would have created
+    else:
+        fd, name = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=where)
+        tmp = Path(name)
         os.fchmod(fd, 0o666 & ~umask)  # what a plain open() would have created
         os.close(fd)
+    try:
         yield tmp
         if out == STDOUT:
             with tmp.open("rb") as fh:
                 shutil.copyfileobj(fh, sys.stdout.buffer)
             sys.stdout.flush()
         else:
-            os.replace(tmp, out)
+            os.replace(tmp, out)  # a folder (hf export) replaces a missing or empty folder
     finally:
-        tmp.unlink(missing_ok=True)
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            tmp.unlink(missing_ok=True)
 
 
 def load_contract(s: Settings) -> Contract:
@@ -300,6 +416,22 @@ def load_contract(s: Settings) -> Contract:
     except (OSError, ValueError) as exc:
         raise UserError(str(exc)) from exc
 
+
+EXPORT_FLAGS = (
+    "out",
+    "format",
+    "schema",
+    "passed",
+    "per",
+    "run_id",
+    "source",
+    "tier",
+    "category",
+    "language",
+    "profile",
+    "include_emulator",
+    "csv_raw",
+)
 
 COMMANDS = (
     Command(
@@ -321,38 +453,55 @@ COMMANDS = (
         ("common", "contract", "worker"),
         _work,
     ),
+    Command("emulator", "run the local Bedrock Runtime emulator", ("emulator",), _emulator),
     Command(
-        "emulator", "run the local Bedrock Runtime emulator", ("common", "emulator"), _emulator
-    ),
-    Command(
-        "status", "queue depth, live workers, rate, ETA, cost so far", ("common", "output"), _status
+        "status",
+        "queue depth, live workers, rate, ETA, cost so far",
+        ("common:db", "output:json"),
+        _status,
     ),
     Command(
         "stats",
         "statistics of a run (--json for the machine-readable form)",
-        ("common", "output"),
+        ("common:db", "output:json,out,run_id,source,profile"),
         _stats,
     ),
-    Command("export", "export results (jsonl, parquet, csv)", ("common", "output"), _export),
-    Command("report", "write a self-contained HTML report", ("common", "output"), _report),
+    Command(
+        "export",
+        "export results (jsonl, parquet, csv, or an hf dataset folder)",
+        ("common:db", f"output:{','.join(EXPORT_FLAGS)}"),
+        _export,
+    ),
+    Command(
+        "report",
+        "write a self-contained HTML report",
+        ("common:db", "output:out,run_id,profile"),
+        _report,
+    ),
     Command(
         "estimate",
         "tokens, cost and time for the pending prompts",
-        ("common", "contract", "worker"),
+        (
+            "common:db",
+            "contract:system_prompt,max_tokens,size_max_tokens,max_tokens_retry",
+            "worker:model,rpm,tpm,price_in,price_out,price_cache_write,price_cache_read",
+        ),
         _estimate,
     ),
     Command(
         "revalidate",
         "re-judge stored answers under a rule profile (--rules), without calling the model",
-        ("common", "contract", "output"),
+        ("common:db", "contract:system_prompt,categories_file,rules", "output:run_id"),
         _revalidate,
     ),
     Command(
         "compare-rules",
-        "pass counts per category under each rule profile, and why they differ",
-        ("common", "output"),
+        "pass counts per category under each rule profile, and why they differ "
+        "(--gold PATH: over a labelled gold set instead of the database)",
+        ("common:db", "output:run_id,gold,json"),
         _compare,
     ),
+    Command("models", "the model catalogue: ids, prices, caching, lifecycle", (), _models),
     Command(
         "config-reference",
         "print every setting with its flag, environment variable and default",
@@ -363,10 +512,10 @@ COMMANDS = (
 
 
 class _Parser(argparse.ArgumentParser):
-    """A bad flag value is one line on stderr (exit 2), not the usage block."""
+    """Usage mistakes as one line: what was wrong and where the help is."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see --help)\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -376,11 +525,22 @@ def build_parser() -> argparse.ArgumentParser:
         "AWS Bedrock. The demo: `parallelprompt run` (the bundled sample, on the local "
         "emulator). With no command, prints this help (exit status 2).",
     )
-    subs = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
+    subs = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for command in COMMANDS:
         sub = subs.add_parser(command.name, help=command.help, description=command.help)
         cfg.add_arguments(sub, command.sections)
     return parser
+
+
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("parallelprompt")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -389,8 +549,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args:  # never a run by accident (with AWS credentials it would spend)
         parser.print_help()
         return EXIT_USAGE
-    ns = parser.parse_args(args)
+    try:
+        ns, unknown = parser.parse_known_args(args)
+    except SystemExit as exc:  # --help, --version, or a usage error already printed
+        return int(exc.code or 0)
     command = next(c for c in COMMANDS if c.name == ns.command)
+    if unknown:
+        print(
+            f"parallelprompt {command.name}: {' '.join(unknown)}: not an option of "
+            f"{command.name} (see parallelprompt {command.name} --help)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     try:
         cfg.apply_aws_aliases(os.environ)
         settings = cfg.build(ns)

@@ -50,6 +50,18 @@ def starts_emulator(s: Settings) -> bool:
     return bundled_sample or not aws_credentials_available()
 
 
+def style_notice(s: Settings) -> str:
+    """How the emulator answers: in a model's style (the default) or exactly."""
+    e = s.emulator
+    if e.answer_style == "exact":
+        return "emulator answer style exact: the heuristic extractor's answers as they are"
+    return (
+        f"emulator answer style {e.answer_style} (seed {e.seed}): some answers are paraphrased, "
+        "invent an item, come wrapped in prose or cut at max tokens, as a model's do "
+        "(PARALLELPROMPT_EMULATOR_ANSWER_STYLE=exact for the extractor's exact answers)"
+    )
+
+
 def main_job(s: Settings) -> int:
     return asyncio.run(_main_job(s))
 
@@ -65,6 +77,7 @@ async def _main_job(s: Settings) -> int:
     use_emulator = starts_emulator(s)
     if use_emulator:
         print(f"note: {EMULATOR_NOTICE}", file=sys.stderr, flush=True)
+        print(f"note: {style_notice(s)}", file=sys.stderr, flush=True)
         code = await _work_on_emulator(s)
     else:
         from worker.run import work

@@ -119,15 +119,29 @@ class ContractSettings:
         None, "categories file: canonical names, definitions, synonyms (JSON)"
     )
     rules: str = opt("default", "validation rule profile: default or original")
-    max_tokens: int = opt(1024, "max output tokens per call (original: 1024)")
-    temperature: float = opt(0.2, "sampling temperature (original: 0.2)")
+    max_tokens: int = opt(
+        1024, "max output tokens per call; calls ask for less when sized (original: 1024)"
+    )
+    size_max_tokens: bool = opt(
+        True,
+        "size max_tokens to each prompt, within --max-tokens (--no-size-max-tokens: always "
+        "--max-tokens, as the original)",
+        kind="bool",
+    )
+    max_tokens_retry: int = opt(
+        4096, "ceiling of the one retry of an answer cut short by max_tokens (0: no retry)"
+    )
+    temperature: float = opt(
+        0.2, "sampling temperature (original: 0.2); not sent to models that refuse it"
+    )
 
 
 @dataclass(frozen=True)
 class WorkerSettings:
     model: str = opt(
-        "us.anthropic.claude-haiku-4-5-20251001-v1:0",
-        "Bedrock model id or inference profile (the paper used Claude 3.5 Haiku)",
+        "global.anthropic.claude-haiku-5-5",
+        "Bedrock model id or inference profile (`parallelprompt models` lists the catalogue; "
+        "the paper used Claude 3.5 Haiku, now end of life)",
     )
     api: str = opt("converse", "Bedrock API to call", choices=("converse", "invoke"))
     region: str | None = opt(
@@ -170,8 +184,19 @@ class WorkerSettings:
     exit_when_empty: bool = opt(
         True, "exit when the queue is drained (--no-exit-when-empty keeps polling)", kind="bool"
     )
-    price_in: float | None = opt(None, "USD per million input tokens (overrides the model table)")
-    price_out: float | None = opt(None, "USD per million output tokens (overrides the model table)")
+    price_in: float | None = opt(None, "USD per million input tokens (overrides the catalogue)")
+    price_out: float | None = opt(None, "USD per million output tokens (overrides the catalogue)")
+    price_cache_write: float | None = opt(
+        None, "USD per million tokens written to the prompt cache (default: 1.25x input)"
+    )
+    price_cache_read: float | None = opt(
+        None, "USD per million tokens read from the prompt cache (default: 0.1x input)"
+    )
+    prompt_cache: bool = opt(
+        True,
+        "cache the system prompt when it reaches the model's minimum (--no-prompt-cache: never)",
+        kind="bool",
+    )
 
 
 @dataclass(frozen=True)
@@ -194,9 +219,22 @@ class EmulatorSettings:
         "truncated=0.01,refusal=0.01,empty=0.01",
         env="PARALLELPROMPT_EMULATOR_FAULTS",
     )
-    seed: int = opt(0, "seed for latency and faults", env="PARALLELPROMPT_EMULATOR_SEED")
+    seed: int = opt(
+        0, "seed for latency, faults and the answer style", env="PARALLELPROMPT_EMULATOR_SEED"
+    )
+    answer_style: str = opt(
+        "realistic",
+        "realistic: the heuristic extractor's answers with a model's seeded imperfections "
+        "(paraphrases, invented items, wrappers, truncation; docs/emulator.md); "
+        "exact: its answers as they are",
+        env="PARALLELPROMPT_EMULATOR_ANSWER_STYLE",
+        choices=("realistic", "exact"),
+    )
     models: tuple[str, ...] = opt(
-        (), "accepted model ids (empty: any)", kind="list", env="PARALLELPROMPT_EMULATOR_MODELS"
+        (),
+        "accepted model ids (empty: the model catalogue's, see `parallelprompt models`)",
+        kind="list",
+        env="PARALLELPROMPT_EMULATOR_MODELS",
     )
     retired_models: tuple[str, ...] = opt(
         (), "model ids answered as retired", kind="list", env="PARALLELPROMPT_EMULATOR_RETIRED"
@@ -216,17 +254,34 @@ class EmulatorSettings:
 @dataclass(frozen=True)
 class OutputSettings:
     out: Path | None = opt(None, "output file")
-    format: str = opt("jsonl", "export format", choices=("jsonl", "parquet", "csv"))
+    format: str = opt(
+        "jsonl",
+        "export format (hf: a dataset folder in the Hugging Face Hub's layout)",
+        choices=("jsonl", "parquet", "csv", "hf"),
+    )
+    schema: str = opt(
+        "ours",
+        "export dtypes: ours (data list<string>, n int64) or published (the published "
+        "dataset's: data a JSON string, n float64)",
+        choices=("ours", "published"),
+    )
     json: bool = opt(False, "machine-readable JSON instead of text", kind="bool")
     per: str = opt(
         "source", "one row per source row or per unique prompt", choices=("source", "prompt")
     )
     run_id: int | None = opt(None, "restrict to this run (default: the latest)", flag="--run")
     source: str | None = opt(None, "restrict to this source dataset")
-    tier: str | None = opt(
-        None,
-        "restrict to this outcome: high_confidence, medium_confidence, not_parallelizable, "
-        "failed, unparseable or dead",
+    tier: tuple[str, ...] = opt(
+        (),
+        "restrict to these outcomes (one or several): high_confidence, medium_confidence, "
+        "not_parallelizable, failed, unparseable, dead",
+        kind="list",
+    )
+    passed: bool = opt(
+        False,
+        "only prompts that passed validation: --tier high_confidence medium_confidence "
+        "(the published subset)",
+        kind="bool",
     )
     category: str | None = opt(None, "restrict to this category")
     language: str | None = opt(None, "restrict to this language")
@@ -241,6 +296,10 @@ class OutputSettings:
         "write CSV cells as they are (default: cells starting with = + - @ tab or CR get a "
         "leading ' so spreadsheets do not run them as formulas)",
         kind="bool",
+    )
+    gold: Path | None = opt(
+        None,
+        "compare-rules: judge this labelled gold set (JSON Lines) instead of the database",
     )
 
 
@@ -359,10 +418,20 @@ def _from_env(opt_: Option, environ: Mapping[str, str]) -> Any:
 
 
 def add_arguments(parser: argparse.ArgumentParser, sections: Sequence[str]) -> None:
-    """Add the flags of ``sections`` to ``parser``; defaults stay unset so env can fill them."""
-    for section in sections:
+    """Add the flags of ``sections`` to ``parser``; defaults stay unset so env can fill them.
+
+    A section is ``name`` (all its settings) or ``name:field,field`` (only those), so that each
+    command takes only the flags it uses."""
+    for spec in sections:
+        section, _, only = spec.partition(":")
+        wanted = set(only.split(",")) if only else None
+        known = {o.name for o in options(section)}
+        if wanted is not None and not wanted <= known:
+            raise ValueError(f"section {section} has no setting {sorted(wanted - known)}")
         group = parser.add_argument_group(section)
         for o in options(section):
+            if wanted is not None and o.name not in wanted:
+                continue
             dest = f"{section}__{o.name}"
             default_txt = "" if o.default in (None, (), "") else f" [default: {o.default}]"
             help_ = f"{o.help}{default_txt} (env {o.env})"
@@ -383,7 +452,7 @@ def add_arguments(parser: argparse.ArgumentParser, sections: Sequence[str]) -> N
                     o.flag,
                     dest=dest,
                     default=None,
-                    metavar=o.name.upper(),
+                    metavar=None if o.choices else o.name.upper(),  # choices: {a,b} in --help
                     choices=o.choices,
                     type=o.convert,
                     help=help_,
@@ -465,6 +534,9 @@ def check(s: Settings) -> None:
         "--grace-seconds": w.grace_seconds,
         "--price-in": w.price_in,
         "--price-out": w.price_out,
+        "--price-cache-write": w.price_cache_write,
+        "--price-cache-read": w.price_cache_read,
+        "--max-tokens-retry": s.contract.max_tokens_retry,
         "--min-chars": s.ingest.min_chars,
         "--skip": s.ingest.skip,
         "--limit": s.ingest.limit,

@@ -26,4 +26,5 @@ def verdict_row(verdict: Verdict, contract: Contract) -> VerdictRow:
         context=None if cand is None else cand.context,
         data=None if cand is None else cand.data,
         n=None if cand is None else cand.n,
+        repairs=verdict.repairs,
     )

@@ -4,12 +4,18 @@ Readers hand over either an Arrow record batch (Parquet, the hub) or a list of P
 (JSONL, JSON). Arrow batches are handled column-wise with pyarrow compute and numpy, which
 is what makes a million conversations a few seconds of work; any batch whose types are not
 the expected ones (a conversation that is not a list, content that is not a string) takes the
-row-by-row path instead, so that the rules of :mod:`producer.extract` judge it.
+row-by-row path instead, so that the rules of :mod:`producer.extract` judge it. So does a batch
+with invalid UTF-8 in a string column (Arrow does not check what a Parquet writer put there):
+its bytes are decoded leniently, as a JSON line's, and repaired by the same rules.
+
+Metadata text (conversation id, language, model) with lone surrogates or undecodable bytes is
+repaired here (U+FFFD), and the rows are listed in :attr:`Extracted.repaired` so that a kept
+row is counted under ``metadata_unicode_replaced``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,6 +24,7 @@ import pyarrow.compute as pc
 
 from producer.extract import SkipReason, first_user_content
 from producer.layouts import LayoutSpec
+from producer.normalise import has_invalid_unicode, replace_invalid_unicode
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +33,7 @@ class Broken:
 
     where: str  # file:line
     error: str
+    rest: bool = False  # the unreadable rest of a compressed file, not one line
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +47,7 @@ class Extracted:
     models: list[str | None]
     toxic: list[bool | None]
     redacted: list[bool | None]
+    repaired: frozenset[int] = field(default=frozenset())  # rows whose metadata was repaired
 
     def __len__(self) -> int:
         return len(self.first)
@@ -47,7 +56,21 @@ class Extracted:
 def _text(value: object) -> str | None:
     if value is None or isinstance(value, str):
         return value
-    return str(value)
+    try:
+        return str(value)
+    except RecursionError:  # a list nested ~1000 deep (orjson allows 1024)
+        return None
+
+
+def _repair(columns: tuple[list[str | None], ...], row: int) -> bool:
+    """Replace lone surrogates in ``row`` of each column; True when any was found."""
+    found = False
+    for col in columns:
+        value = col[row]
+        if value is not None and not value.isascii() and has_invalid_unicode(value):
+            col[row] = replace_invalid_unicode(value)
+            found = True
+    return found
 
 
 def _flag(value: object) -> bool | None:
@@ -68,11 +91,10 @@ def from_rows(rows: list[Any], spec: LayoutSpec) -> Extracted:
     models: list[str | None] = []
     toxic: list[bool | None] = []
     redacted: list[bool | None] = []
-    for row in rows:
+    repaired: set[int] = set()
+    for i, row in enumerate(rows):
         if not isinstance(row, dict):
-            first.append(
-                SkipReason.BROKEN_LINE if isinstance(row, Broken) else SkipReason.NOT_AN_OBJECT
-            )
+            first.append(_unreadable(row))
             for col in (ids, langs, models, toxic, redacted):
                 col.append(None)
             continue
@@ -84,6 +106,8 @@ def from_rows(rows: list[Any], spec: LayoutSpec) -> Extracted:
         ids.append(_text(row.get(spec.id_column)) if spec.id_column else None)
         langs.append(_text(row.get(spec.language_column)) if spec.language_column else None)
         models.append(_text(row.get(spec.model_column)) if spec.model_column else None)
+        if _repair((ids, langs, models), i):
+            repaired.add(i)
         if spec.toxic_column:
             toxic.append(_flag(row.get(spec.toxic_column)))
         elif spec.moderation_column:
@@ -91,7 +115,13 @@ def from_rows(rows: list[Any], spec: LayoutSpec) -> Extracted:
         else:
             toxic.append(None)
         redacted.append(_flag(row.get(spec.redacted_column)) if spec.redacted_column else None)
-    return Extracted(first, ids, langs, models, toxic, redacted)
+    return Extracted(first, ids, langs, models, toxic, redacted, frozenset(repaired))
+
+
+def _unreadable(row: object) -> SkipReason:
+    if isinstance(row, Broken):
+        return SkipReason.UNREADABLE_REST if row.rest else SkipReason.BROKEN_LINE
+    return SkipReason.NOT_AN_OBJECT
 
 
 def _is_list(t: pa.DataType) -> bool:
@@ -172,8 +202,49 @@ def first_turns_arrow(conv: pa.Array, spec: LayoutSpec) -> list[object]:
     return out
 
 
+def _as_binary(t: pa.DataType) -> pa.DataType:
+    """``t`` with every string type (however nested) made binary: the same memory layout."""
+    if pa.types.is_string(t):
+        return pa.binary()
+    if pa.types.is_large_string(t):
+        return pa.large_binary()
+    if pa.types.is_list(t):
+        return pa.list_(t.value_field.with_type(_as_binary(t.value_type)))
+    if pa.types.is_large_list(t):
+        return pa.large_list(t.value_field.with_type(_as_binary(t.value_type)))
+    if pa.types.is_struct(t):
+        return pa.struct([f.with_type(_as_binary(f.type)) for f in t])
+    return t
+
+
+def _decoded(value: object) -> object:
+    """Bytes (a string column's, read as binary) as text, undecodable bytes as surrogates."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "surrogateescape")
+    if isinstance(value, list):
+        return [_decoded(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _decoded(v) for k, v in value.items()}
+    return value
+
+
+def lenient_rows(batch: pa.RecordBatch) -> list[Any]:
+    """The batch as Python rows even when a string column holds invalid UTF-8."""
+    columns = [col.view(_as_binary(col.type)) for col in batch.columns]
+    binary = pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
+    return [_decoded(row) for row in binary.to_pylist()]
+
+
 def from_arrow(batch: pa.RecordBatch, spec: LayoutSpec) -> Extracted:
-    """The column-wise path; falls back to :func:`from_rows` for unexpected types."""
+    """The column-wise path; falls back to :func:`from_rows` for unexpected types, and for
+    invalid UTF-8 (which only shows when the values are converted)."""
+    try:
+        return _from_arrow(batch, spec)
+    except UnicodeDecodeError:
+        return from_rows(lenient_rows(batch), spec)
+
+
+def _from_arrow(batch: pa.RecordBatch, spec: LayoutSpec) -> Extracted:
     n = batch.num_rows
     conv = _column(batch, spec.conversation)
     if conv is None:

@@ -23,6 +23,7 @@ class SkipReason(enum.StrEnum):
     """Why a source row gave no prompt. Checked in this order; the first that applies wins."""
 
     BROKEN_LINE = "broken_line"  # a JSONL line that is not JSON (logged with file:line)
+    UNREADABLE_REST = "unreadable_rest"  # a compressed file's corrupt or truncated end
     NOT_AN_OBJECT = "not_an_object"  # valid JSON, but not an object
     LANGUAGE = "filtered_language"  # --languages given and the row's language is not one
     TOXIC = "filtered_toxic"  # --drop-toxic and the row is marked toxic
@@ -42,6 +43,7 @@ class Flag(enum.StrEnum):
     OVERSIZED = "oversized"  # longer than --max-chars: stored with db.FLAG_OVERSIZED
     NUL_REMOVED = "nul_removed"  # NUL characters deleted
     UNICODE_REPLACED = "invalid_unicode_replaced"  # lone surrogates / bad bytes -> U+FFFD
+    METADATA_REPLACED = "metadata_unicode_replaced"  # the same in conversation id/language/model
 
 
 def first_user_content(
@@ -59,8 +61,10 @@ def first_user_content(
     if not conversation:
         return SkipReason.NO_CONVERSATION
     for message in conversation:
-        if isinstance(message, dict) and message.get(role_key) in user_roles:
-            return message.get(content_key)
+        if isinstance(message, dict):
+            role = message.get(role_key)
+            if isinstance(role, str) and role in user_roles:  # a list or dict is no role
+                return message.get(content_key)
     return SkipReason.NO_USER_TURN
 
 

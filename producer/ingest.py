@@ -26,6 +26,8 @@ from db import EnqueueResult, SqliteQueue
 from db.connection import checkpoint, connect_bulk
 from db.queue import StagedRow, enqueue_staged
 from parallelprompt.settings import IngestSettings, Settings
+from producer.errors import IngestError
+from producer.extract import SkipReason
 from producer.pipeline import Done, Failed, Feed, ProcessFeed, Stopped, ThreadFeed, Window
 from producer.plan import SourceGroup, plan
 from producer.progress import Progress
@@ -46,6 +48,8 @@ WHERE s.source = ? AND s.split = ? AND s.row_index BETWEEN ? AND ?
 #: Local inputs at least this large (bytes, all files of a source) are read in a child
 #: process; below it the ~0.5 s start of a fresh interpreter costs more than it saves.
 PROCESS_MIN_BYTES = 8 * 2**20
+#: A compressed JSON file counts as this many times its size (text compresses ~4-10x).
+COMPRESSED_WEIGHT = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +65,7 @@ class IngestSummary:
     elapsed_s: float
     sources: tuple[str, ...]
     ingest_ids: tuple[int, ...] = ()
+    files_skipped: dict[str, int] = field(default_factory=dict)  # FileSkip reason -> files
 
     @property
     def rows_per_s(self) -> float:
@@ -83,6 +88,11 @@ class IngestSummary:
         if self.flagged:
             parts.append(
                 "flagged " + ", ".join(f"{k} {v:,}" for k, v in sorted(self.flagged.items()))
+            )
+        if self.files_skipped:
+            parts.append(
+                "files left out "
+                + ", ".join(f"{k} {v:,}" for k, v in sorted(self.files_skipped.items()))
             )
         conflicts = self.skipped.get(SOURCE_ROW_CONFLICT, 0)
         if conflicts:
@@ -123,7 +133,8 @@ def use_process(group: SourceGroup) -> bool:
     for item in group.inputs:
         assert isinstance(item, InputFile)
         with contextlib.suppress(OSError):
-            size += item.path.stat().st_size
+            weight = COMPRESSED_WEIGHT if item.compression else 1
+            size += item.path.stat().st_size * weight
     return size >= PROCESS_MIN_BYTES
 
 
@@ -297,7 +308,8 @@ async def ingest(settings: Settings, *, progress: bool) -> IngestSummary:
     """Ingest the configured dataset (default: the bundled sample) into the work table."""
     started = time.perf_counter()
     cfg = settings.ingest
-    groups = plan(cfg)  # every input opened and checked before the database is touched
+    planned = plan(cfg)  # every input opened and checked before the database is touched
+    groups = planned.groups
     display = Progress(
         enabled=progress and not settings.common.quiet, log_format=settings.common.log_format
     )
@@ -321,6 +333,13 @@ async def ingest(settings: Settings, *, progress: bool) -> IngestSummary:
     finally:
         display.close()
         await queue.close()
+    by_language = total.skipped.get(SkipReason.LANGUAGE, 0)
+    if cfg.languages and total.kept == 0 and by_language:
+        raise IngestError(
+            f"--languages {' '.join(cfg.languages)} matched none of the {total.rows_read:,} "
+            "rows read, so nothing was added: use the dataset's own language names "
+            "(e.g. English, Chinese, Spanish), or drop --languages"
+        )
     return IngestSummary(
         rows_read=total.rows_read,
         kept=total.kept,
@@ -333,6 +352,7 @@ async def ingest(settings: Settings, *, progress: bool) -> IngestSummary:
         elapsed_s=time.perf_counter() - started,
         sources=tuple(g.source for g in groups),
         ingest_ids=tuple(ids),
+        files_skipped=planned.files_skipped,
     )
 
 

@@ -38,7 +38,7 @@ from typing import IO, NamedTuple, Protocol
 from db.queue import StagedRow
 from parallelprompt.settings import IngestSettings
 from producer.batches import Extracted, from_arrow, from_rows
-from producer.extract import SkipReason, TextRules
+from producer.extract import Flag, SkipReason, TextRules
 from producer.layouts import SPECS, LayoutSpec
 from producer.plan import SourceGroup
 from producer.readers import Chunk, InputFile, iter_file, iter_hub
@@ -52,7 +52,9 @@ QUEUE_DEPTH = 8
 POLL_S = 0.2
 
 #: Reasons decided before the filters (the row could not even be read).
-_UNREADABLE = frozenset({SkipReason.BROKEN_LINE, SkipReason.NOT_AN_OBJECT})
+_UNREADABLE = frozenset(
+    {SkipReason.BROKEN_LINE, SkipReason.UNREADABLE_REST, SkipReason.NOT_AN_OBJECT}
+)
 
 
 class Batch(NamedTuple):
@@ -136,6 +138,7 @@ def build_staged(
     check = rules.text.check
     any_filter = rules.any_filter
     ids, langs, models, toxic, redacted = ex.ids, ex.languages, ex.models, ex.toxic, ex.redacted
+    repaired = ex.repaired
     for i, first in enumerate(ex.first):
         if type(first) is SkipReason and first in _UNREADABLE:
             skipped[first] += 1
@@ -155,6 +158,8 @@ def build_staged(
         assert not isinstance(kept, SkipReason)
         if kept.touched:
             flagged.update(kept.touched)
+        if repaired and i in repaired:
+            flagged[Flag.METADATA_REPLACED] += 1
         prompt = kept.prompt
         append(
             (

@@ -13,19 +13,29 @@ Local files without ``--source-name`` or ``--dataset`` are named after their lay
 for a folder ``dump/``), so two different files of one layout never share row indices. Files
 named like the hub's own shards (``train-00000-of-00006.parquet``) keep the layout's dataset
 id (``lmsys/lmsys-chat-1m``), so local shards and a streamed ingest of that dataset agree.
+
+Files that hold no rows (0 bytes, blank lines only, an empty array), second names of a file
+already listed and symlink loops are left out with a warning, and counted per
+:class:`~producer.files.FileSkip` reason.
 """
 
 from __future__ import annotations
 
+import collections
 import glob
+import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 from parallelprompt.settings import IngestSettings
+from producer.files import FileSkip, find_files
 from producer.layouts import SPECS, Layout
-from producer.readers import HubInput, InputFile, inspect_file, open_hub, resolve_paths
+from producer.normalise import replace_invalid_unicode
+from producer.readers import HubInput, InputFile, NoObjects, inspect_file, open_hub
+
+log = logging.getLogger("producer")
 
 #: The bundled sample: file name -> source name (never a real dataset's name).
 SAMPLE_SOURCES = {
@@ -48,8 +58,12 @@ class SourceGroup:
 
     @property
     def input_names(self) -> list[str]:
+        """As recorded in the ingests table: a file name's undecodable bytes as U+FFFD."""
         return [
-            str(i.path) if isinstance(i, InputFile) else f"hf://{i.dataset_id}" for i in self.inputs
+            replace_invalid_unicode(str(i.path))
+            if isinstance(i, InputFile)
+            else f"hf://{i.dataset_id}"
+            for i in self.inputs
         ]
 
 
@@ -61,7 +75,13 @@ def sample_files() -> list[Path]:
     return [sample_dir() / name for name in SAMPLE_SOURCES]
 
 
-def plan(cfg: IngestSettings) -> list[SourceGroup]:
+@dataclass(frozen=True, slots=True)
+class Plan:
+    groups: list[SourceGroup]
+    files_skipped: dict[str, int] = field(default_factory=dict)  # FileSkip reason -> files
+
+
+def plan(cfg: IngestSettings) -> Plan:
     layout = None if cfg.layout == "auto" else Layout(cfg.layout)
     if cfg.data_files:
         return _group_files(cfg, list(cfg.data_files), layout, cfg.dataset)
@@ -69,12 +89,14 @@ def plan(cfg: IngestSettings) -> list[SourceGroup]:
         return _group_files(cfg, [cfg.dataset], layout, None)
     if cfg.dataset:
         hub = open_hub(cfg.dataset, cfg.split, layout)
-        return [SourceGroup(cfg.source_name or cfg.dataset, cfg.split, (hub,))]
+        return Plan([SourceGroup(cfg.source_name or cfg.dataset, cfg.split, (hub,))])
     groups = []
     for path in sample_files():
         source = cfg.source_name or SAMPLE_SOURCES[path.name]
-        groups.append(SourceGroup(source, cfg.split, (inspect_file(path, layout),)))
-    return groups
+        sample = inspect_file(path, layout)
+        assert sample is not None, path
+        groups.append(SourceGroup(source, cfg.split, (sample,)))
+    return Plan(groups)
 
 
 def entry_stem(entry: str) -> str:
@@ -99,26 +121,58 @@ def is_hub_shard(path: Path, split: str) -> bool:
 
 def _group_files(
     cfg: IngestSettings, entries: list[str], layout: Layout | None, dataset_id: str | None
-) -> list[SourceGroup]:
+) -> Plan:
     """Source name: --source-name, else --dataset (local shards of a hub dataset), else
     ``LAYOUT:STEM`` of the entry the file came from (``STEM``: see :func:`entry_stem`), or the
     layout's dataset id when every file of the entry is named like a hub shard."""
-    stems: dict[Path, str] = {}
+    found = find_files(entries)
+    skipped: collections.Counter[str] = collections.Counter(found.skipped)
     shards: dict[str, bool] = {}
-    for entry in entries:
-        paths = resolve_paths([entry])
+    for entry, paths in found.by_entry.items():
         stem = entry_stem(entry)
-        for p in paths:
-            stems.setdefault(p, stem)
         shards[stem] = shards.get(stem, True) and all(is_hub_shard(p, cfg.split) for p in paths)
-    files = [inspect_file(p, layout) for p in resolve_paths(entries)]
+    files: list[InputFile] = []
+    unjudged: list[NoObjects] = []
+    for path in found.files:
+        try:
+            inspected = inspect_file(path, layout)
+        except NoObjects as exc:
+            unjudged.append(exc)
+            continue
+        if inspected is None:
+            log.warning("%s: empty file (no rows); skipped", path)
+            skipped[FileSkip.EMPTY] += 1
+        else:
+            files.append(inspected)
+    if unjudged:
+        files = sorted(files + _like_the_others(unjudged, files), key=lambda f: str(f.path))
     by_source: dict[str, list[Input]] = {}
     for f in files:
+        stem = entry_stem(found.entry[f.path])
         if cfg.source_name or dataset_id:
             source = cfg.source_name or dataset_id or ""
-        elif shards[stems[f.path]]:
+        elif shards[stem]:
             source = SPECS[f.layout].canonical_source
         else:
-            source = f"{f.layout}:{stems[f.path]}"
+            source = f"{f.layout}:{stem}"
+        source = replace_invalid_unicode(source)  # a file name's undecodable bytes
         by_source.setdefault(source, []).append(f)
-    return [SourceGroup(s, cfg.split, tuple(inputs)) for s, inputs in by_source.items()]
+    groups = [SourceGroup(s, cfg.split, tuple(inputs)) for s, inputs in by_source.items()]
+    return Plan(groups, {str(k): v for k, v in sorted(skipped.items())})
+
+
+def _like_the_others(unjudged: list[NoObjects], files: list[InputFile]) -> list[InputFile]:
+    """Files with no JSON object among their first rows, read with the layout the other
+    files have (their rows are counted as broken lines or not objects, never lost); an
+    error when there is no other file, or the others disagree."""
+    layouts = {f.layout for f in files}
+    if len(layouts) != 1:
+        raise unjudged[0]
+    (layout,) = layouts
+    for exc in unjudged:
+        log.warning(
+            "%s: no JSON object in its first rows; read as %s like the other files",
+            exc.path,
+            layout,
+        )
+    return [InputFile(exc.path, exc.kind, layout, None, exc.compression) for exc in unjudged]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TextIO
 
 import orjson
@@ -43,6 +44,7 @@ class Progress:
         rate = rows_read / max(now - self.started, 1e-9)
         if self.json:
             record = {
+                "ts": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
                 "event": "ingest_progress",
                 "rows_read": rows_read,
                 "rows_per_s": round(rate),

@@ -3,20 +3,20 @@
 Every reader yields chunks of at most ``batch_rows`` rows with the position of their first
 row in the file, and translates the libraries' exceptions into :class:`IngestError` naming the
 file. Parquet is read with pyarrow directly, only the needed leaf columns (the nested
-moderation structs are never materialised). JSONL is read line by line with orjson; a line
-that does not parse becomes a :class:`~producer.batches.Broken` marker (never an exception).
+moderation structs are never materialised). JSONL is read line by line with orjson (through
+a decompressor for ``.gz``, ``.bz2``, ``.xz`` and ``.zst`` files); a line that does not parse
+becomes a :class:`~producer.batches.Broken` marker (never an exception), and so does the
+unreadable rest of a truncated compressed file.
 """
 
 from __future__ import annotations
 
-import enum
-import glob
 import json
 import logging
 import socket
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,26 +27,14 @@ import pyarrow.parquet as pq
 
 from producer.batches import Broken
 from producer.errors import IngestError
+from producer.files import DECOMPRESSION_ERRORS, Compression, FileKind, file_type, open_binary
 from producer.layouts import Layout, LayoutSpec, detect
 
 log = logging.getLogger("producer")
 
 SNIFF_LINES = 100
 HUB_PROBE_TIMEOUT_S = 3.0
-
-
-class FileKind(enum.StrEnum):
-    PARQUET = "parquet"
-    JSONL = "jsonl"
-    JSON = "json"  # one JSON array of rows
-
-
-SUFFIXES = {
-    ".parquet": FileKind.PARQUET,
-    ".jsonl": FileKind.JSONL,
-    ".ndjson": FileKind.JSONL,
-    ".json": FileKind.JSON,
-}
+BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +43,20 @@ class InputFile:
     kind: FileKind
     layout: Layout
     num_rows: int | None  # known up front for Parquet
+    compression: Compression | None = None
+
+
+class NoObjects(IngestError):
+    """A JSON file whose first rows hold no JSON object, so its layout cannot be seen (its
+    rows are all broken lines or not objects). The plan reads it with the layout of the other
+    files, when there are any."""
+
+    def __init__(self, path: Path, kind: FileKind, compression: Compression | None) -> None:
+        super().__init__(
+            f"{path}: no JSON object in its first {SNIFF_LINES} rows, so its layout cannot be "
+            "told; pass --layout lmsys, wildchat or sharegpt"
+        )
+        self.path, self.kind, self.compression = path, kind, compression
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,53 +79,39 @@ class Chunk:
         return Chunk(self.start, rows=(self.rows or [])[:n])
 
 
-# -- finding files ---------------------------------------------------------------------------
+# -- checking files --------------------------------------------------------------------------
 
 
-def resolve_paths(entries: Sequence[str]) -> list[Path]:
-    """Files named, folders searched recursively, globs expanded; sorted, without repeats."""
-    found: set[Path] = set()
-    for entry in entries:
-        path = Path(entry).expanduser()
-        if path.is_dir():
-            hits = [p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES]
-            if not hits:
-                raise IngestError(f"{entry}: no .parquet, .jsonl or .json files in this folder")
-            found.update(hits)
-        elif path.is_file():
-            if path.suffix.lower() not in SUFFIXES:
-                raise IngestError(f"{entry}: unsupported file type (use .parquet, .jsonl or .json)")
-            found.add(path)
-        elif glob.has_magic(entry):
-            hits = [Path(p) for p in glob.glob(entry, recursive=True) if Path(p).is_file()]
-            hits = [p for p in hits if p.suffix.lower() in SUFFIXES]
-            if not hits:
-                raise IngestError(f"{entry}: no .parquet, .jsonl or .json files match")
-            found.update(hits)
-        else:
-            raise IngestError(f"{entry}: no such file or folder")
-    return sorted(found, key=str)
-
-
-def inspect_file(path: Path, layout: Layout | None) -> InputFile:
-    """Check that ``path`` can be read and find its layout (given, or detected)."""
-    kind = SUFFIXES[path.suffix.lower()]
+def inspect_file(path: Path, layout: Layout | None) -> InputFile | None:
+    """Check that ``path`` can be read and find its layout (given, or detected); None when
+    the file holds no rows at all (0 bytes, blank lines only, an empty array)."""
+    found_type = file_type(path)
+    if found_type is None:
+        raise IngestError(f"{path}: unsupported file type")
+    kind, compression = found_type
+    if path.stat().st_size == 0:
+        return None
     num_rows: int | None = None
     if kind is FileKind.PARQUET:
         pf = _open_parquet(path)
         columns: list[str] = list(pf.schema_arrow.names)
         num_rows = int(pf.metadata.num_rows)
     else:
-        if kind is FileKind.JSON and not _looks_like_array(path):
+        if kind is FileKind.JSON and not _looks_like_array(path, compression):
             kind = FileKind.JSONL  # many ".json" files on the hub are JSON lines
-        columns = _sniff_keys(path, kind)
+        sniffed = _sniff_keys(path, kind, compression)
+        if sniffed is None:
+            return None
+        columns = sniffed
+        if not columns and layout is None:
+            raise NoObjects(path, kind, compression)
     found = layout or detect(columns)
     if found is None:
         raise IngestError(
             f"{path}: cannot tell the layout from its columns {sorted(columns)}; "
             "pass --layout lmsys, wildchat or sharegpt"
         )
-    return InputFile(path, kind, found, num_rows)
+    return InputFile(path, kind, found, num_rows, compression)
 
 
 def _open_parquet(path: Path) -> pq.ParquetFile:
@@ -140,24 +128,39 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def _looks_like_array(path: Path) -> bool:
-    with path.open("rb") as fh:
-        head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+def _looks_like_array(path: Path, compression: Compression | None) -> bool:
+    try:
+        with open_binary(path, compression) as fh:
+            head = fh.read(4096).lstrip(BOM + b" \t\r\n")
+    except DECOMPRESSION_ERRORS as exc:
+        raise IngestError(f"{path}: not a readable {compression} file ({exc})") from exc
     return head.startswith(b"[")
 
 
-def _sniff_keys(path: Path, kind: FileKind) -> list[str]:
+def _sniff_keys(path: Path, kind: FileKind, compression: Compression | None) -> list[str] | None:
+    """The keys of the first object among the first rows; None when there is no row."""
     if kind is FileKind.JSON:
-        rows = _load_json_array(path)
+        rows = _load_json_array(path, compression)
+        if not rows:
+            return None
         return next((list(r) for r in rows if isinstance(r, dict)), [])
-    with path.open("rb") as fh:
-        for i, line in enumerate(fh):
-            if i >= SNIFF_LINES:
-                break
-            parsed = parse_line(line, "")
-            if isinstance(parsed, dict):
-                return list(parsed)
-    return []
+    any_row = False
+    try:
+        with open_binary(path, compression) as fh:
+            for i, line in enumerate(fh):
+                if i >= SNIFF_LINES:
+                    break
+                if not line.strip():
+                    continue
+                any_row = True
+                parsed = parse_line(line, "")
+                if isinstance(parsed, dict):
+                    return list(parsed)
+    except DECOMPRESSION_ERRORS as exc:
+        if not any_row:  # not that kind of file at all: say so before anything is written
+            raise IngestError(f"{path}: not a readable {compression} file ({exc})") from exc
+        # truncated after some rows: the reading counts the rest as unreadable_rest
+    return [] if any_row else None
 
 
 # -- JSON lines ------------------------------------------------------------------------------
@@ -168,54 +171,89 @@ def parse_line(line: bytes, where: str) -> object:
 
     orjson is strict (no lone surrogates, valid UTF-8 only); a line it rejects gets a second,
     lenient chance with the standard library (undecodable bytes become lone surrogates), so
-    that a prompt with a stray bad byte is repaired by the text rules instead of lost.
+    that a prompt with a stray bad byte is repaired by the text rules instead of lost. A
+    UTF-8 byte-order mark before the line is dropped. Nesting deeper than orjson's limit
+    (1024) is a broken line: the standard library would fail with RecursionError.
     """
     try:
         return orjson.loads(line)
     except orjson.JSONDecodeError as exc:
+        if line.startswith(BOM):
+            return parse_line(line[len(BOM) :], where)
         try:
             return json.loads(line.decode("utf-8", "surrogateescape"))
-        except ValueError:
+        except (ValueError, RecursionError):
             return Broken(where, str(exc))
 
 
-def iter_jsonl(path: Path, batch_rows: int, skip: int) -> Iterator[Chunk]:
+def _numbered_lines(path: Path, compression: Compression | None) -> Iterator[tuple[int, Any]]:
+    """(line number, line); a compressed file that is corrupt or ends early (a truncated
+    download) ends with a Broken marker (``rest=True``) for whatever could not be read."""
+    lineno = 0
+    with open_binary(path, compression) as fh:
+        try:
+            for lineno, line in enumerate(fh, 1):
+                yield lineno, line
+        except DECOMPRESSION_ERRORS as exc:
+            where = f"{path}:{lineno + 1}"
+            log.warning(
+                "%s: the rest of this %s file cannot be read (%s); counted as one "
+                "unreadable_rest row",
+                where,
+                compression,
+                exc,
+            )
+            yield lineno + 1, Broken(where, str(exc), rest=True)
+
+
+def iter_jsonl(
+    path: Path, batch_rows: int, skip: int, compression: Compression | None = None
+) -> Iterator[Chunk]:
     """Chunks of rows; a row is a non-blank line. Broken lines are logged with file:line."""
     rows: list[Any] = []
     start = index = -1
-    with path.open("rb") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            index += 1
-            if index < skip:
-                continue
+    for lineno, line in _numbered_lines(path, compression):
+        if type(line) is bytes and not line.strip():
+            continue
+        index += 1
+        if index < skip:
+            continue
+        if type(line) is bytes:
             parsed = parse_line(line, f"{path}:{lineno}")
             if isinstance(parsed, Broken):
                 log.warning("%s: broken JSON line skipped (%s)", parsed.where, parsed.error)
-            if not rows:
-                start = index
-            rows.append(parsed)
-            if len(rows) >= batch_rows:
-                yield Chunk(start, rows=rows)
-                rows = []
+        else:
+            parsed = line
+        if not rows:
+            start = index
+        rows.append(parsed)
+        if len(rows) >= batch_rows:
+            yield Chunk(start, rows=rows)
+            rows = []
     if rows:
         yield Chunk(start, rows=rows)
     yield Chunk(index + 1, rows=[])
 
 
-def _load_json_array(path: Path) -> list[Any]:
+def _load_json_array(path: Path, compression: Compression | None = None) -> list[Any]:
+    """The whole array; like a JSON line, with a lenient second parse and no BOM."""
     try:
-        data = orjson.loads(path.read_bytes())
-    except orjson.JSONDecodeError as exc:
-        raise IngestError(f"{path}: not valid JSON ({exc})") from exc
+        with open_binary(path, compression) as fh:
+            raw = fh.read()
+    except DECOMPRESSION_ERRORS as exc:
+        raise IngestError(f"{path}: not a readable {compression} file ({exc})") from exc
+    data = parse_line(raw, str(path))
+    if isinstance(data, Broken):
+        raise IngestError(f"{path}: not valid JSON ({data.error})")
     if not isinstance(data, list):
         raise IngestError(f"{path}: expected a JSON array of conversations or JSON lines")
     return data
 
 
-def iter_json(path: Path, batch_rows: int, skip: int) -> Iterator[Chunk]:
-    rows = _load_json_array(path)
+def iter_json(
+    path: Path, batch_rows: int, skip: int, compression: Compression | None = None
+) -> Iterator[Chunk]:
+    rows = _load_json_array(path, compression)
     for start in range(skip, len(rows), batch_rows):
         yield Chunk(start, rows=rows[start : start + batch_rows])
     yield Chunk(len(rows), rows=[])
@@ -285,8 +323,8 @@ def iter_file(f: InputFile, spec: LayoutSpec, batch_rows: int, skip: int) -> Ite
     if f.kind is FileKind.PARQUET:
         return iter_parquet(f.path, spec, batch_rows, skip)
     if f.kind is FileKind.JSON:
-        return iter_json(f.path, batch_rows, skip)
-    return iter_jsonl(f.path, batch_rows, skip)
+        return iter_json(f.path, batch_rows, skip, f.compression)
+    return iter_jsonl(f.path, batch_rows, skip, f.compression)
 
 
 # -- the Hugging Face hub --------------------------------------------------------------------

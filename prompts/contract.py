@@ -11,6 +11,7 @@ from . import requests
 from .categories import CategorySet, normalise_category
 from .parse import parse_answer
 from .profiles import PROFILES, RuleProfile
+from .published import parse_published
 from .types import FailureReason, Outcome, ParseFailure, Verdict
 from .validate import validate
 
@@ -93,7 +94,10 @@ class Contract:
 
     def judge(self, prompt: str, model_text: str | None, stop_reason: str | None) -> Verdict:
         """Parse + validate + tier + normalise category. Never raises."""
-        parsed = parse_answer(model_text, stop_reason)
+        if self.profile.decoding == "published":
+            parsed = parse_published(model_text, stop_reason)
+        else:
+            parsed = parse_answer(model_text, stop_reason)
         if isinstance(parsed, ParseFailure):
             return Verdict(
                 Outcome.UNPARSEABLE, parsed.reason, "unparseable", False, None, None, False

@@ -8,9 +8,9 @@ the heuristic extractor.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from .text import normalise
+from .grounding import key, trim
 
 # --- the published pipeline's patterns (applied to the lower-cased prompt unless noted) ---
 
@@ -158,7 +158,8 @@ MULTIPLICITY = re.compile(
 )
 _CONJ = r"(?:and|or|y|e|et|ou|und|oder|o|и|или)"
 _WORD = r"[\"'«“‘]?[^\W_][\w'’-]*[\"'»”’]?"
-_ITEM = rf"{_WORD}(?:[ \t]+{_WORD}){{0,3}}"
+# An item may carry a bracketed note: "player (str), team (str), position (str)".
+_ITEM = rf"{_WORD}(?:[ \t]+{_WORD}){{0,3}}(?:[ \t]*[(\[][^()\[\]\n]{{0,40}}[)\]])?"
 ENUMERATION = re.compile(
     rf"{_ITEM}[ \t]*,[ \t]*{_ITEM}(?:[ \t]*,[ \t]*(?:{_CONJ}[ \t]+)?|[ \t]+{_CONJ}[ \t]+){_WORD}"
     r"|[^\s、]+、[^\s、]+(?:、|和|及|与|與|と|や)[^\s、]+"
@@ -168,6 +169,22 @@ FOR_EACH = re.compile(
     r"для кажд\w*|по кажд\w*)\b|对每|對每|针对每|各自"
 )
 PLURAL_COLON = re.compile(r"\b\w+s\s*[:;]")
+# "Correct these: teh cat, a dgo" -- a demonstrative + colon introduces the list.
+THESE_COLON = re.compile(
+    r"\b(?:these|those|the following|following|below|estas|estos|estes|essas|esses|ces|"
+    r"suivante?s?|diese|folgende|folgenden|queste|questi|seguenti|эти|следующие)\s*[:：]"
+    r"|(?:以下|下面|下列|这些|這些|次の)[^\n:：]{0,6}[:：]"
+)
+_PUNCT_JOINER = re.compile(r" [,;/、，] ")
+_ONE_OUTPUT = re.compile(
+    r"\b(?:a|an|one|single|between|both|un|una|une|uno|ein|eine|einen|entre|zwischen|tra|между)\b"
+)
+_QUOTED = re.compile(r"\"([^\"\n]+)\"|“([^”\n]+)”|(?<!\w)'([^'\n]+)'(?!\w)|«([^»\n]+)»|‘([^’\n]+)’")
+# What may stand between two consecutive items in the prompt (canonical grounding form).
+_JOINER = re.compile(
+    r" (?:[,;/、，]|and|or|y|o|e|et|ou|und|oder|и|или|和|与|與|或|と|や|vs|versus)"
+    r"(?: (?:and|or|y|e|et|ou|und|oder|и|или))? "
+)
 
 
 def count_original(pattern: re.Pattern[str], text: str) -> int:
@@ -222,6 +239,37 @@ def mentions_number(prompt: str, n: int) -> bool:
 
 def items_on_lines(prompt: str, items: Iterable[str]) -> int:
     """How many items fill a whole line of the prompt (a list without markers)."""
-    lines = {normalise(line).strip(" -•*\"'") for line in prompt.splitlines()}
+    lines = {trim(key(line)) for line in prompt.splitlines()}
     lines.discard("")
-    return sum(1 for item in items if normalise(item).strip(" -•*\"'") in lines)
+    return sum(1 for item in items if trim(key(item)) in lines)
+
+
+def items_joined(prompt: str, items: Sequence[str]) -> bool:
+    """Two or more items standing side by side in the prompt, joined only by commas or a
+    conjunction: "Explain quicksort and mergesort", "Translate hello, goodbye". Not when the
+    items are pieces of one quoted text ("Translate 'Good morning, how are you?'"), nor two
+    things joined by "and" under one singular output ("Write a poem about the sun and the
+    moon", "the difference between X and Y")."""
+    if len(items) < 2:
+        return False
+    text = f" {key(prompt)} "
+    keys = [key(item).strip(" .,;:!?") for item in items]
+    if any(not k for k in keys):
+        return False
+    start = text.find(f" {keys[0]} ")
+    if start < 0:
+        return False
+    pos, conjunction = start + len(keys[0]) + 1, False
+    for nxt in keys[1:]:
+        joiner = _JOINER.match(text, pos)
+        if joiner is None or not text.startswith(f"{nxt} ", joiner.end()):
+            return False
+        conjunction = conjunction or not _PUNCT_JOINER.fullmatch(joiner.group())
+        pos = joiner.end() + len(nxt)
+    if conjunction and len(keys) == 2 and _ONE_OUTPUT.search(" ".join(text[:start].split()[-8:])):
+        return False
+    return not any(sum(k in quoted for k in keys) >= 2 for quoted in _quoted(prompt))
+
+
+def _quoted(prompt: str) -> list[str]:
+    return [key(next(g for g in m.groups() if g)) for m in _QUOTED.finditer(prompt)]

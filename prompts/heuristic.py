@@ -178,8 +178,13 @@ def heuristic_answer(prompt: str) -> str:
     return json.dumps(answer or _negative(serial), ensure_ascii=False)
 
 
+def placeholder_name(number: int) -> str:
+    """The name the extractor puts for the LMSYS placeholder ``NAME_<number>``."""
+    return _NAMES[(number - 1) % len(_NAMES)]
+
+
 def _deanonymise(prompt: str) -> str:
-    return _PLACEHOLDER.sub(lambda m: _NAMES[(int(m.group(1)) - 1) % len(_NAMES)], prompt)
+    return _PLACEHOLDER.sub(lambda m: placeholder_name(int(m.group(1))), prompt)
 
 
 def _answer(

@@ -24,6 +24,7 @@ _TRUE = frozenset({"true", "yes", "y"})
 _FALSE = frozenset({"false", "no", "n"})
 _TEXT_FIELDS = ("category", "category_description", "serial", "template", "context")
 _BLANK_IS_NULL = frozenset({"category", "category_description", "context"})
+_ALL_FIELDS = frozenset({"parallelizable", "is_novel_category", "data", "n", *_TEXT_FIELDS})
 
 
 class _WrongType(Exception):
@@ -44,29 +45,34 @@ def _parse(text: str | None, stop_reason: str | None) -> Candidate | ParseFailur
         return ParseFailure(ParseFailureReason.refusal, f"stop reason {stop_reason}")
     if text is None or not text.strip():
         return ParseFailure(ParseFailureReason.empty, "no text in the answer")
-    found = _find_object(text)
+    repairs: set[Coercion] = set()
+    found = _find_object(text, repairs)
     if isinstance(found, ParseFailure):
+        # Truncated only when the stop reason says the model was cut off: a broken answer that
+        # ended normally is the model's own malformed JSON (issue 12), not a max_tokens cut.
         if stop_reason in _TRUNCATION_STOPS and found.reason is not ParseFailureReason.refusal:
             return ParseFailure(ParseFailureReason.truncated, f"stop reason {stop_reason}")
         return found
-    return candidate_from_object(found)
+    return candidate_from_object(found, repairs)
 
 
-def _find_object(text: str) -> dict[str, Any] | ParseFailure:
+def _find_object(text: str, repairs: set[Coercion]) -> dict[str, Any] | ParseFailure:
     stripped = text.strip()
-    whole = _loads(stripped)
+    whole = _loads(stripped, repairs)
     if isinstance(whole, dict):
         return whole
     if whole is not None and not stripped.startswith("{"):
         return ParseFailure(ParseFailureReason.not_an_object, f"top-level {type(whole).__name__}")
     for match in _FENCE.finditer(text):
-        fenced = _loads(match.group(1).strip())
+        repairs.clear()
+        fenced = _loads(match.group(1).strip(), repairs)
         if isinstance(fenced, dict):
             return fenced
-    return _scan_objects(text)
+    repairs.clear()
+    return _scan_objects(text, repairs)
 
 
-def _scan_objects(text: str) -> dict[str, Any] | ParseFailure:
+def _scan_objects(text: str, repairs: set[Coercion]) -> dict[str, Any] | ParseFailure:
     start = text.find("{")
     if start < 0:
         if _REFUSAL.search(text):
@@ -75,9 +81,12 @@ def _scan_objects(text: str) -> dict[str, Any] | ParseFailure:
     for _ in range(_MAX_OBJECT_STARTS):
         end = _balanced_end(text, start)
         if end is None:
-            return ParseFailure(ParseFailureReason.truncated, "JSON object never closes")
-        obj = _loads(text[start:end])
+            return ParseFailure(ParseFailureReason.broken_json, "JSON object never closes")
+        repairs.clear()
+        obj = _loads(text[start:end], repairs)
         if isinstance(obj, dict):
+            if "{" in text[end:]:
+                repairs.add(Coercion.json_first_of_several)
             return obj
         start = text.find("{", end)
         if start < 0:
@@ -108,8 +117,9 @@ def _balanced_end(text: str, start: int) -> int | None:
                 return pos
 
 
-def _loads(text: str) -> Any:
-    """json.loads with two repairs (trailing commas, Python literals); None when hopeless."""
+def _loads(text: str, repairs: set[Coercion] | None = None) -> Any:
+    """json.loads with two repairs (trailing commas, Python literals, recorded in `repairs`);
+    None when hopeless."""
     if not text:
         return None
     try:
@@ -119,26 +129,42 @@ def _loads(text: str) -> Any:
     if not text.startswith("{"):
         return None
     try:
-        return json.loads(_TRAILING_COMMA.sub(r"\1", text))
+        value = json.loads(_TRAILING_COMMA.sub(r"\1", text))
     except (ValueError, RecursionError):
         pass
+    else:
+        _note(repairs, Coercion.json_trailing_commas)
+        return value
     try:
         value = ast.literal_eval(text)  # {'parallelizable': True, ...} from a chatty model
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return None
-    return value if isinstance(value, dict) else None
+    if not isinstance(value, dict):
+        return None
+    _note(repairs, Coercion.json_python_literals)
+    return value
 
 
-def candidate_from_object(obj: dict[str, Any]) -> Candidate | ParseFailure:
-    """Type one decoded answer object (keys matched case-insensitively)."""
+def _note(repairs: set[Coercion] | None, repair: Coercion) -> None:
+    if repairs is not None:
+        repairs.add(repair)
+
+
+def candidate_from_object(
+    obj: dict[str, Any], repairs: set[Coercion] | None = None
+) -> Candidate | ParseFailure:
+    """Type one decoded answer object (keys matched case-insensitively). `repairs` are the
+    ones made while decoding; they join the Candidate's coercions."""
     fields = {str(k).strip().lower(): v for k, v in obj.items()}
     if "parallelizable" not in fields:
         return ParseFailure(ParseFailureReason.missing_parallelizable, "no 'parallelizable' key")
-    coercions: set[Coercion] = set()
+    coercions: set[Coercion] = set(repairs or ())
+    if any(str(k).strip().lower() != k for k in obj if str(k).strip().lower() in _ALL_FIELDS):
+        coercions.add(Coercion.keys_case_folded)
     try:
         parallelizable = _boolean(fields["parallelizable"], coercions, required=True)
         novel = _boolean(fields.get("is_novel_category"), coercions, required=False)
-        texts = {name: _text(name, fields.get(name)) for name in _TEXT_FIELDS}
+        texts = {name: _text(name, fields.get(name), coercions) for name in _TEXT_FIELDS}
     except _WrongType as exc:
         return ParseFailure(ParseFailureReason.wrong_types, str(exc)[:200])
     return Candidate(
@@ -152,6 +178,7 @@ def candidate_from_object(obj: dict[str, Any]) -> Candidate | ParseFailure:
         data=_data(fields.get("data"), coercions),
         n=_count(fields.get("n"), coercions),
         coercions=frozenset(coercions),
+        raw=obj,
     )
 
 
@@ -163,18 +190,20 @@ def _boolean(value: object, coercions: set[Coercion], *, required: bool) -> bool
     if isinstance(value, str):
         word = value.strip().casefold()
         if word in _TRUE or word in _FALSE:
-            if required:
-                coercions.add(Coercion.parallelizable_from_string)
+            coercions.add(
+                Coercion.parallelizable_from_string if required else Coercion.novel_from_string
+            )
             return word in _TRUE
     raise _WrongType(f"expected a boolean, got {value!r}")
 
 
-def _text(name: str, value: object) -> str | None:
+def _text(name: str, value: object, coercions: set[Coercion]) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
         raise _WrongType(f"'{name}' must be a string or null, got {type(value).__name__}")
     if name in _BLANK_IS_NULL and not value.strip():
+        coercions.add(Coercion.text_blank_as_null)
         return None
     return value
 
@@ -183,7 +212,8 @@ def _data(value: object, coercions: set[Coercion]) -> tuple[str, ...] | None:
     if value is None:
         return None
     if isinstance(value, str):
-        if not value.strip():
+        if not value.strip() or value.strip().casefold() in ("null", "none"):
+            coercions.add(Coercion.data_blank_as_null)
             return None
         coercions.add(Coercion.data_from_string)
         inner = _loads(value.strip()) if value.strip().startswith("[") else None
@@ -223,6 +253,7 @@ def _count(value: object, coercions: set[Coercion]) -> int | None:
     elif isinstance(value, str):
         word = value.strip()
         if word.casefold() in ("", "null", "none"):
+            coercions.add(Coercion.n_blank_as_null)
             return None
         if word.isascii() and word.isdigit() and len(word) <= 18:
             coercions.add(Coercion.n_from_string)

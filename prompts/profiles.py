@@ -7,13 +7,15 @@ A profile is data: a user adds one by building a RuleProfile from SchemaRule and
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from . import cues
 from .categories import REPEATED_GENERATION, CategorySet
-from .text import found_in, grounding_texts, normalise
+from .grounding import Grounder
+from .text import normalise
 from .types import Candidate, Coercion, FailureReason
 
 
@@ -32,8 +34,16 @@ class Case:
         return self.prompt.lower()
 
     @cached_property
-    def grounding(self) -> tuple[str, ...]:
-        return grounding_texts(self.prompt, self.candidate.serial)
+    def grounder(self) -> Grounder:
+        c = self.candidate
+        texts = (c.serial or "", c.context or "", c.template or "", *(c.data or ()))
+        return Grounder(self.prompt, texts, self.profile.grounding_threshold)
+
+    @property
+    def raw(self) -> Mapping[str, Any]:
+        """The answer object as decoded (the typed candidate's fields when there is none)."""
+        raw = self.candidate.raw
+        return self.candidate.to_dict() if raw is None else raw
 
     @property
     def data(self) -> tuple[str, ...]:
@@ -79,6 +89,12 @@ class RuleProfile:
     labels: TierLabels = TierLabels()
     max_n: int = 1000
     revision: str = "1"  # bump when a rule's behaviour changes without a name change
+    # "repairing": our parser (repairs recorded as coercions); "published": the published
+    # pipeline's decoding, rules judging the raw decoded object (see prompts/published.py).
+    decoding: str = "repairing"
+    # A fragment is "in the prompt" when its grounding score reaches this (prompts/grounding.py;
+    # chosen on the gold set, see docs/rules.md).
+    grounding_threshold: float = 0.75
 
     def fingerprint(self) -> str:
         """Canonical text of the profile (for the contract's version id)."""
@@ -91,6 +107,8 @@ class RuleProfile:
                 "medium": [c.name for c in self.medium],
                 "labels": vars(self.labels),
                 "max_n": self.max_n,
+                "decoding": self.decoding,
+                "grounding_threshold": self.grounding_threshold,
             },
             sort_keys=True,
         )
@@ -99,34 +117,51 @@ class RuleProfile:
 # ----------------------------------------------------------------- original (published) rules
 
 
+# The published validator reads the decoded object: exact keys, no repairs, Python semantics
+# (a bool is an int; `in` on a list or dict is membership; 2.5 and NaN are numbers).
+
+
+def _o_types(case: Case) -> FailureReason | None:
+    """Values on which the published code raised TypeError, caught upstream as "not
+    parallelizable": a number/boolean template (`"{n}" in 5`), an unhashable category (its
+    statistics dict), once the answer says parallelizable."""
+    raw = case.raw
+    template = raw.get("template")
+    if template is not None and not isinstance(template, str | list | dict):
+        return FailureReason.type_error
+    if isinstance(raw.get("category", "Unknown"), list | dict):
+        return FailureReason.type_error
+    return None
+
+
 def _o_both(case: Case) -> FailureReason | None:
-    c = case.candidate
-    has_data = c.data is not None or case.coerced(Coercion.data_not_a_list)
-    has_n = c.n is not None or case.coerced(Coercion.n_unusable)
-    return FailureReason.both_data_and_n if has_data and has_n else None
+    raw = case.raw
+    both = raw.get("data") is not None and raw.get("n") is not None
+    return FailureReason.both_data_and_n if both else None
 
 
 def _o_data(case: Case) -> FailureReason | None:
-    if case.coerced(Coercion.data_from_string, Coercion.data_not_a_list):
-        return FailureReason.data_not_a_list
-    if case.candidate.data is None:
+    data = case.raw.get("data")
+    if data is None:
         return None
-    if len(case.candidate.data) < 2:
+    if not isinstance(data, list):
+        return FailureReason.data_not_a_list
+    if len(data) < 2:
         return FailureReason.data_too_short
-    if case.coerced(Coercion.data_items_from_numbers, Coercion.data_items_not_strings):
+    if any(not isinstance(item, str) for item in data):
         return FailureReason.data_not_strings
     return None
 
 
 def _o_n(case: Case) -> FailureReason | None:
-    if case.coerced(Coercion.n_from_string, Coercion.n_unusable):
-        return FailureReason.n_invalid
-    n = case.candidate.n
-    return FailureReason.n_invalid if n is not None and n < 2 else None
+    n = case.raw.get("n")
+    if n is None:
+        return None
+    return None if isinstance(n, int | float) and not n < 2 else FailureReason.n_invalid
 
 
 def _o_template(case: Case) -> FailureReason | None:
-    template, label = case.candidate.template, case.candidate.category
+    template, label = case.raw.get("template"), case.raw.get("category", "Unknown")
     if template is None:
         return None
     if label == REPEATED_GENERATION:  # the raw label, compared exactly
@@ -136,15 +171,21 @@ def _o_template(case: Case) -> FailureReason | None:
     return None
 
 
+def _o_items(case: Case) -> int:
+    data = case.raw.get("data", [])
+    return len(data) if isinstance(data, list) and len(data) > 1 else 0
+
+
 def _o_many(case: Case) -> bool:
-    c = case.candidate
-    return len(c.data or ()) > 1 or (c.n is not None and c.n > 1)
+    n = case.raw.get("n")
+    return _o_items(case) > 1 or (isinstance(n, int | float) and n > 1)
 
 
 ORIGINAL = RuleProfile(
     name="original",
     description="The published ParallelPrompt pipeline's rules and labels, quirks included.",
     schema=(
+        SchemaRule("published_types", "values the published code crashed on", _o_types),
         SchemaRule("data_n_exclusive", "data and n not both present", _o_both),
         SchemaRule("data_list", "data, if present, a list of >= 2 strings", _o_data),
         SchemaRule("n_number", "n, if present, a number >= 2", _o_n),
@@ -201,11 +242,13 @@ ORIGINAL = RuleProfile(
         Cue(
             "category_tier",
             "raw category RC / NER / Translation",
-            lambda k: k.candidate.category in cues.ORIGINAL_TIER_CATEGORIES,
+            lambda k: k.raw.get("category", "Unknown") in cues.ORIGINAL_TIER_CATEGORIES,
         ),
-        Cue("three_items", ">= 3 data items", lambda k: len(k.candidate.data or ()) >= 3),
+        Cue("three_items", ">= 3 data items", lambda k: _o_items(k) >= 3),
     ),
     labels=TierLabels(no_cue="low_confidence", schema_failure="not_parallelizable"),
+    decoding="published",
+    revision="2",
 )
 
 
@@ -281,16 +324,16 @@ def _d_template(case: Case) -> FailureReason | None:
 
 def _d_context(case: Case) -> FailureReason | None:
     context = case.candidate.context
-    if context is not None and not found_in(context, case.grounding):
+    if context is not None and not case.grounder.grounded(context):
         return FailureReason.context_not_in_prompt
     return None
 
 
 def _d_items(case: Case) -> FailureReason | None:
     definition = case.categories.get(case.category)
-    if definition is None or not definition.grounded_data:
-        return None
-    if all(found_in(item, case.grounding) for item in case.data):
+    if definition is not None and not definition.grounded_data:
+        return None  # e.g. Repeated Generation; a novel category is grounded like the others
+    if all(case.grounder.grounded(item) for item in case.data):
         return None
     return FailureReason.items_not_in_prompt
 
@@ -305,13 +348,14 @@ def _d_many(case: Case) -> bool:
 
 
 def _d_grounded_three(case: Case) -> bool:
-    return len(case.data) >= 3 and all(found_in(item, case.grounding) for item in case.data)
+    return len(case.data) >= 3 and all(case.grounder.grounded(item) for item in case.data)
 
 
 DEFAULT = RuleProfile(
     name="default",
     description="Stricter schema, grounding checks and multilingual cues that fix the "
     "original's misses.",
+    revision="2",
     schema=(
         SchemaRule("types", "no unusable types (non-string items, non-list data, bad n)", _d_types),
         SchemaRule("category", "a category is given", _d_category),
@@ -323,7 +367,9 @@ DEFAULT = RuleProfile(
         ),
         SchemaRule("context_grounded", "context copied from the prompt", _d_context),
         SchemaRule(
-            "items_grounded", "items copied from the prompt (grounded categories)", _d_items
+            "items_grounded",
+            "items copied from the prompt (all categories but those without grounded_data)",
+            _d_items,
         ),
     ),
     high=(
@@ -369,6 +415,16 @@ DEFAULT = RuleProfile(
             "plural_colon",
             "a plural word followed by ':' and >= 2 data items",
             lambda k: bool(cues.PLURAL_COLON.search(k.lower)) and len(k.data) >= 2,
+        ),
+        Cue(
+            "these_colon",
+            "'these:' / 'the following:' introducing >= 2 data items",
+            lambda k: bool(cues.THESE_COLON.search(k.lower)) and len(k.data) >= 2,
+        ),
+        Cue(
+            "joined_items",
+            "the data items side by side in the prompt, joined by commas or 'and'/'or'",
+            lambda k: cues.items_joined(k.prompt, k.data),
         ),
         Cue(
             "n_mentioned",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 
 class Outcome(enum.StrEnum):
@@ -39,6 +41,7 @@ class FailureReason(enum.StrEnum):
     context_not_in_prompt = "context_not_in_prompt"
     items_not_in_prompt = "items_not_in_prompt"
     no_structural_cue = "no_structural_cue"
+    type_error = "type_error"  # `original`: a value the published validator crashed on
     rule_error = "rule_error"  # a profile's rule raised (a bug in a user-added rule)
 
 
@@ -67,6 +70,19 @@ class Coercion(enum.StrEnum):
     data_not_a_list = "data_not_a_list"  # an object or number: data is None in the Candidate
     data_items_from_numbers = "data_items_from_numbers"
     data_items_not_strings = "data_items_not_strings"  # objects/lists/null/bool items
+    # Repairs of the decoded answer (recorded so that every repair is visible on the verdict):
+    novel_from_string = "novel_from_string"  # "yes"/"no" for is_novel_category
+    n_blank_as_null = "n_blank_as_null"  # "", "  ", "null", "None" read as no n
+    data_blank_as_null = "data_blank_as_null"  # "", "  ", "null", "None" read as no data
+    text_blank_as_null = "text_blank_as_null"  # a blank category / description / context
+    keys_case_folded = "keys_case_folded"  # "Parallelizable", " data " matched as field names
+    json_trailing_commas = "json_trailing_commas"  # [1, 2,] repaired
+    json_python_literals = "json_python_literals"  # {'a': True, 'b': None} read as Python
+    json_first_of_several = "json_first_of_several"  # more JSON objects followed; first taken
+    # Under `original` (the published decoding): values it kept but we cannot store typed.
+    text_not_a_string = "text_not_a_string"  # a non-string category/serial/... stored as null
+    novel_not_a_boolean = "novel_not_a_boolean"  # a non-boolean is_novel_category
+    parallelizable_by_truthiness = "parallelizable_by_truthiness"  # 1, "no", [], a missing key
 
 
 @dataclass(frozen=True)
@@ -83,6 +99,8 @@ class Candidate:
     data: tuple[str, ...] | None = None
     n: int | None = None
     coercions: frozenset[Coercion] = field(default=frozenset())
+    # The answer object as decoded, before any repair (the `original` profile judges it).
+    raw: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready dict in the published column order (data as a list)."""
@@ -116,3 +134,10 @@ class Verdict:
     candidate: Candidate | None
     category: str | None
     is_novel_category: bool
+
+    @property
+    def repairs(self) -> tuple[str, ...]:
+        """Every repair made to the answer before it was judged (sorted Coercion names)."""
+        if self.candidate is None:
+            return ()
+        return tuple(sorted(str(c) for c in self.candidate.coercions))

@@ -15,6 +15,7 @@ import sys
 
 from parallelprompt import settings as settings_mod
 from parallelprompt.textsafe import terminal_safe
+from worker.progress import json_line
 from worker.run import work
 
 
@@ -39,12 +40,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_worker(settings: settings_mod.Settings) -> int:
-    """Run one worker process to its end; print the error line and the summary line."""
+    """Run one worker process to its end; print the error line and the summary line (JSON
+    objects with ``ts`` under ``--log-format json``)."""
     summary = asyncio.run(work(settings))
+    as_json = settings.common.log_format == "json"
     if summary.exit_code == 2:
-        print(f"error: {terminal_safe(summary.message or '')}", file=sys.stderr, flush=True)
+        error = f"error: {terminal_safe(str(summary.message))}"
+        print(json_line("error", str(summary.message)) if as_json else error, file=sys.stderr)
     if summary.run_id is not None:
-        print(terminal_safe(summary.line()), flush=True)
+        line = summary.line()
+        text = terminal_safe(line)
+        print(json_line("summary", line, **summary.as_dict()) if as_json else text, flush=True)
     return summary.exit_code
 
 

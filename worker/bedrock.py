@@ -23,9 +23,38 @@ from botocore.exceptions import ClientError
 from parallelprompt import provenance
 from parallelprompt.provenance import Backend
 from parallelprompt.textsafe import redact_text
+from worker import shape as shaping
 from worker.errors import CallError, Code, FatalError, RetryableError, translate
 
 DEFAULT_REGION = "us-east-1"
+
+#: Cross-region inference profiles: the model id's prefix and the regions it is served from.
+PROFILE_REGIONS = {
+    "us": ("us-",),
+    "us-gov": ("us-gov-",),
+    "eu": ("eu-",),
+    "apac": ("ap-",),
+    "jp": ("ap-northeast-",),
+    "au": ("ap-southeast-",),
+    "ca": ("ca-",),
+}
+
+
+def profile_region_mismatch(model_id: str, region: str) -> str | None:
+    """A warning when the model's inference-profile prefix (``us.``, ``eu.``, ...) is not
+    served in ``region``; None when they fit (``global.`` and plain model ids fit anywhere)."""
+    prefix, dot, _ = model_id.partition(".")
+    if not dot or prefix not in PROFILE_REGIONS:
+        return None
+    if region.startswith(PROFILE_REGIONS[prefix]):
+        return None
+    fits = " or ".join(f"{p}*" for p in PROFILE_REGIONS[prefix])
+    return (
+        f"model {model_id} is a {prefix}. cross-region inference profile, served from regions "
+        f"{fits}, but the region is {region}: Bedrock will refuse this model id there; "
+        f"pass --region with a {prefix.upper()} region, or the {region.split('-')[0]}. or "
+        "global. profile of the model"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,9 +63,11 @@ class Reply:
 
     text: str | None
     stop_reason: str | None
-    input_tokens: int
+    input_tokens: int  # uncached input, as Bedrock reports it
     output_tokens: int
     latency_ms: float
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
 
 
 class RequestBuilder(Protocol):
@@ -62,6 +93,7 @@ class ClientOptions:
     read_timeout: float
     max_tokens: int
     temperature: float
+    shape: shaping.Shape = shaping.AS_BUILT  # the catalogue's rules for the model
 
 
 class Bedrock:
@@ -71,6 +103,9 @@ class Bedrock:
         self._client = client
         self._builder = builder
         self.options = options
+        meta = getattr(client, "meta", None)
+        #: What the client actually uses (after the AWS chain and the defaults).
+        self.region: str = getattr(meta, "region_name", None) or options.region or DEFAULT_REGION
         #: What answers at the endpoint, from :meth:`identify`; every answer must match it.
         self.backend: Backend | None = None
 
@@ -78,7 +113,7 @@ class Bedrock:
     def endpoint(self) -> str:
         """The URL the client sends to (credentials redacted)."""
         url = str(getattr(getattr(self._client, "meta", None), "endpoint_url", "") or "")
-        return redact_text(url or (self.options.endpoint_url or ""))
+        return redact_text(url or self.options.endpoint_url or "?")
 
     async def identify(self, tries: int = 3, pause_s: float = 0.5) -> Backend:
         """Ask the endpoint who it is, with a request that Bedrock refuses before any inference
@@ -149,14 +184,17 @@ class Bedrock:
         async with client_cm as client:
             yield cls(client, builder, options)
 
-    async def call(self, prompt: str) -> Reply:
-        """One attempt; raises :class:`~worker.errors.CallError` subclasses only."""
+    async def call(self, prompt: str, max_tokens: int | None = None) -> Reply:
+        """One attempt (``max_tokens`` defaults to the options'); raises
+        :class:`~worker.errors.CallError` subclasses only."""
         o = self.options
+        limit = max_tokens or o.max_tokens
         started = time.perf_counter()
         try:
             if o.api == "invoke":
-                body = self._builder.invoke_body(
-                    prompt, max_tokens=o.max_tokens, temperature=o.temperature
+                body = shaping.invoke(
+                    self._builder.invoke_body(prompt, max_tokens=limit, temperature=o.temperature),
+                    o.shape,
                 )
                 resp = await self._client.invoke_model(
                     modelId=o.model_id,
@@ -168,8 +206,9 @@ class Bedrock:
                 latency = (time.perf_counter() - started) * 1000
                 self._check_backend(resp)
                 return _invoke_reply(raw, latency)
-            request = self._builder.converse_request(
-                prompt, max_tokens=o.max_tokens, temperature=o.temperature
+            request = shaping.converse(
+                self._builder.converse_request(prompt, max_tokens=limit, temperature=o.temperature),
+                o.shape,
             )
             resp = await self._client.converse(modelId=o.model_id, **request)
         except CallError:
@@ -201,6 +240,8 @@ def _converse_reply(resp: dict[str, Any], latency_ms: float) -> Reply:
         input_tokens=_int(usage.get("inputTokens")),
         output_tokens=_int(usage.get("outputTokens")),
         latency_ms=latency_ms,
+        cache_read_tokens=_int(usage.get("cacheReadInputTokens")),
+        cache_write_tokens=_int(usage.get("cacheWriteInputTokens")),
     )
 
 
@@ -218,4 +259,6 @@ def _invoke_reply(raw: bytes, latency_ms: float) -> Reply:
         input_tokens=_int(usage.get("input_tokens")),
         output_tokens=_int(usage.get("output_tokens")),
         latency_ms=latency_ms,
+        cache_read_tokens=_int(usage.get("cache_read_input_tokens")),
+        cache_write_tokens=_int(usage.get("cache_creation_input_tokens")),
     )

@@ -25,12 +25,19 @@ class Counters:
     throttled: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cut_retries: int = 0  # answers cut by max_tokens, asked again with a higher ceiling
     cost_usd: float = 0.0
+    saved_usd: float = 0.0  # what prompt caching saved against uncached input
     lost_leases: int = 0  # results discarded because another worker had taken the lease
     released: int = 0  # leases given back at shutdown
     in_flight: int = 0  # model calls on the wire now
     held: int = 0  # leases held now (in flight, waiting for the limiter, or backing off)
     queue: dict[str, int] = field(default_factory=dict)  # work rows by status (refreshed)
+    done_at_queue_read: int = 0  # ``done`` when ``queue`` was read (progress adds the rest)
+    session_started: float | None = None  # registered in the DB as a worker of the run
+    session_s: float = 0.0  # from registration to stop: the time throughput is measured over
     fleet_workers: int = 1
 
     @property
@@ -81,6 +88,8 @@ def render(c: Counters, limiter: Limiter | None) -> str:
     samples["parallelprompt_throttled_total"].append(("", c.throttled))
     samples["parallelprompt_tokens_total"] += [
         ('direction="input"', c.input_tokens),
+        ('direction="cache_read"', c.cache_read_tokens),
+        ('direction="cache_write"', c.cache_write_tokens),
         ('direction="output"', c.output_tokens),
     ]
     samples["parallelprompt_cost_usd_total"].append(("", c.cost_usd))

@@ -25,16 +25,17 @@ from typing import Any
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
+from catalogue import CACHE_TTL_S, Pricing
 from db import CompleteResult, Completion, FailOutcome, Failure, Lease, Status
 from parallelprompt.verdicts import verdict_row
-from prompts import Contract
+from prompts import Contract, estimate_tokens
 from worker.bedrock import Bedrock, Reply
 from worker.buffer import ResultBuffer
 from worker.errors import CallError, Code, FatalError, PromptError, RetryableError
 from worker.limiter import Limiter, LimiterConstants, Reservation
 from worker.metrics import Counters
-from worker.models import Pricing
-from worker.progress import Display, RateMeter, snapshot
+from worker.progress import Display, RateMeter, queue_progress, snapshot
+from worker.sizing import TokenPlan, quota_tokens
 from worker.store import Store
 
 THROTTLE_LOG_S = 10.0  # at most one throttle log line per this many seconds
@@ -91,6 +92,8 @@ class PoolConfig:
     tpm: float
     flush_rows: int
     flush_ms: float
+    tokens: TokenPlan | None = None  # None: every call asks for max_tokens, no cut-off retry
+    burndown: float = 1.0  # output tokens count this many times toward the TPM quota
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,10 +161,14 @@ class Pool:
         self._no_answer_timeouts = 0  # of which read timeouts
         self._timeout_warned = False
         self._cost_others = 0.0  # the run's cost written by others (and earlier processes)
+        self._meter = RateMeter(time.monotonic())
         self._cost_written = 0.0  # our own cost that is in the DB
         self._price_warned = False
         self._throttle_logged = -math.inf
         self._batch_min = max(1, config.concurrency // 4)
+        self._plan = config.tokens or TokenPlan(config.max_tokens, 0, sized=False)
+        self._system_tokens = estimate_tokens(contract.system_prompt)
+        self._cache_warm_until = -math.inf  # the cached prefix is known to be live until then
 
     # -- stopping ---------------------------------------------------------------------------
 
@@ -187,9 +194,11 @@ class Pool:
     async def run(self) -> None:
         c = self.config
         await self.store.register_worker(c.run_id, c.concurrency)
+        self.counters.session_started = time.monotonic()
         await self._beat()
         await self._refresh_cost()
         await self._refresh_counts()
+        self._meter = RateMeter(time.monotonic(), start=queue_progress(self.counters)[0])
         side: list[asyncio.Task[None]] = []
         try:
             async with asyncio.TaskGroup() as tg:
@@ -219,6 +228,11 @@ class Pool:
         await self.buffer.flush()
         self.counters.released = await self.store.release(None)
         await self.store.stop_worker()
+        if self.counters.session_started is not None:
+            self.counters.session_s = time.monotonic() - self.counters.session_started
+        with contextlib.suppress(Exception):  # the last look; the DB may be gone
+            await self._refresh_counts()
+            self._show_progress()
         self.display.end_live()
 
     async def _claim_loop(self) -> None:
@@ -233,6 +247,11 @@ class Pool:
                 await asyncio.sleep(self.tuning.claim_coalesce_s)
                 free = c.concurrency - len(self._tasks)
             n = self._affordable(free)
+            if n <= 0 and self._tasks:
+                # The answers in flight will tell what a call really costs (the guess before
+                # the first answer ignores the prompt cache): decide when they are in.
+                await self._nap(self.tuning.idle_poll_s)
+                continue
             if n <= 0:
                 self.request_stop(
                     StopReason.BUDGET,
@@ -336,9 +355,10 @@ class Pool:
             message = f"claimed {lease.attempts} times without an answer (max {c.max_attempts})"
             await self._dead(lease, prior, Code.ATTEMPTS_EXHAUSTED, message)
             return
-        tokens = self.contract.estimate_input_tokens(lease.prompt) + c.max_tokens
+        limit = self._plan.first(estimate_tokens(lease.prompt))
         calls = 0
         reply: Reply | None = None
+        cut: Reply | None = None  # an answer cut short by max_tokens, asked again higher
         try:
             async for attempt in AsyncRetrying(
                 stop=stop_after_attempt(allowed),
@@ -349,7 +369,13 @@ class Pool:
             ):
                 with attempt:
                     calls += 1
-                    reply = await self._call_once(lease.prompt, tokens)
+                    reply = await self._call_once(lease.prompt, limit)
+                    higher = self._plan.retry(limit) if cut is None else None
+                    if reply.stop_reason == "max_tokens" and higher is not None:
+                        cut, limit = reply, higher
+                        self.counters.cut_retries += 1
+                        calls += 1
+                        reply = await self._call_once(lease.prompt, limit)
         except Interrupted:
             return  # released at exit, not charged
         except RetryableError as exc:
@@ -370,9 +396,9 @@ class Pool:
             await self._rejected(lease, prior, calls, exc)
             return
         assert reply is not None
-        self.counters.retries += calls - 1
+        self.counters.retries += calls - 1 - (cut is not None)
         self._prompt_errors = 0
-        self.buffer.add(self._completion(lease, reply, prior + calls))
+        self.buffer.add(self._completion(lease, _billed(cut, reply), prior + calls))
 
     async def _rejected(self, lease: Lease, prior: int, calls: int, exc: CallError) -> None:
         """The model rejected this prompt's request: a dead letter for it alone, unless so
@@ -385,12 +411,20 @@ class Pool:
             return
         await self._dead(lease, prior + calls, exc.code, str(exc))
 
-    async def _call_once(self, prompt: str, tokens: int) -> Reply:
-        reservation = await self._admit(tokens)
+    def _reserve(self, prompt: str, max_tokens: int) -> int:
+        """What Bedrock will reserve: input + max_tokens, less the cached prefix while the
+        cache is known to be live (cache reads do not count toward the quota)."""
+        tokens = self.contract.estimate_input_tokens(prompt) + max_tokens
+        if self.bedrock.options.shape.cache_point and self.clock() < self._cache_warm_until:
+            tokens -= self._system_tokens
+        return tokens
+
+    async def _call_once(self, prompt: str, max_tokens: int) -> Reply:
+        reservation = await self._admit(self._reserve(prompt, max_tokens))
         counters = self.counters
         counters.in_flight += 1
         try:
-            reply = await self.bedrock.call(prompt)
+            reply = await self.bedrock.call(prompt, max_tokens)
         except CallError as exc:
             self._settle_failure(exc, reservation)
             raise
@@ -398,14 +432,29 @@ class Pool:
             counters.in_flight -= 1
         self._no_answer = self._no_answer_timeouts = 0
         now = self.clock()
-        used = reply.input_tokens + reply.output_tokens
+        used = quota_tokens(
+            reply.input_tokens, reply.output_tokens, reply.cache_write_tokens, self.config.burndown
+        )
         self.limiter.settle(reservation, used, now)
         self.limiter.on_success(now)
+        if reply.cache_read_tokens or reply.cache_write_tokens:
+            self._cache_warm_until = now + CACHE_TTL_S * 0.9
         counters.requests["ok"] += 1
         counters.input_tokens += reply.input_tokens
         counters.output_tokens += reply.output_tokens
-        counters.cost_usd += self.pricing.cost(reply.input_tokens, reply.output_tokens)
+        counters.cache_read_tokens += reply.cache_read_tokens
+        counters.cache_write_tokens += reply.cache_write_tokens
+        counters.cost_usd += self._cost(reply)
+        counters.saved_usd += self.pricing.saved(reply.cache_read_tokens, reply.cache_write_tokens)
         return reply
+
+    def _cost(self, reply: Reply) -> float:
+        return self.pricing.cost(
+            reply.input_tokens,
+            reply.output_tokens,
+            reply.cache_read_tokens,
+            reply.cache_write_tokens,
+        )
 
     def _prompt_specific(self, exc: FatalError) -> bool:
         """A plain ValidationException once this process has had answers concerns one prompt
@@ -425,7 +474,7 @@ class Pool:
 
     def _outage_message(self, exc: CallError) -> str:
         options = self.bedrock.options
-        where = options.endpoint_url or f"Bedrock in {options.region or 'the default region'}"
+        where = f"{self.bedrock.endpoint} (region {self.bedrock.region})"
         n, timeouts = self._no_answer, self._no_answer_timeouts
         mixed = f", {n - timeouts} of them connection failures" if timeouts < n else ""
         if timeouts == 0:
@@ -501,8 +550,10 @@ class Pool:
             stop_reason=reply.stop_reason,
             input_tokens=reply.input_tokens,
             output_tokens=reply.output_tokens,
-            cost_usd=self.pricing.cost(reply.input_tokens, reply.output_tokens),
+            cost_usd=self._cost(reply),
             latency_ms=round(reply.latency_ms, 3),
+            cache_read_tokens=reply.cache_read_tokens,
+            cache_write_tokens=reply.cache_write_tokens,
         )
 
     def _failure(
@@ -572,8 +623,10 @@ class Pool:
         self._cost_others = max(0.0, total - self._cost_written)
 
     async def _refresh_counts(self) -> None:
+        done_before = self.counters.done
         counts = await self.store.counts()
         self.counters.queue = {str(k): v for k, v in counts.items()}
+        self.counters.done_at_queue_read = done_before
 
     async def _heartbeats(self) -> None:
         t = self.tuning
@@ -609,12 +662,14 @@ class Pool:
                 self._warn(f"{len(lost)} lease(s) expired and were taken by another worker")
 
     async def _progress(self) -> None:
-        meter = RateMeter(self.clock())
         while True:
             await asyncio.sleep(self.display.interval)
-            snap = snapshot(self.counters, meter, self.limiter.rate_rpm)
-            self.display.progress(snap)
-            self._emit(WorkEvent("progress", snap.line(), snap.as_dict()))
+            self._show_progress()
+
+    def _show_progress(self) -> None:
+        snap = snapshot(self.counters, self._meter, self.limiter.rate_rpm, time.monotonic())
+        self.display.progress(snap)
+        self._emit(WorkEvent("progress", snap.line(), snap.as_dict()))
 
     # -- output -----------------------------------------------------------------------------
 
@@ -629,3 +684,19 @@ class Pool:
 
     def _warn(self, message: str) -> None:
         self._log("warning", message)
+
+
+def _billed(cut: Reply | None, reply: Reply) -> Reply:
+    """The final answer, carrying the tokens of the cut-short answer before it too (both were
+    billed)."""
+    if cut is None:
+        return reply
+    return Reply(
+        text=reply.text,
+        stop_reason=reply.stop_reason,
+        input_tokens=cut.input_tokens + reply.input_tokens,
+        output_tokens=cut.output_tokens + reply.output_tokens,
+        latency_ms=cut.latency_ms + reply.latency_ms,
+        cache_read_tokens=cut.cache_read_tokens + reply.cache_read_tokens,
+        cache_write_tokens=cut.cache_write_tokens + reply.cache_write_tokens,
+    )

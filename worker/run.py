@@ -25,19 +25,30 @@ import signal
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
+from catalogue import DEFAULT_MODEL, ModelInfo, Pricing, eol_message, lookup
 from db import DatabaseError, SqliteQueue
+from db.stats import throughput
 from parallelprompt.provenance import BEDROCK, EMULATOR, Backend
 from parallelprompt.settings import NO_BUDGET, Settings
-from parallelprompt.textsafe import redact_text, redact_url, without_userinfo
-from prompts import Contract, Outcome
-from worker.bedrock import Bedrock, ClientOptions
+from parallelprompt.textsafe import redact_text, without_userinfo
+from prompts import Contract, Outcome, estimate_tokens
+from worker.bedrock import Bedrock, ClientOptions, profile_region_mismatch
 from worker.errors import FatalError, PromptError, RetryableError
 from worker.metrics import Counters, MetricsServer
-from worker.models import lookup, pricing
 from worker.pool import OnEvent, Pool, PoolConfig, StopReason, Tuning, WorkEvent
 from worker.progress import Display, human
-from worker.runs import EMULATOR_NOTICE, ConfigError, Identity, choose_run, reopens_rows
+from worker.runs import (
+    EMULATOR_NOTICE,
+    ConfigError,
+    Identity,
+    choose_run,
+    reopens_rows,
+    run_pricing,
+)
+from worker.shape import Shape
+from worker.sizing import TokenPlan
 from worker.spending import budget_refusal
 from worker.store import Store
 
@@ -58,7 +69,10 @@ class WorkSummary:
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
+    cache_read_tokens: int = 0
+    saved_usd: float = 0.0
     elapsed_s: float = 0.0
+    active_s: float = 0.0  # registered as the run's worker until stopped (see db.stats)
     lost_leases: int = 0
     released: int = 0
     read_timeouts: int = 0
@@ -80,6 +94,27 @@ class WorkSummary:
             return 130
         return 0
 
+    def as_dict(self) -> dict[str, Any]:
+        """The summary's figures, for the JSON log line."""
+        return {
+            "stop_reason": self.stop_reason.value,
+            "processed": self.processed,
+            "outcomes": dict(self.outcomes),
+            "requests": self.requests,
+            "retries": self.retries,
+            "requeued": self.requeued,
+            "throttled": self.throttled,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cost_usd": round(self.cost_usd, 6),
+            "elapsed_s": round(self.elapsed_s, 3),
+            "active_s": round(self.active_s, 3),
+            "prompts_per_s": throughput(self.processed, self.active_s),
+            "run_id": self.run_id,
+            "db": self.db,
+            "backend": self.backend,
+        }
+
     def line(self) -> str:
         head = {
             StopReason.DRAINED: "queue drained",
@@ -90,13 +125,19 @@ class WorkSummary:
         if self.message:
             head += f" ({self.message})"
         by = ", ".join(f"{k} {self.outcomes.get(k, 0):,}" for k in OUTCOMES)
-        rate = self.processed / self.elapsed_s if self.elapsed_s > 0 else 0.0
+        rate = throughput(self.processed, self.active_s) or 0.0
         text = (
             f"worker: {head} — {self.processed:,} prompts ({by}); {self.requests:,} requests, "
             f"{self.retries:,} retries, {self.requeued:,} requeued, {self.throttled:,} throttled; "
             f"tokens {human(self.input_tokens)} in / {human(self.output_tokens)} out; "
-            f"${self.cost_usd:,.4f}; {self.elapsed_s:,.1f} s ({rate:,.1f} prompts/s)"
+            f"${self.cost_usd:,.4f}; {self.elapsed_s:,.1f} s, throughput {rate:,.1f} prompts/s "
+            f"over {self.active_s:,.1f} s of work"
         )
+        if self.cache_read_tokens:
+            text += (
+                f"; {human(self.cache_read_tokens)} tokens read from the prompt cache "
+                f"(saved ${self.saved_usd:,.4f})"
+            )
         if self.lost_leases:
             text += f"; {self.lost_leases} lost lease(s)"
         if self.released:
@@ -182,6 +223,9 @@ async def work(
     def fatal(message: str) -> WorkSummary:
         return WorkSummary(StopReason.FATAL, message, elapsed_s=time.monotonic() - started, db=db)
 
+    info = lookup(settings.worker.model)
+    if info is not None and info.end_of_life():
+        return fatal(eol_message(info, settings.worker.model))
     try:
         contract = Contract.load(
             settings.contract.system_prompt,
@@ -190,6 +234,11 @@ async def work(
         )
     except ValueError as exc:
         return fatal(str(exc))
+    if settings.worker.exit_when_empty and not settings.common.db.exists():
+        return fatal(
+            f"no database at {db}: run `parallelprompt ingest --db {db}` first (a worker "
+            "started with --no-exit-when-empty waits for the producer instead)"
+        )
     try:
         queue = await SqliteQueue.open(
             settings.common.db,
@@ -240,6 +289,32 @@ async def _reopen_checked(
         ) from exc
 
 
+def _start_notes(settings: Settings, price: Pricing, info: ModelInfo | None) -> list[str]:
+    """Warnings for the started line: credentials in the URL, an unknown or legacy model."""
+    w = settings.worker
+    notes = []
+    if without_userinfo(w.endpoint_url) != w.endpoint_url:
+        notes.append("the user:password in --endpoint-url is ignored (AWS credentials sign calls)")
+    if info is None:
+        priced = (
+            f"priced from --price-in ${price.price_in:g} / --price-out ${price.price_out:g} "
+            "per million tokens"
+            if price.known
+            else "cost counted as 0 (pass --price-in and --price-out)"
+        )
+        notes.append(
+            f"model {w.model} is not in the catalogue (parallelprompt models): requests are "
+            f"sent as for an unknown model (temperature kept, no cache point, thinking "
+            f"untouched), {priced}"
+        )
+    elif info.legacy:
+        notes.append(
+            f"{info.name} is legacy on Bedrock (end of life {info.eol}); see --model "
+            f"{DEFAULT_MODEL}"
+        )
+    return notes
+
+
 async def _work(
     settings: Settings,
     store: Store,
@@ -250,15 +325,18 @@ async def _work(
     started: float,
 ) -> WorkSummary:
     w = settings.worker
-    price = pricing(w.model, w.price_in, w.price_out)
-    notes = []
-    if not price.known:
-        notes.append(f"model {w.model} is not in the price table: cost counted as 0")
+    price = run_pricing(settings)
     info = lookup(w.model)
-    if without_userinfo(w.endpoint_url) != w.endpoint_url:
-        notes.append("the user:password in --endpoint-url is ignored (AWS credentials sign calls)")
-    if info is not None and info.legacy:
-        notes.append(f"{info.name} is listed as legacy by AWS; Claude Haiku 4.5 is its successor")
+    notes = _start_notes(settings, price, info)
+    system_tokens = estimate_tokens(contract.system_prompt)
+    shape = Shape.for_model(info, system_tokens, w.prompt_cache)
+    k = settings.contract
+    plan = TokenPlan(
+        k.max_tokens,
+        k.max_tokens_retry,
+        k.size_max_tokens,
+        info.max_output_tokens if info else max(k.max_tokens, k.max_tokens_retry),
+    )
     options = ClientOptions(
         model_id=w.model,
         api=w.api,
@@ -269,6 +347,7 @@ async def _work(
         read_timeout=w.read_timeout,
         max_tokens=settings.contract.max_tokens,
         temperature=settings.contract.temperature,
+        shape=shape,
     )
     counters = Counters()
     pool_ref: list[Pool] = []
@@ -287,6 +366,9 @@ async def _work(
                     refusal = budget_refusal(settings, contract)
                     if refusal is not None:
                         raise ConfigError(refusal)
+                mismatch = profile_region_mismatch(w.model, bedrock.region)
+                if mismatch and backend.kind != EMULATOR:
+                    notes.append(mismatch)
                 identity = Identity.of(settings, contract, backend, bedrock.endpoint)
                 reopen = await reopens_rows(store, settings, identity)
                 if reopen:
@@ -314,6 +396,8 @@ async def _work(
                     tpm=w.tpm,
                     flush_rows=w.flush_rows,
                     flush_ms=w.flush_ms,
+                    tokens=plan,
+                    burndown=info.output_burndown if info else 1.0,
                 )
                 pool = Pool(
                     store=store,
@@ -333,7 +417,7 @@ async def _work(
                     metrics = MetricsServer(counters, pool.limiter, store.owner)
                     url = await metrics.start(w.metrics_host, w.metrics_port)
                     _say(display, on_event, "metrics", f"{url}/metrics and {url}/healthz")
-                where = redact_url(w.endpoint_url) or bedrock.endpoint or "Bedrock"
+                where = f"{bedrock.endpoint} (region {bedrock.region})"
                 _say(
                     display,
                     on_event,
@@ -370,7 +454,10 @@ async def _work(
         input_tokens=counters.input_tokens,
         output_tokens=counters.output_tokens,
         cost_usd=counters.cost_usd,
+        cache_read_tokens=counters.cache_read_tokens,
+        saved_usd=counters.saved_usd,
         elapsed_s=time.monotonic() - started,
+        active_s=counters.session_s,
         lost_leases=counters.lost_leases,
         released=counters.released,
         read_timeouts=counters.requests.get("read_timeout", 0),

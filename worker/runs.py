@@ -20,11 +20,12 @@ from typing import Any
 
 import orjson
 
+from catalogue import Pricing, pricing
 from db import Run, Status
 from parallelprompt.provenance import EMULATOR, Backend
 from parallelprompt.settings import Settings
 from parallelprompt.textsafe import redact_url
-from prompts import Contract
+from prompts import Contract, estimate_tokens
 from worker.store import Store
 
 EMULATOR_NOTICE = "answers came from the local emulator (heuristics, not a model)"
@@ -81,10 +82,16 @@ def endpoint_key(backend: Backend, endpoint_url: str) -> str:
     return redact_url(endpoint_url) or ""
 
 
+def run_pricing(settings: Settings) -> Pricing:
+    w = settings.worker
+    return pricing(w.model, w.price_in, w.price_out, w.price_cache_write, w.price_cache_read)
+
+
 def run_config(
     settings: Settings, contract: Contract, identity: Identity, backend: Backend
 ) -> dict[str, Any]:
-    """What a run records about itself; never credentials (URL userinfo is redacted)."""
+    """What a run records about itself; never credentials (URL userinfo is redacted).
+    ``prices`` (USD per million tokens) let stats and the report price the cache's savings."""
     w, k = settings.worker, settings.contract
     config: dict[str, Any] = {
         "model_id": w.model,
@@ -97,7 +104,12 @@ def run_config(
         "system_prompt": str(k.system_prompt) if k.system_prompt else "bundled",
         "categories_file": str(k.categories_file) if k.categories_file else "bundled",
         "max_tokens": k.max_tokens,
+        "size_max_tokens": k.size_max_tokens,
+        "max_tokens_retry": k.max_tokens_retry,
         "temperature": k.temperature,
+        "prompt_cache": w.prompt_cache,
+        "system_prompt_tokens": estimate_tokens(contract.system_prompt),
+        "prices": run_pricing(settings).as_dict(),
         "rpm": w.rpm,
         "tpm": w.tpm,
         "concurrency": w.concurrency,

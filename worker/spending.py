@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from catalogue import pricing
 from db import connect_sync
-from db.estimate import estimate
+from db.estimate import estimate, expected_tokens
 from parallelprompt.settings import Settings
-from prompts import Contract, estimate_tokens
-from worker.models import pricing
+from prompts import Contract
 
 
 def budget_refusal(settings: Settings, contract: Contract) -> str | None:
@@ -14,7 +14,7 @@ def budget_refusal(settings: Settings, contract: Contract) -> str | None:
     w = settings.worker
     if w.max_cost_usd is not None:
         return None
-    price = pricing(w.model, w.price_in, w.price_out)
+    price = pricing(w.model, w.price_in, w.price_out, w.price_cache_write, w.price_cache_read)
     conn = connect_sync(settings.common.db, existing=True)
     try:
         est = estimate(
@@ -25,7 +25,7 @@ def budget_refusal(settings: Settings, contract: Contract) -> str | None:
             rpm=w.rpm,
             tpm=w.tpm,
             max_tokens=settings.contract.max_tokens,
-            system_prompt_tokens=estimate_tokens(contract.system_prompt),
+            system_prompt_tokens=expected_tokens(contract.system_prompt),
         )
     finally:
         conn.close()

@@ -325,6 +325,36 @@ def test_old_schema_is_upgraded(db_path: Path) -> None:
     assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
 
 
+def test_results_written_before_the_cache_columns_read_as_uncached(db_path: Path) -> None:
+    """Schema 2 had no cache columns: its results open with 0 cache tokens, and new ones store
+    them."""
+    from db.connection import _statements
+    from db.sql import migrations
+
+    raw = sqlite3.connect(db_path, isolation_level=None)
+    for _, _, script in migrations()[:2]:
+        for statement in _statements(script):
+            raw.execute(statement)
+    raw.execute("PRAGMA user_version = 2")
+    raw.execute(
+        "INSERT INTO work (id, text_hash, prompt, chars, created_at, updated_at) "
+        "VALUES (1, x'00', 'p', 1, 0, 0)"
+    )
+    raw.execute(
+        "INSERT INTO runs (id, created_at, model_id, api, contract_version, rules, backend, "
+        "config_json) VALUES (1, 0, 'm', 'converse', 'v', 'default', 'bedrock', '{}')"
+    )
+    raw.execute(
+        "INSERT INTO results (work_id, run_id, model_id, input_tokens, attempts, created_at) "
+        "VALUES (1, 1, 'm', 100, 1, 0)"
+    )
+    raw.close()
+    conn = connect_sync(db_path)
+    assert conn.execute(
+        "SELECT input_tokens, cache_read_tokens, cache_write_tokens FROM results"
+    ).fetchall() == [(100, 0, 0)]
+
+
 def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
     bogus = tmp_path / "bogus.db"
     bogus.write_bytes(b"this is not sqlite" * 100)

@@ -22,7 +22,8 @@ _SESSION = aioboto3.Session()  # one session: botocore's loader caches the servi
 
 
 def settings(**changes: Any) -> EmulatorSettings:
-    return dataclasses.replace(EmulatorSettings(port=0), **changes)
+    """Exact heuristic answers unless a test asks for ``answer_style="realistic"``."""
+    return dataclasses.replace(EmulatorSettings(port=0, answer_style="exact"), **changes)
 
 
 @asynccontextmanager

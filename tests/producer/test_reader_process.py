@@ -19,6 +19,14 @@ from producer.ingest import run_ingest
 from producer.pipeline import _portable
 from producer.schemas import LMSYS_SCHEMA, lmsys_row
 from tests.producer.conftest import query
+from tests.producer.test_hostile_input import (  # noqa: F401  (re-run in the reading process)
+    test_a_line_nested_100k_deep_is_a_broken_line,
+    test_a_truncated_compressed_file_keeps_its_rows_and_counts_the_rest,
+    test_compressed_jsonl_and_json_are_read,
+    test_invalid_unicode_in_jsonl_metadata_is_repaired_and_counted,
+    test_invalid_utf8_in_a_parquet_prompt_is_repaired_as_in_jsonl,
+    test_invalid_utf8_in_parquet_is_repaired_and_counted,
+)
 from tests.producer.test_ingest import (  # noqa: F401  (fixtures and tests re-run here)
     Make,
     chat,

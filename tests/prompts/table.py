@@ -457,7 +457,7 @@ ROWS: tuple[Row, ...] = (
             serial="Find the people and places in this text: Anna flew from Paris to Rome "
             "with Ben.",
         ),
-        "failed:no_structural_cue",
+        "medium_confidence",  # issue 10.2: two items joined by "and" are a cue
         "medium_confidence",
     ),
     Row(
@@ -637,7 +637,7 @@ ROWS: tuple[Row, ...] = (
         "Design a database schema for a library",
         ans(None, None, parallelizable="false"),
         "not_parallelizable",
-        "not_parallelizable",
+        "low_confidence",  # issue 10: the published code reads a non-empty string as true
     ),
     # --- the model says yes without evidence, or breaks the schema
     Row(
@@ -729,7 +729,7 @@ ROWS: tuple[Row, ...] = (
         "Give me 5 examples of metaphors.",
         "Answer: " + ans(RG, "Give me an example of a metaphor.", n=5) + " or maybe " + no("x"),
         "high_confidence",
-        "high_confidence",
+        "unparseable:broken_json",  # issue 10: the published greedy {.*} spans both objects
     ),
     Row("parse-empty", "en", "Hi", "", "unparseable:empty", "unparseable:empty"),
     Row(
@@ -754,8 +754,9 @@ ROWS: tuple[Row, ...] = (
         "en",
         "Hi",
         '{"parallelizable": true, "data": ["a", "b"',
-        "unparseable:truncated",
-        "unparseable:truncated",
+        # issue 12: a broken object that ended normally is broken JSON, not a max_tokens cut
+        "unparseable:broken_json",
+        "unparseable:broken_json",
     ),
     Row(
         "parse-refusal-text",
@@ -796,7 +797,7 @@ ROWS: tuple[Row, ...] = (
         "Hi",
         '{"category": "Translation"}',
         "unparseable:missing_parallelizable",
-        "unparseable:missing_parallelizable",
+        "not_parallelizable",  # issue 10: published result.get("parallelizable", False)
     ),
     Row(
         "parse-wrong-bool",
@@ -804,7 +805,7 @@ ROWS: tuple[Row, ...] = (
         "Hi",
         '{"parallelizable": "maybe"}',
         "unparseable:wrong_types",
-        "unparseable:wrong_types",
+        "low_confidence",  # issue 10: truthiness, as published
     ),
     Row(
         "parse-wrong-category",
@@ -812,6 +813,14 @@ ROWS: tuple[Row, ...] = (
         "Hi",
         '{"parallelizable": true, "category": 5}',
         "unparseable:wrong_types",
+        "low_confidence",  # issue 10: the published code never checks the category's type
+    ),
+    Row(
+        "parse-list-category",
+        "en",
+        "Translate: 1. hi 2. bye",
+        '{"parallelizable": true, "category": ["Translation"], "data": ["hi", "bye"]}',
         "unparseable:wrong_types",
+        "schema:type_error",  # the published statistics dict raised on an unhashable category
     ),
 )

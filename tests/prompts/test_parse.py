@@ -55,7 +55,10 @@ def test_complete_object_accepted_despite_max_tokens() -> None:
         ("   ", "end_turn", ParseFailureReason.empty),
         ("no braces at all", None, ParseFailureReason.no_json),
         ("no braces at all", "max_tokens", ParseFailureReason.truncated),
-        ('{"parallelizable": true, "template": "a {data', None, ParseFailureReason.truncated),
+        # An object that never closes is truncated only when the stop reason says so (issue 12).
+        ('{"parallelizable": true, "template": "a {data', None, ParseFailureReason.broken_json),
+        ('{"parallelizable": true, "template": "a {', "end_turn", ParseFailureReason.broken_json),
+        ('{"parallelizable": true, "template": "a {', "max_tokens", ParseFailureReason.truncated),
         ('{"parallelizable": true, "data": ["x"] "n": 2}', None, ParseFailureReason.broken_json),
         ("I cannot help with that.", None, ParseFailureReason.refusal),
         (GOOD, "guardrail_intervened", ParseFailureReason.refusal),

@@ -261,6 +261,7 @@ async def _build(path: Path) -> None:
         leases = {lease.prompt: lease for lease in await queue.claim(len(CASES), 300.0)}
         for i, case in enumerate(CASES):
             clock.now += 2.0
+            await queue.heartbeat(60.0)  # as a working worker does
             lease = leases[case.prompt]
             if case.verdict is None:
                 await queue.fail(

@@ -59,12 +59,13 @@ def test_projection_arithmetic() -> None:
         max_tokens=1024,
         system_prompt_tokens=1000,
     )
-    # 1.01e9 + 1e8 input tokens, 2.5e8 output tokens
+    # 1.01e9 + 1e8 input tokens, 1e6 x DEFAULT_OUTPUT_TOKENS output tokens
+    out = 1_000_000 * DEFAULT_OUTPUT_TOKENS
     assert est["input_tokens"] == 1_110_000_000
-    assert est["output_tokens"] == 250_000_000
-    assert est["cost_on_demand_usd"] == pytest.approx(1110 * 0.8 + 250 * 4.0)
+    assert est["output_tokens"] == out
+    assert est["cost_on_demand_usd"] == pytest.approx(1110 * 0.8 + out / 1e6 * 4.0)
     assert est["bound_by"] == "tokens/min"
-    assert est["minutes"] == pytest.approx(1_360_000_000 / 2_000_000)
+    assert est["minutes"] == pytest.approx((1_110_000_000 + out) / 2_000_000)
     assert est["minutes_if_reservation_binds"] > est["minutes"]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from parallelprompt.revalidate import (
     revalidate,
 )
 from prompts import Contract
+from tests.answers import answer
 from tests.results.conftest import CASES, DEAD, SLOGANS
 
 
@@ -69,3 +71,35 @@ def test_compare_without_revalidation_reports_missing(results_db: Path) -> None:
     cmp = compare_rules(connect_sync(results_db))
     assert cmp["missing_verdicts"]["original"] == len(CASES)
     assert "revalidate --rules original" in format_comparison(cmp)
+
+
+def test_repairs_are_stored_with_the_verdict(results_db: Path) -> None:
+    repaired = answer(
+        parallelizable="yes",
+        category="Repeated Generation",
+        serial=SLOGANS,
+        template="Give me a slogan for a coffee shop",
+        n="5",
+    ).replace('"n":"5"', '"n":"5",')
+    with sqlite3.connect(results_db) as conn:
+        conn.execute(
+            "UPDATE results SET raw_text = ? "
+            "WHERE work_id = (SELECT id FROM work WHERE prompt = ?)",
+            (repaired, SLOGANS),
+        )
+    revalidate(results_db, rules="default")
+    row = (
+        sqlite3.connect(results_db)
+        .execute(
+            "SELECT v.outcome, v.repairs_json FROM verdicts v JOIN results r ON r.id = v.result_id"
+            " JOIN work w ON w.id = r.work_id WHERE v.profile = 'default' AND w.prompt = ?",
+            (SLOGANS,),
+        )
+        .fetchone()
+    )
+    assert row[0] == "high_confidence"
+    assert json.loads(row[1]) == [
+        "json_trailing_commas",
+        "n_from_string",
+        "parallelizable_from_string",
+    ]

@@ -106,7 +106,10 @@ def test_distributions(results_db: Path) -> None:
     }
     assert stats["tokens"]["input"] == sum(1000 + 10 * i for i in range(len(CASES)) if i != 8)
     assert stats["cost_usd"] > 0
-    assert stats["throughput"]["elapsed_s"] == 18.0
+    # worker time: from the worker's registration to its last heartbeat (results: 2 s apart)
+    assert stats["throughput"]["elapsed_s"] == 20.0
+    assert stats["throughput"]["results_span_s"] == 18.0
+    assert stats["throughput"]["prompts_per_s"] == 10 / 20.0
     assert stats["backend_note"] == EMULATOR_NOTE
 
 
@@ -141,7 +144,8 @@ def judge_one_under(conn: sqlite3.Connection, profile: str, contract: str) -> No
         conn.execute(
             "INSERT INTO verdicts SELECT result_id, ?, ?, outcome, reason, tier_label, "
             "validation_passed, parallelizable, category, is_novel_category, "
-            "category_description, serial, template, context, data_json, n, created_at "
+            "category_description, serial, template, context, data_json, n, created_at, "
+            "repairs_json "
             "FROM verdicts WHERE profile = 'default' ORDER BY result_id LIMIT 1",
             (profile, contract),
         )

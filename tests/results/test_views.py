@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import datetime
 from pathlib import Path
 
 from db.stats import compute_stats
@@ -71,3 +72,20 @@ def test_the_documented_example_queries_run(results_db: Path) -> None:
     for block in blocks:
         sql = block.split("```", 1)[0].strip()
         conn.execute(sql).fetchall()
+
+
+def test_views_show_iso_timestamps(results_db: Path) -> None:
+    """Readable times in the views (UTC, ISO 8601), the unix seconds beside them."""
+    conn = _plain(results_db)
+    run = conn.execute("SELECT created_at, created_at_unix FROM current_run").fetchone()
+    verdict = conn.execute(
+        "SELECT created_at, created_at_unix FROM current_verdicts ORDER BY result_id LIMIT 1"
+    ).fetchone()
+    novel = conn.execute(
+        "SELECT first_seen_at, first_seen_at_unix FROM novel_categories"
+    ).fetchone()
+    for iso, unix in (tuple(run), tuple(verdict), tuple(novel)):
+        assert isinstance(iso, str) and iso.endswith("Z"), iso
+        parsed = datetime.fromisoformat(iso)
+        assert parsed.tzinfo is not None
+        assert abs(parsed.timestamp() - unix) < 0.001

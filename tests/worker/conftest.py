@@ -102,13 +102,14 @@ EmulatorFactory = Callable[..., Any]
 @pytest.fixture
 async def emulator() -> AsyncIterator[Callable[..., Any]]:
     """``emu = await emulator(responder=None, **EmulatorSettings fields)``; stopped at the end.
+    Its answers are the heuristic extractor's, exact, unless ``answer_style="realistic"``.
     ``announce=False``: the emulator stands in for real Bedrock (no emulator header)."""
     started: list[Emulator] = []
 
     async def start(
         responder: Responder | None = None, *, announce: bool = True, **fields: Any
     ) -> Emulator:
-        settings = dataclasses.replace(EmulatorSettings(port=0), **fields)
+        settings = dataclasses.replace(EmulatorSettings(port=0, answer_style="exact"), **fields)
         options = dataclasses.replace(EmulatorOptions.from_settings(settings), announce=announce)
         emu = Emulator(settings, responder, options=options)
         await emu.start()

@@ -87,7 +87,7 @@ async def test_a_validation_error_after_answers_is_one_prompts_dead_letter(
     ]
 
 
-OTHER = "us.anthropic.claude-3-5-haiku-20241022-v1:0"
+OTHER = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
 
 
 @pytest.mark.parametrize("refusal", ["models", "retired_models"])

@@ -11,8 +11,8 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from catalogue import DEFAULT_MODEL, base_model_id, lookup, pricing
 from worker.errors import Code, FatalError, PromptError, RetryableError, translate
-from worker.models import DEFAULT_MODEL, base_model_id, lookup, pricing
 
 
 def client_error(code: str, status: int, message: str = "boom") -> ClientError:
@@ -87,12 +87,17 @@ def test_price_table() -> None:
         "anthropic.claude-3-5-haiku-20241022-v1:0"
     )
     haiku35 = lookup("us.anthropic.claude-3-5-haiku-20241022-v1:0")
-    assert haiku35 is not None and haiku35.legacy
-    assert (haiku35.price_in, haiku35.price_out) == (0.80, 4.00)
-    p = pricing(DEFAULT_MODEL)
-    assert p.known and p.cost(1_000_000, 1_000_000) == pytest.approx(6.0)
+    assert haiku35 is not None and haiku35.legacy and haiku35.end_of_life()
+    assert (haiku35.price("regional").input, haiku35.price("regional").output) == (0.80, 4.00)
+    p = pricing(DEFAULT_MODEL)  # Haiku 5.5 on the global profile
+    assert p.known and p.family == "global"
+    assert p.cost(1_000_000, 1_000_000) == pytest.approx(0.60)
+    assert p.cost(0, 0, cache_read=1_000_000, cache_write=1_000_000) == pytest.approx(0.135)
+    regional = pricing("us.anthropic.claude-haiku-5-5")
+    assert regional.family == "regional" and regional.price_in == pytest.approx(0.11)
     assert pricing("global.anthropic.claude-haiku-4-5-20251001-v1:0").known
     unknown = pricing("acme.unknown-model-v1")
     assert not unknown.known and unknown.cost(10**6, 10**6) == 0.0
-    override = pricing("acme.unknown-model-v1", 2.0, 3.0)
+    override = pricing("acme.unknown-model-v1", 2.0, 3.0, cache_read=0.5)
     assert override.known and override.cost(10**6, 0) == pytest.approx(2.0)
+    assert override.cache_write == pytest.approx(2.5) and override.cache_read == 0.5

@@ -126,7 +126,7 @@ async def test_every_outcome_is_reached_and_stored(db: Path, emulator: Any) -> N
         "ON w.id = r.work_id JOIN verdicts v ON v.result_id = r.id WHERE w.prompt = ?",
         HIGH,
     )
-    assert r[0] == "us.anthropic.claude-haiku-4-5-20251001-v1:0"
+    assert r[0] == "global.anthropic.claude-haiku-5-5"  # the default model
     assert r[1] == SCRIPT[HIGH] and r[2] == "end_turn"
     assert r[3] > 0 and r[4] > 0 and r[5] > 0 and r[6] is not None and r[7] == 1
     assert r[8] == "default" and r[9] and r[10] == "Repeated Generation" and r[11] == 5
@@ -181,7 +181,7 @@ async def test_fatal_errors_stop_the_run_and_burn_no_rows(
 
 
 async def test_a_retired_model_stops_the_run(db: Path, emulator: Any) -> None:
-    model = "anthropic.claude-3-5-haiku-20241022-v1:0"
+    model = "anthropic.claude-haiku-4-5-20251001-v1:0"
     emu = await emulator(FixedResponder(SCRIPT[NOT_PAR]), retired_models=(model,))
     await fill(db, [f"prompt number {i}" for i in range(10)])
     summary = await work(
@@ -190,6 +190,20 @@ async def test_a_retired_model_stops_the_run(db: Path, emulator: Any) -> None:
     assert summary.exit_code == 2
     assert "ResourceNotFoundException" in (summary.message or "")
     assert statuses(db) == {"ready": 10}
+
+
+async def test_an_end_of_life_model_is_refused_before_any_call(db: Path, emulator: Any) -> None:
+    emu = await emulator(FixedResponder(SCRIPT[NOT_PAR]))
+    await fill(db, ["a prompt", "another prompt"])
+    model = "us.anthropic.claude-3-5-haiku-20241022-v1:0"
+    summary = await work(
+        make_settings(db, emu.endpoint, model=model), tuning=FAST, display=quiet_display()
+    )
+    assert summary.exit_code == 2
+    message = summary.message or ""
+    assert "reached end of life on Bedrock on 2026-06-19" in message and "\n" not in message
+    assert "global.anthropic.claude-haiku-5-5" in message
+    assert emu.stats()["requests"] == 0 and statuses(db) == {"ready": 2}
 
 
 async def test_an_unreachable_endpoint_stops_the_run_instead_of_burning_rows(db: Path) -> None:
@@ -250,7 +264,7 @@ async def test_invoke_model_api(db: Path, emulator: Any) -> None:
 async def test_budget_stop_finishes_in_flight_work_and_says_so(db: Path, emulator: Any) -> None:
     emu = await emulator(FixedResponder(SCRIPT[NOT_PAR]))
     await fill(db, [f"prompt number {i}" for i in range(300)])
-    budget = 0.3
+    budget = 0.1  # about 125 prompts: the cached system prompt costs 0.1x after the first
     summary = await work(
         make_settings(db, emu.endpoint, max_cost_usd=budget, price_in=2.0, price_out=2.0),
         tuning=FAST,
@@ -283,7 +297,7 @@ async def test_rerun_with_another_model_is_refused_until_new_run(db: Path, emula
     assert first.processed == 2 and first.run_id == 1
     same = await work(settings(), tuning=FAST, display=quiet_display())
     assert same.run_id == 1 and same.processed == 0 and same.stop_reason is StopReason.DRAINED
-    other_model = "us.anthropic.claude-3-5-haiku-20241022-v1:0"
+    other_model = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
     refused = await work(settings(model=other_model), tuning=FAST, display=quiet_display())
     assert refused.exit_code == 2
     message = refused.message or ""

@@ -102,7 +102,7 @@ def test_two_processes_share_one_quota(db: Path) -> None:
 
 def test_cli_exit_code_and_one_line_reason_for_a_fatal_error(db: Path) -> None:
     asyncio.run(fill(db, ["a prompt", "another prompt"]))
-    model = "anthropic.claude-3-5-haiku-20241022-v1:0"
+    model = "anthropic.claude-haiku-4-5-20251001-v1:0"
     with spawn(EmulatorSettings(port=0, retired_models=(model,))) as endpoint:
         proc = start_worker(db, endpoint, "--model", model)
         _out, err = proc.communicate(timeout=30)

@@ -145,7 +145,8 @@ class Bedrock:
         assert last is not None
         raise FatalError(
             last.code,
-            f"cannot reach the Bedrock endpoint {self.endpoint} ({max(1, tries)} tries): "
+            f"cannot reach the Bedrock endpoint {self.endpoint} (region {self.region}) in "
+            f"{max(1, tries)} tries: "
             f"{last.message} — check --endpoint-url, --region and the network; nothing was "
             "changed in the DB",
         )

@@ -361,14 +361,14 @@ async def _work(
     with _signals(pool_ref, signal_names):
         try:
             async with Bedrock.open(contract, options) as bedrock:
+                mismatch = profile_region_mismatch(w.model, bedrock.region)
+                if mismatch and w.backend != EMULATOR:  # said before anything can fail
+                    say("warning", mismatch)
                 backend = await _identify(bedrock, settings, tuning)
                 if backend.kind == BEDROCK:
                     refusal = budget_refusal(settings, contract)
                     if refusal is not None:
                         raise ConfigError(refusal)
-                mismatch = profile_region_mismatch(w.model, bedrock.region)
-                if mismatch and backend.kind != EMULATOR:
-                    notes.append(mismatch)
                 identity = Identity.of(settings, contract, backend, bedrock.endpoint)
                 reopen = await reopens_rows(store, settings, identity)
                 if reopen:

@@ -15,7 +15,7 @@ from db.models import (
     Status,
     VerdictRow,
 )
-from db.queue import Queue, SqliteQueue, new_owner_id
+from db.queue import Queue, SqliteQueue, is_locked_error, is_storage_error, new_owner_id
 
 __all__ = [
     "FLAG_OVERSIZED",
@@ -35,5 +35,7 @@ __all__ = [
     "VerdictRow",
     "connect",
     "connect_sync",
+    "is_locked_error",
+    "is_storage_error",
     "new_owner_id",
 ]

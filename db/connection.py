@@ -133,11 +133,13 @@ def access_problem(path: Path) -> str | None:
     return None
 
 
-async def connect(path: Path | str) -> aiosqlite.Connection:
-    """The process's async writer connection: configured and migrated."""
+async def connect(path: Path | str, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> aiosqlite.Connection:
+    """The process's async writer connection: configured and migrated. A write that waits
+    longer than ``busy_timeout_ms`` for another process's lock fails with "database is
+    locked" (the worker then says it is waiting, and waits again)."""
     connect_sync(path).close()  # configure + migrate once, synchronously
-    conn = await aiosqlite.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn = await aiosqlite.connect(path, isolation_level=None, timeout=busy_timeout_ms / 1000)
+    await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
     await conn.execute("PRAGMA synchronous = NORMAL")
     await conn.execute("PRAGMA foreign_keys = ON")
     await conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+#: A worker whose heartbeat is this much older than the freshest one is dead: its leases are
+#: reclaimed at once instead of at their expiry (the fleet stops counting it as live then too).
+STALE_HEARTBEAT_S = 5.0
+
 
 def backoff_delay(attempt: int, base: float, cap: float, rand: Callable[[], float]) -> float:
     """Capped exponential backoff with full jitter: uniform in [0, min(cap, base * 2**(a-1))].

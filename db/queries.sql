@@ -29,15 +29,26 @@ ON CONFLICT (source, split, row_index) DO NOTHING;
 DELETE FROM temp.stage;
 
 -- name: claim
--- Expired leases first (they are the oldest work), then ready rows in id order; one statement,
--- inside BEGIN IMMEDIATE, so no two claimers can ever receive the same row.
+-- Expired leases first (they are the oldest work), then leases of dead workers, then ready rows
+-- in id order; one statement, inside BEGIN IMMEDIATE, so no two claimers can ever receive the
+-- same row. A worker is dead when it stopped, or when its heartbeat is :stale_s older than the
+-- freshest heartbeat (not than now: when the whole fleet waited on a write lock, every
+-- heartbeat is old and nobody is dead). UNION (not ALL): an expired lease of a dead worker
+-- appears in both sets.
 UPDATE work
 SET status = 'leased', lease_owner = :owner, lease_expires_at = :expires,
     attempts = attempts + 1, updated_at = :now
 WHERE id IN (
     SELECT id FROM (SELECT id FROM work
                     WHERE status = 'leased' AND lease_expires_at < :now LIMIT :n)
-    UNION ALL
+    UNION
+    SELECT id FROM (SELECT w.id FROM work AS w JOIN workers AS k ON k.id = w.lease_owner
+                    WHERE w.status = 'leased' AND w.lease_owner <> :owner
+                      AND (k.stopped_at IS NOT NULL
+                           OR k.heartbeat_at < (SELECT max(heartbeat_at) FROM workers)
+                                               - :stale_s)
+                    LIMIT :n)
+    UNION
     SELECT id FROM (SELECT id FROM work
                     WHERE status = 'ready' AND available_at <= :now ORDER BY id LIMIT :n)
     LIMIT :n
@@ -144,10 +155,12 @@ VALUES (:id, :run_id, :host, :pid, :concurrency, :now, :now)
 ON CONFLICT (id) DO UPDATE SET heartbeat_at = :now, stopped_at = NULL, run_id = :run_id;
 
 -- name: heartbeat
-UPDATE workers SET heartbeat_at = :now WHERE id = :id;
+UPDATE workers SET heartbeat_at = :now, spent_usd = coalesce(:spent, spent_usd) WHERE id = :id;
 
 -- name: stop_worker
-UPDATE workers SET stopped_at = :now, heartbeat_at = :now WHERE id = :id;
+UPDATE workers SET stopped_at = :now, heartbeat_at = :now,
+    spent_usd = coalesce(:spent, spent_usd)
+WHERE id = :id;
 
 -- name: live_workers
 SELECT count(*), coalesce(sum(concurrency), 0) FROM workers
@@ -156,5 +169,11 @@ WHERE stopped_at IS NULL AND heartbeat_at >= :since;
 -- ---- added by worker/ (issue 5) -------------------------------------------------------------
 
 -- name: run_cost
--- The money a run has spent so far (all workers): the budget stop counts it.
-SELECT coalesce(sum(cost_usd), 0.0) FROM results WHERE run_id = :run_id;
+-- The money a run has spent so far (all workers, each as of its last heartbeat): the budget
+-- stop counts it. One row per worker process, not per result.
+SELECT coalesce(sum(spent_usd), 0.0) FROM workers WHERE run_id = :run_id;
+
+-- name: leased_by_others
+-- What a worker with nothing to claim waits on: other workers' leases, and when the last ends.
+SELECT count(*), max(lease_expires_at) FROM work
+WHERE status = 'leased' AND lease_owner <> :owner;

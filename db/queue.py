@@ -11,6 +11,7 @@ owner, so a worker that lost its lease writes nothing.
 
 from __future__ import annotations
 
+import errno
 import os
 import random
 import socket
@@ -23,8 +24,8 @@ from typing import Any, Protocol
 import aiosqlite
 import orjson
 
-from db.connection import connect, write_tx_async
-from db.lease import backoff_delay, out_of_attempts
+from db.connection import BUSY_TIMEOUT_MS, connect, write_tx_async
+from db.lease import STALE_HEARTBEAT_S, backoff_delay, out_of_attempts
 from db.models import (
     CompleteResult,
     Completion,
@@ -39,8 +40,20 @@ from db.models import (
     VerdictRow,
 )
 from db.sql import query
+from db.storable import as_unparseable, unstorable_reason
 
 Clock = Callable[[], float]
+
+#: What binding a value SQLite cannot hold raises: one row's problem, never the database's.
+_ROW_ERRORS = (
+    OverflowError,
+    UnicodeError,
+    ValueError,
+    sqlite3.IntegrityError,
+    sqlite3.InterfaceError,
+    sqlite3.ProgrammingError,
+    sqlite3.DataError,
+)
 
 
 class Queue(Protocol):
@@ -51,7 +64,9 @@ class Queue(Protocol):
     async def enqueue_many(
         self, rows: Sequence[SourceRow], ingest_id: int | None = None
     ) -> EnqueueResult: ...
-    async def claim(self, n: int, lease_seconds: float) -> list[Lease]: ...
+    async def claim(
+        self, n: int, lease_seconds: float, *, stale_s: float = STALE_HEARTBEAT_S
+    ) -> list[Lease]: ...
     async def extend(self, work_ids: Iterable[int], lease_seconds: float) -> set[int]: ...
     async def complete_many(self, completions: Sequence[Completion]) -> CompleteResult: ...
     async def fail(self, failure: Failure, max_attempts: int) -> FailOutcome: ...
@@ -125,8 +140,16 @@ class SqliteQueue:
         self.rng = rng or random.Random()
 
     @classmethod
-    async def open(cls, path: Path | str, owner: str | None = None, **kw: Any) -> SqliteQueue:
-        return cls(await connect(path), owner or new_owner_id(), **kw)
+    async def open(
+        cls,
+        path: Path | str,
+        owner: str | None = None,
+        *,
+        busy_timeout_s: float = BUSY_TIMEOUT_MS / 1000,
+        **kw: Any,
+    ) -> SqliteQueue:
+        conn = await connect(path, busy_timeout_ms=round(busy_timeout_s * 1000))
+        return cls(conn, owner or new_owner_id(), **kw)
 
     async def close(self) -> None:
         await self.conn.close()
@@ -221,13 +244,22 @@ class SqliteQueue:
 
     # -- worker side -----------------------------------------------------------------------
 
-    async def claim(self, n: int, lease_seconds: float) -> list[Lease]:
-        """Lease up to ``n`` rows: ready ones whose backoff has passed, and expired leases of
-        workers that died. One UPDATE ... RETURNING inside BEGIN IMMEDIATE."""
+    async def claim(
+        self, n: int, lease_seconds: float, *, stale_s: float = STALE_HEARTBEAT_S
+    ) -> list[Lease]:
+        """Lease up to ``n`` rows: ready ones whose backoff has passed, expired leases, and the
+        leases of workers that died (no heartbeat for ``stale_s`` seconds before the freshest
+        one, or stopped). One UPDATE ... RETURNING inside BEGIN IMMEDIATE."""
         if n <= 0:
             return []
         now = self.clock()
-        params = {"owner": self.owner, "expires": now + lease_seconds, "now": now, "n": n}
+        params = {
+            "owner": self.owner,
+            "expires": now + lease_seconds,
+            "now": now,
+            "n": n,
+            "stale_s": stale_s,
+        }
         async with write_tx_async(self.conn):
             cur = await self.conn.execute(query("claim"), params)
             rows = await cur.fetchall()
@@ -263,13 +295,37 @@ class SqliteQueue:
         if not completions:
             return CompleteResult(0, ())
         now = self.clock()
+        rows = [_storable(c) for c in completions]
+        try:
+            lost = await self._complete(rows, now, isolate=False)
+        except _ROW_ERRORS:
+            # A row SQLite refused although it passed the check: write each row under its own
+            # savepoint, the refused ones reduced to their raw answer.
+            lost = await self._complete(rows, now, isolate=True)
+        return CompleteResult(len(completions) - len(lost), tuple(lost))
+
+    async def _complete(
+        self, rows: Sequence[Completion], now: float, *, isolate: bool
+    ) -> list[int]:
         lost = []
         async with write_tx_async(self.conn):
-            for c in completions:
-                if await self._finish(c, now):
-                    continue
-                lost.append(c.work_id)
-        return CompleteResult(len(completions) - len(lost), tuple(lost))
+            for c in rows:
+                finished = await (
+                    self._finish_isolated(c, now) if isolate else self._finish(c, now)
+                )
+                if not finished:
+                    lost.append(c.work_id)
+        return lost
+
+    async def _finish_isolated(self, c: Completion, now: float) -> bool:
+        await self.conn.execute("SAVEPOINT row")
+        try:
+            finished = await self._finish(c, now)
+        except _ROW_ERRORS as exc:
+            await self.conn.execute("ROLLBACK TO row")
+            finished = await self._finish(as_unparseable(c, f"{type(exc).__name__}: {exc}"), now)
+        await self.conn.execute("RELEASE row")
+        return finished
 
     async def _finish(self, c: Completion, now: float) -> bool:
         if c.dead:
@@ -331,6 +387,14 @@ class SqliteQueue:
         cur = await self.conn.execute(query("counts"))
         found = {Status(s): int(c) for s, c in await cur.fetchall()}
         return {s: found.get(s, 0) for s in Status}
+
+    async def leased_by_others(self) -> tuple[int, float | None]:
+        """Rows leased by other workers, and when the last of those leases ends (unix s)."""
+        cur = await self.conn.execute(query("leased_by_others"), {"owner": self.owner})
+        row = await cur.fetchone()
+        if row is None or not row[0]:
+            return 0, None
+        return int(row[0]), float(row[1])
 
     # -- runs and the fleet -----------------------------------------------------------------
 
@@ -418,27 +482,38 @@ class SqliteQueue:
                 },
             )
 
-    async def heartbeat(self, ttl: float) -> Fleet:
-        """Record that we are alive; returns the live fleet (heartbeat within ``ttl`` s)."""
+    async def heartbeat(self, ttl: float, spent_usd: float | None = None) -> Fleet:
+        """Record that we are alive (and what we have spent on model calls so far, paid or
+        not yet written); returns the live fleet (heartbeat within ``ttl`` s)."""
         now = self.clock()
         async with write_tx_async(self.conn):
-            await self.conn.execute(query("heartbeat"), {"id": self.owner, "now": now})
+            await self.conn.execute(
+                query("heartbeat"), {"id": self.owner, "now": now, "spent": spent_usd}
+            )
             cur = await self.conn.execute(query("live_workers"), {"since": now - ttl})
             row = await cur.fetchone()
         assert row is not None
         return Fleet(live_workers=max(int(row[0]), 1), total_concurrency=int(row[1]))
 
-    async def stop_worker(self) -> None:
+    async def stop_worker(self, spent_usd: float | None = None) -> None:
         async with write_tx_async(self.conn):
-            await self.conn.execute(query("stop_worker"), {"id": self.owner, "now": self.clock()})
+            await self.conn.execute(
+                query("stop_worker"), {"id": self.owner, "now": self.clock(), "spent": spent_usd}
+            )
 
     # -- added by worker/ (issue 5) ----------------------------------------------------------
 
     async def run_cost(self, run_id: int) -> float:
-        """USD spent by a run so far, by every worker (the budget stop counts it)."""
+        """USD spent by a run so far, by every worker, as each last recorded it (heartbeat):
+        calls whose results were never written (a crash, a lost lease) count too."""
         cur = await self.conn.execute(query("run_cost"), {"run_id": run_id})
         row = await cur.fetchone()
         return float(row[0]) if row else 0.0
+
+
+def _storable(c: Completion) -> Completion:
+    why = unstorable_reason(c)
+    return c if why is None else as_unparseable(c, why)
 
 
 def _identity(run: Run) -> tuple[str, str, str, str, str, str]:
@@ -517,4 +592,19 @@ def dead_letter(f: Failure) -> Completion:
 
 
 def is_locked_error(exc: BaseException) -> bool:
+    """Another process held the write lock for longer than the busy timeout."""
     return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+
+
+_SQLITE_FULL, _SQLITE_IOERR = 13, 10
+
+
+def is_storage_error(exc: BaseException) -> bool:
+    """The database cannot be written for now: the disk is full (SQLITE_FULL, ENOSPC) or
+    failing (SQLITE_IOERR). Nothing in the rows is wrong; the write may succeed later."""
+    if isinstance(exc, sqlite3.Error):
+        code = getattr(exc, "sqlite_errorcode", None)
+        if code is not None and code & 0xFF in (_SQLITE_FULL, _SQLITE_IOERR):
+            return True
+        return "disk is full" in str(exc) or "disk I/O error" in str(exc)
+    return isinstance(exc, OSError) and exc.errno == errno.ENOSPC

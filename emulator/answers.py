@@ -4,13 +4,38 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from emulator.faults import FaultKind
+from emulator.faults import FaultKind, HostileKind
 from emulator.protocol import Answer
 
 REFUSAL_TEXT = (
     "I'm sorry, but I can't help with that request. I'm not able to analyse this content."
 )
 MALFORMED_PREFIX = "Here is the analysis you asked for:\n\n"
+HTML_PAGE = (
+    b"<!DOCTYPE html>\n<html><head><title>Welcome</title></head>"
+    b"<body><h1>It works!</h1><p>Sign in to continue.</p></body></html>\n"
+)
+_HUGE_N = ("100000000000000000000", "1e20", "9223372036854775808")
+_SURROGATE_ESCAPES = (
+    '{"parallelizable": true, "category": "Translation", "is_novel_category": false, '
+    '"category_description": "\\udfff", "serial": "Translate a, b", '
+    '"template": "Translate {data} \\ud800", "context": null, "data": ["a\\udc00", "b"], '
+    '"n": null}'
+)
+
+
+def hostile_text(kind: HostileKind, text: str, draw: int) -> str:
+    """The answer text of a ``hostile`` fault (HTML_200 has no answer text: see the server)."""
+    if kind is HostileKind.HUGE_N:
+        return (
+            '{"parallelizable": true, "category": "Repeated Generation", '
+            '"is_novel_category": false, "category_description": null, '
+            '"serial": "Write many poems", "template": "Write a poem", "context": null, '
+            f'"data": null, "n": {_HUGE_N[draw % len(_HUGE_N)]}}}'
+        )
+    if kind is HostileKind.SURROGATE_ESCAPES:
+        return _SURROGATE_ESCAPES
+    return text + " \ud800"  # a lone surrogate in the text itself (JSON-escaped on the wire)
 
 
 def compose(

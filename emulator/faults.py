@@ -32,6 +32,7 @@ class FaultKind(StrEnum):
     TRUNCATED = "truncated"
     REFUSAL = "refusal"
     EMPTY = "empty"
+    HOSTILE = "hostile"  # one of HostileKind: what an attacker or a broken proxy sends
 
     @property
     def error(self) -> BedrockError | None:
@@ -70,6 +71,7 @@ class FaultRates:
     truncated: float = 0.0
     refusal: float = 0.0
     empty: float = 0.0
+    hostile: float = 0.0
 
     def __post_init__(self) -> None:
         for kind, rate in self.items():
@@ -115,6 +117,15 @@ def _kind_named(name: str) -> FaultKind:
     except ValueError:
         known = ", ".join(k.value for k in FaultKind)
         raise ValueError(f"unknown fault {name!r}; known faults: {known}") from None
+
+
+class HostileKind(StrEnum):
+    """What a ``hostile`` fault answers, drawn in turn from a seeded generator of its own."""
+
+    HUGE_N = "huge_n"  # "n": 10^20 or 1e20 or 2^63: beyond what SQLite can store
+    SURROGATE_ESCAPES = "surrogate_escapes"  # \\ud800 escapes in template, data, description
+    SURROGATE_TEXT = "surrogate_text"  # a lone surrogate in the answer text itself
+    HTML_200 = "html_200"  # HTTP 200 with an HTML page: a wrong URL or a proxy, not a model
 
 
 class FaultPicker:

@@ -16,6 +16,7 @@ does.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -201,6 +202,15 @@ def parse_invoke(body: bytes) -> ModelRequest:
     )
 
 
+def _dumps(body: dict[str, Any]) -> bytes:
+    """orjson, or the standard library for text orjson refuses (a lone surrogate from a
+    ``hostile`` fault: written as a ``\\udXXX`` escape, as a broken server would)."""
+    try:
+        return orjson.dumps(body)
+    except orjson.JSONEncodeError:
+        return json.dumps(body).encode()
+
+
 THINKING_TEXT = "Let me look at the prompt's structure before answering."
 
 
@@ -220,7 +230,7 @@ def converse_body(answer: Answer, usage: Usage, latency_ms: int, thought: bool =
     if usage.cache_marked:
         body_usage["cacheReadInputTokens"] = usage.cache_read
         body_usage["cacheWriteInputTokens"] = usage.cache_write
-    return orjson.dumps(
+    return _dumps(
         {
             "output": {"message": {"role": "assistant", "content": content}},
             "stopReason": answer.stop_reason,
@@ -245,7 +255,7 @@ def invoke_body(
     if usage.cache_marked:
         body_usage["cache_read_input_tokens"] = usage.cache_read
         body_usage["cache_creation_input_tokens"] = usage.cache_write
-    return orjson.dumps(
+    return _dumps(
         {
             "id": "msg_bdrk_" + request_id.replace("-", "")[:24],
             "type": "message",

@@ -42,7 +42,7 @@ from emulator.errors import (
     BedrockError,
     error_parts,
 )
-from emulator.faults import FaultKind, FaultPicker, FaultRates
+from emulator.faults import FaultKind, FaultPicker, FaultRates, HostileKind
 from emulator.protocol import (
     Answer,
     Api,
@@ -164,6 +164,7 @@ class Emulator:
         )
         self._faults = FaultPicker(self.fault_rates, s.seed)
         self._latency_rng = random.Random(s.seed ^ 0x5EED)
+        self._hostile_rng = random.Random(s.seed ^ 0xBAD)
         if self.styled is not None:
             self.styled.effects.clear()
         self.cache = PromptCache()
@@ -280,9 +281,14 @@ class Emulator:
             raise _Done(error, Outcome.THROTTLED)
         self.counters.admitted.add(started)
         self.counters.admitted_total += 1
+        hostile = self._hostile() if fault is FaultKind.HOSTILE else None
+        if hostile is HostileKind.HTML_200:  # not a model's answer: no tokens, no prompt count
+            self.quota.settle(reserved)
+            page = web.Response(body=answers.HTML_PAGE, content_type="text/html")
+            return page, fault.value if fault is not None else Outcome.OK
         used = reserved
         try:
-            answer, thought = self._answer(req, info, fault, request_id)
+            answer, thought = self._answer(req, info, fault, request_id, hostile)
             burndown = info.output_burndown if info else 1.0
             used = counted_in + round(answer.output_tokens * burndown)
             await self._delay(answer, fault)
@@ -340,8 +346,18 @@ class Emulator:
             raise _Done(_error_response(exc.error, exc.message, request_id), exc.error) from None
         return req, info
 
+    def _hostile(self) -> HostileKind:
+        kind = self._hostile_rng.choice(list(HostileKind))
+        self.counters.faults[f"hostile_{kind}"] += 1
+        return kind
+
     def _answer(
-        self, req: ModelRequest, info: ModelInfo | None, fault: FaultKind | None, request_id: str
+        self,
+        req: ModelRequest,
+        info: ModelInfo | None,
+        fault: FaultKind | None,
+        request_id: str,
+        hostile: HostileKind | None = None,
     ) -> tuple[Answer, int]:
         """The answer and the output tokens spent thinking before it (within max_tokens)."""
         try:
@@ -350,6 +366,8 @@ class Emulator:
             message = f"The responder failed: {type(exc).__name__}: {exc}"
             error = _error_response(BedrockError.MODEL_ERROR, message, request_id)
             raise _Done(error, "responder_error") from None
+        if hostile is not None:
+            text = answers.hostile_text(hostile, text, self._hostile_rng.randrange(3))
         thinks = info is not None and info.thinking_default_on and req.thinking != "disabled"
         thinking = 0
         if thinks:

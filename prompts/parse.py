@@ -25,6 +25,7 @@ _FALSE = frozenset({"false", "no", "n"})
 _TEXT_FIELDS = ("category", "category_description", "serial", "template", "context")
 _BLANK_IS_NULL = frozenset({"category", "category_description", "context"})
 _ALL_FIELDS = frozenset({"parallelizable", "is_novel_category", "data", "n", *_TEXT_FIELDS})
+_INT64 = range(-(2**63), 2**63)  # what SQLite can store: a larger n is unusable, not stored
 
 
 class _WrongType(Exception):
@@ -205,7 +206,17 @@ def _text(name: str, value: object, coercions: set[Coercion]) -> str | None:
     if name in _BLANK_IS_NULL and not value.strip():
         coercions.add(Coercion.text_blank_as_null)
         return None
-    return value
+    return _valid(value, coercions)
+
+
+def _valid(text: str, coercions: set[Coercion]) -> str:
+    """Lone surrogates (a JSON escape like \\ud800) cannot be stored as UTF-8: U+FFFD."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        coercions.add(Coercion.invalid_unicode_replaced)
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
 
 
 def _data(value: object, coercions: set[Coercion]) -> tuple[str, ...] | None:
@@ -217,7 +228,7 @@ def _data(value: object, coercions: set[Coercion]) -> tuple[str, ...] | None:
             return None
         coercions.add(Coercion.data_from_string)
         inner = _loads(value.strip()) if value.strip().startswith("[") else None
-        return _items(inner, coercions) if isinstance(inner, list) else (value,)
+        return _items(inner, coercions) if isinstance(inner, list) else (_valid(value, coercions),)
     if isinstance(value, list):
         return _items(value, coercions)
     coercions.add(Coercion.data_not_a_list)
@@ -235,7 +246,7 @@ def _items(values: list[Any], coercions: set[Coercion]) -> tuple[str, ...]:
         else:
             coercions.add(Coercion.data_items_not_strings)
             items.append(json.dumps(item, ensure_ascii=False, default=str))
-    return tuple(items)
+    return tuple(_valid(item, coercions) for item in items)
 
 
 def _count(value: object, coercions: set[Coercion]) -> int | None:
@@ -245,9 +256,10 @@ def _count(value: object, coercions: set[Coercion]) -> int | None:
         coercions.add(Coercion.n_unusable)
         return None
     if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        if value.is_integer():
+        if value in _INT64:
+            return value
+    elif isinstance(value, float):
+        if value.is_integer() and int(value) in _INT64:
             coercions.add(Coercion.n_from_float)
             return int(value)
     elif isinstance(value, str):

@@ -65,11 +65,12 @@ class Coercion(enum.StrEnum):
     parallelizable_from_string = "parallelizable_from_string"
     n_from_string = "n_from_string"
     n_from_float = "n_from_float"
-    n_unusable = "n_unusable"  # bool, fractional, non-numeric: n is None in the Candidate
+    n_unusable = "n_unusable"  # bool, fractional, non-numeric, outside int64: n is None
     data_from_string = "data_from_string"  # a bare string (or a JSON list inside a string)
     data_not_a_list = "data_not_a_list"  # an object or number: data is None in the Candidate
     data_items_from_numbers = "data_items_from_numbers"
     data_items_not_strings = "data_items_not_strings"  # objects/lists/null/bool items
+    invalid_unicode_replaced = "invalid_unicode_replaced"  # lone surrogates -> U+FFFD
     # Repairs of the decoded answer (recorded so that every repair is visible on the verdict):
     novel_from_string = "novel_from_string"  # "yes"/"no" for is_novel_category
     n_blank_as_null = "n_blank_as_null"  # "", "  ", "null", "None" read as no n

@@ -232,8 +232,22 @@ def _int(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
+def _not_bedrock(api: str, what: str) -> RetryableError:
+    """A 200 whose body is not a model's answer (an HTML page from a wrong URL or a proxy):
+    a transport error, retried and counted toward the outage breaker, never judged."""
+    return RetryableError(
+        Code.BAD_RESPONSE,
+        f"the endpoint answered with a body that is not a Bedrock {api} answer ({what})",
+    )
+
+
 def _converse_reply(resp: dict[str, Any], latency_ms: float) -> Reply:
-    message = ((resp.get("output") or {}).get("message")) or {}
+    output = resp.get("output")
+    message = output.get("message") if isinstance(output, dict) else None
+    if not isinstance(message, dict) or not isinstance(message.get("content"), list):
+        raise _not_bedrock("Converse", "no output.message.content")
+    if not isinstance(resp.get("stopReason"), str):
+        raise _not_bedrock("Converse", "no stopReason")
     usage = resp.get("usage") or {}
     return Reply(
         text=_texts(message.get("content")),
@@ -250,9 +264,11 @@ def _invoke_reply(raw: bytes, latency_ms: float) -> Reply:
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError:
-        raise RetryableError(Code.BAD_RESPONSE, "InvokeModel answered with invalid JSON") from None
+        raise _not_bedrock("InvokeModel", f"not JSON: {raw[:40]!r}") from None
     if not isinstance(data, dict):
-        raise RetryableError(Code.BAD_RESPONSE, "InvokeModel answered with a non-object")
+        raise _not_bedrock("InvokeModel", "not a JSON object")
+    if not isinstance(data.get("content"), list) or not isinstance(data.get("usage"), dict):
+        raise _not_bedrock("InvokeModel", "no content or usage")
     usage = data.get("usage") or {}
     return Reply(
         text=_texts(data.get("content")),

@@ -30,6 +30,7 @@ from botocore.exceptions import (
     ProfileNotFound,
     ReadTimeoutError,
 )
+from botocore.parsers import ResponseParserError
 
 
 class Code(enum.StrEnum):
@@ -125,6 +126,8 @@ def translate(exc: BaseException) -> CallError:
             f"{exc} — configure AWS credentials (environment, profile or role), "
             "or run `parallelprompt run` without credentials to use the local emulator",
         )
+    if isinstance(exc, ResponseParserError):  # a 200 that is not Bedrock's (a proxy, HTML)
+        return RetryableError(Code.BAD_RESPONSE, f"not a Bedrock answer: {exc}"[:500])
     if isinstance(exc, NoRegionError):
         return FatalError(Code.VALIDATION, "no AWS region: pass --region or set AWS_REGION")
     if isinstance(exc, BotoCoreError):

@@ -38,6 +38,8 @@ class Counters:
     done_at_queue_read: int = 0  # ``done`` when ``queue`` was read (progress adds the rest)
     session_started: float | None = None  # registered in the DB as a worker of the run
     session_s: float = 0.0  # from registration to stop: the time throughput is measured over
+    others_leased: int = 0  # rows leased by other workers (refreshed with ``queue``)
+    others_until: float | None = None  # unix time when the last of those leases ends
     fleet_workers: int = 1
 
     @property

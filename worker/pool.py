@@ -27,6 +27,7 @@ from tenacity.wait import wait_random_exponential
 
 from catalogue import CACHE_TTL_S, Pricing
 from db import CompleteResult, Completion, FailOutcome, Failure, Lease, Status
+from db.storable import valid_text
 from parallelprompt.verdicts import verdict_row
 from prompts import Contract, estimate_tokens
 from worker.bedrock import Bedrock, Reply
@@ -37,9 +38,11 @@ from worker.metrics import Counters
 from worker.progress import Display, RateMeter, queue_progress, snapshot
 from worker.sizing import TokenPlan, quota_tokens
 from worker.store import Store
+from worker.writes import WriteGate
 
 THROTTLE_LOG_S = 10.0  # at most one throttle log line per this many seconds
-NO_ANSWER = frozenset({Code.CONNECTION, Code.READ_TIMEOUT})
+# Failures that mean "no answer from a model": they count toward the outage breaker.
+NO_ANSWER = frozenset({Code.CONNECTION, Code.READ_TIMEOUT, Code.BAD_RESPONSE})
 TIMEOUT_BILLING = "a timed-out call may still be processed and billed by Bedrock"
 
 
@@ -67,6 +70,10 @@ class Tuning:
     # claim's tries are enough to decide.
     outage_breaker: int = 30
     preflight_tries: int = 3  # --new-run's check call, before finished prompts are re-opened
+    # One write waits this long for another process's write lock, then the worker logs that
+    # it is waiting and waits again (SQLite's busy timeout).
+    db_lock_wait_s: float = 60.0
+    storage_retry_s: float = 5.0  # how often a worker that cannot write (disk full) tries again
     limiter: LimiterConstants = field(default_factory=LimiterConstants)
 
 
@@ -144,7 +151,7 @@ class Pool:
             flush_rows=config.flush_rows,
             flush_s=config.flush_ms / 1000.0,
             on_written=self._written,
-            on_error=lambda exc: self._warn(f"result flush failed, will retry: {exc}"),
+            on_error=self._flush_failed,
         )
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()  # a slot was freed, or a stop was asked for
@@ -160,15 +167,16 @@ class Pool:
         self._no_answer = 0  # consecutive connection failures + read timeouts, reset by answers
         self._no_answer_timeouts = 0  # of which read timeouts
         self._timeout_warned = False
-        self._cost_others = 0.0  # the run's cost written by others (and earlier processes)
+        self._cost_others = 0.0  # the run's spend recorded by others (and earlier processes)
         self._meter = RateMeter(time.monotonic())
-        self._cost_written = 0.0  # our own cost that is in the DB
+        self._cost_recorded = 0.0  # our own spend as last recorded in the workers table
         self._price_warned = False
         self._throttle_logged = -math.inf
         self._batch_min = max(1, config.concurrency // 4)
         self._plan = config.tokens or TokenPlan(config.max_tokens, 0, sized=False)
         self._system_tokens = estimate_tokens(contract.system_prompt)
         self._cache_warm_until = -math.inf  # the cached prefix is known to be live until then
+        self.gate = WriteGate(self.buffer, tuning.storage_retry_s, self._log)
 
     # -- stopping ---------------------------------------------------------------------------
 
@@ -225,9 +233,15 @@ class Pool:
             t.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks.values(), return_exceptions=True)
-        await self.buffer.flush()
-        self.counters.released = await self.store.release(None)
-        await self.store.stop_worker()
+        try:
+            await self.buffer.flush()
+        except Exception as exc:  # the leases are released all the same (below)
+            self._warn(f"{len(self.buffer)} result(s) could not be written at exit: {exc}")
+        try:
+            self.counters.released = await self.store.release(None)
+            await self.store.stop_worker(self.counters.cost_usd)
+        except Exception as exc:  # our heartbeat goes stale: others reclaim the leases
+            self._warn(f"could not release the leases at exit: {exc}")
         if self.counters.session_started is not None:
             self.counters.session_s = time.monotonic() - self.counters.session_started
         with contextlib.suppress(Exception):  # the last look; the DB may be gone
@@ -246,6 +260,8 @@ class Pool:
             if free < self._batch_min and self._tasks:
                 await asyncio.sleep(self.tuning.claim_coalesce_s)
                 free = c.concurrency - len(self._tasks)
+            if await self._held_back_by_disk():
+                continue
             n = self._affordable(free)
             if n <= 0 and self._tasks:
                 # The answers in flight will tell what a call really costs (the guess before
@@ -259,7 +275,7 @@ class Pool:
                     "finished the prompts in flight",
                 )
                 break
-            leases = await self.store.claim(n, c.lease_seconds)
+            leases = await self._claim(n)
             if leases:
                 for lease in leases:
                     self._spawn(lease)
@@ -271,15 +287,38 @@ class Pool:
             else:
                 await self._nap(self.tuning.idle_poll_s)
 
+    async def _held_back_by_disk(self) -> bool:
+        """While the DB cannot be written: write what is kept; claim nothing (after a nap)
+        while answers are unwritten or calls are out."""
+        if not self.gate.blocked:
+            return False
+        await self.gate.flush()  # a write that succeeds ends the state
+        if self.gate.blocked and (len(self.buffer) or self._tasks):
+            await self._nap(self.gate.retry_s)
+            return True
+        return False
+
+    async def _claim(self, n: int) -> list[Lease]:
+        if self.gate.blocked:
+            n = min(n, 1)  # a probe: its answer is the write that tells the disk has room
+        try:
+            return await self.store.claim(n, self.config.lease_seconds, self.tuning.heartbeat_ttl_s)
+        except Exception as exc:
+            if not self.gate.failed(exc):
+                raise
+            await self._nap(self.gate.retry_s)
+            return []
+
     async def _nap(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), seconds)
 
     async def _drained(self) -> bool:
-        await self.buffer.flush()
-        counts = await self.store.counts()
-        self.counters.queue = {str(k): v for k, v in counts.items()}
-        return counts[Status.READY] == 0 and counts[Status.LEASED] == 0
+        if not await self.gate.flush():
+            return False
+        await self._refresh_counts()
+        queue = self.counters.queue
+        return queue[Status.READY] == 0 and queue[Status.LEASED] == 0
 
     async def _drain(self) -> None:
         """Let leases in hand finish: all of them after a budget stop (until a signal comes),
@@ -302,6 +341,10 @@ class Pool:
             for t in pending:
                 t.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+
+    def _flush_failed(self, exc: BaseException) -> None:
+        if not self.gate.failed(exc):  # a full disk is said once, by the gate
+            self._warn(f"result flush failed, will retry: {exc}")
 
     # -- budget -----------------------------------------------------------------------------
 
@@ -345,6 +388,8 @@ class Pool:
         self._wake.set()
         if not task.cancelled() and task.exception() is not None:
             exc = task.exception()
+            if exc is not None and self.gate.failed(exc):  # its lease is released at exit
+                return
             self._warn(f"prompt {work_id} failed unexpectedly: {type(exc).__name__}: {exc}")
 
     async def _handle(self, lease: Lease) -> None:
@@ -477,6 +522,12 @@ class Pool:
         where = f"{self.bedrock.endpoint} (region {self.bedrock.region})"
         n, timeouts = self._no_answer, self._no_answer_timeouts
         mixed = f", {n - timeouts} of them connection failures" if timeouts < n else ""
+        if exc.code is Code.BAD_RESPONSE:
+            return (
+                f"the endpoint {where} does not answer like Bedrock ({n} calls in a row without "
+                f"a model's answer): {exc.message} — check --endpoint-url (a wrong URL, a "
+                "proxy?); nothing was marked dead"
+            )
         if timeouts == 0:
             return (
                 f"cannot reach the Bedrock endpoint {where} ({n} connection failures in a row, "
@@ -539,14 +590,17 @@ class Pool:
         raise Interrupted
 
     def _completion(self, lease: Lease, reply: Reply, attempts: int) -> Completion:
-        verdict = self.contract.judge(lease.prompt, reply.text, reply.stop_reason)
+        # A lone surrogate in the answer itself (a \udXXX escape in the response body) cannot
+        # be stored: replaced before judging, so the stored text is the judged one.
+        text = None if reply.text is None else valid_text(reply.text)
+        verdict = self.contract.judge(lease.prompt, text, reply.stop_reason)
         return Completion(
             work_id=lease.work_id,
             run_id=self.config.run_id,
             model_id=self.config.model_id,
             verdict=verdict_row(verdict, self.contract),
             attempts=attempts,
-            raw_text=reply.text,
+            raw_text=text,
             stop_reason=reply.stop_reason,
             input_tokens=reply.input_tokens,
             output_tokens=reply.output_tokens,
@@ -599,12 +653,13 @@ class Pool:
                     task.cancel()
 
     def _written(self, batch: Sequence[Completion], result: CompleteResult) -> None:
+        if result.written:
+            self.gate.wrote()
         lost = set(result.lost)
         for completion in batch:
             if completion.work_id in lost:
                 continue
             self.counters.outcomes[completion.verdict.outcome] += 1
-            self._cost_written += completion.cost_usd
         if lost:
             self.counters.lost_leases += len(lost)
             self._warn(f"{len(lost)} result(s) discarded: their lease had passed to another worker")
@@ -612,7 +667,9 @@ class Pool:
     # -- side tasks -------------------------------------------------------------------------
 
     async def _beat(self) -> None:
-        fleet = await self.store.heartbeat(self.tuning.heartbeat_ttl_s)
+        spent = self.counters.cost_usd
+        fleet = await self.store.heartbeat(self.tuning.heartbeat_ttl_s, spent)
+        self._cost_recorded = spent
         self.limiter.set_fleet(fleet.live_workers, self.clock())
         self.counters.fleet_workers = fleet.live_workers
 
@@ -620,13 +677,15 @@ class Pool:
         if self.config.max_cost_usd is None:
             return
         total = await self.store.run_cost(self.config.run_id)
-        self._cost_others = max(0.0, total - self._cost_written)
+        self._cost_others = max(0.0, total - self._cost_recorded)
 
     async def _refresh_counts(self) -> None:
         done_before = self.counters.done
         counts = await self.store.counts()
         self.counters.queue = {str(k): v for k, v in counts.items()}
         self.counters.done_at_queue_read = done_before
+        others = await self.store.leased_by_others()
+        self.counters.others_leased, self.counters.others_until = others
 
     async def _heartbeats(self) -> None:
         t = self.tuning
@@ -641,8 +700,9 @@ class Pool:
                 if self.clock() - last_counts >= t.queue_counts_s:
                     last_counts = self.clock()
                     await self._refresh_counts()
-            except Exception as exc:  # the DB is busy or gone: say so, keep going
-                self._warn(f"heartbeat failed: {exc}")
+            except Exception as exc:  # the DB is full or gone: say so (once), keep going
+                if not self.gate.failed(exc):
+                    self._warn(f"heartbeat failed: {exc}")
 
     async def _lease_keeper(self) -> None:
         """Extend our leases while their calls run, so a slow call keeps its prompt."""
@@ -655,7 +715,8 @@ class Pool:
             try:
                 still = await self.store.extend(held, self.config.lease_seconds)
             except Exception as exc:
-                self._warn(f"lease extension failed: {exc}")
+                if not self.gate.failed(exc):
+                    self._warn(f"lease extension failed: {exc}")
                 continue
             lost = held - still
             if lost:

@@ -16,6 +16,7 @@ In JSON mode (``--log-format json``) every line is one JSON object with ``ts`` (
 from __future__ import annotations
 
 import sys
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -80,6 +81,23 @@ class Snapshot:
     cost_usd: float
     in_flight: int
     limiter_rpm: float | None
+    ready: int | None = None  # rows any worker could claim now (whole DB)
+    others_leased: int = 0  # rows leased by other workers
+    others_within_s: float | None = None  # the last of those leases ends within this
+
+    @property
+    def waiting_on_others(self) -> bool:
+        """Nothing to do here but wait for other workers' leases (finished, or reclaimed when
+        their worker dies): an ETA from a rate near zero would be meaningless."""
+        return self.in_flight == 0 and self.ready == 0 and self.others_leased > 0
+
+    def waiting_text(self) -> str:
+        bound = self.others_within_s
+        within = f", their leases end within {duration(bound)}" if bound is not None else ""
+        return (
+            f"waiting on {self.others_leased:,} prompt(s) leased by other workers{within} "
+            "(sooner if a worker dies)"
+        )
 
     @property
     def left(self) -> int | None:
@@ -94,7 +112,7 @@ class Snapshot:
     @property
     def eta_s(self) -> float | None:
         left = self.left
-        if left is None or self.rate <= 0:
+        if left is None or self.rate <= 0 or self.waiting_on_others:
             return None
         return left / self.rate
 
@@ -126,7 +144,9 @@ class Snapshot:
         parts = [
             head,
             f"elapsed {duration(self.elapsed_s)}",
-            f"ETA {duration(eta) if eta is not None else '?'}",
+            self.waiting_text()
+            if self.waiting_on_others
+            else f"ETA {duration(eta) if eta is not None else '?'}",
             f"{self.rate:,.1f} prompts/s",
             self.cost_text(),
             self.failures_text(),
@@ -157,6 +177,10 @@ class Snapshot:
             "projected_cost_usd": None if projected is None else round(projected, 4),
             "in_flight": self.in_flight,
             "limiter_rpm": None if self.limiter_rpm is None else round(self.limiter_rpm, 1),
+            "waiting_on_others": self.others_leased if self.waiting_on_others else 0,
+            "others_within_s": None
+            if self.others_within_s is None
+            else round(self.others_within_s, 1),
         }
 
 
@@ -210,6 +234,9 @@ def snapshot(c: Counters, meter: RateMeter, limiter_rpm: float | None, now: floa
         cost_usd=c.cost_usd,
         in_flight=c.in_flight,
         limiter_rpm=limiter_rpm,
+        ready=c.queue.get("ready") if c.queue else None,
+        others_leased=c.others_leased,
+        others_within_s=None if c.others_until is None else max(0.0, c.others_until - time.time()),
     )
 
 
@@ -270,7 +297,8 @@ class Display:
         bar = self._bar
         bar.total = snap.total
         bar.set_postfix_str(
-            f"{snap.cost_text()} | {snap.failures_text()} | in flight {snap.in_flight}",
+            f"{snap.cost_text()} | {snap.failures_text()} | in flight {snap.in_flight}"
+            + (f" | {snap.waiting_text()}" if snap.waiting_on_others else ""),
             refresh=False,
         )
         bar.update(snap.n - bar.n)

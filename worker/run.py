@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from catalogue import DEFAULT_MODEL, ModelInfo, Pricing, eol_message, lookup
-from db import DatabaseError, SqliteQueue
+from db import DatabaseError, SqliteQueue, is_storage_error
 from db.stats import throughput
 from parallelprompt.provenance import BEDROCK, EMULATOR, Backend
 from parallelprompt.settings import NO_BUDGET, Settings
@@ -244,11 +244,17 @@ async def work(
             settings.common.db,
             backoff_base=tuning.db_backoff_base_s,
             backoff_cap=tuning.db_backoff_cap_s,
+            busy_timeout_s=tuning.db_lock_wait_s,
         )
     except DatabaseError as exc:
         return fatal(str(exc))
+    store = Store(queue, on_wait=lambda message: _say(display, on_event, "waiting", message))
     try:
-        return await _work(settings, Store(queue), contract, on_event, tuning, display, started)
+        return await _work(settings, store, contract, on_event, tuning, display, started)
+    except Exception as exc:  # before any answer: nothing to keep, one line and exit 2
+        if not is_storage_error(exc):
+            raise
+        return fatal(f"cannot write to the database {settings.common.db}: {exc}")
     finally:
         await queue.close()
 

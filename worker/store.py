@@ -3,13 +3,18 @@
 A queue operation runs several statements on the process's single writer connection inside
 ``BEGIN IMMEDIATE``; two tasks interleaving theirs would nest transactions. The lock makes
 each operation atomic from the event loop's point of view. No SQL here: it is all in ``db/``.
+
+Another process may hold the database's write lock for longer than the busy timeout (a big
+ingest, ``sqlite3`` left open in a transaction). That is not an error of ours: the operation
+is tried again, as long as it takes, and ``on_wait`` is told each time the timeout passes.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
-from typing import Any
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 from db import (
     CompleteResult,
@@ -21,63 +26,78 @@ from db import (
     Run,
     SqliteQueue,
     Status,
+    is_locked_error,
 )
+from db.lease import STALE_HEARTBEAT_S
+
+T = TypeVar("T")
 
 
 class Store:
-    def __init__(self, queue: SqliteQueue) -> None:
+    def __init__(self, queue: SqliteQueue, on_wait: Callable[[str], None] | None = None) -> None:
         self.queue = queue
         self.owner = queue.owner
+        self.on_wait = on_wait
         self._lock = asyncio.Lock()
 
-    async def claim(self, n: int, lease_seconds: float) -> list[Lease]:
+    async def _patient(self, op: Callable[[], Awaitable[T]]) -> T:
+        """``op`` under the lock, tried again while another process holds the write lock."""
+        started = time.monotonic()
         async with self._lock:
-            return await self.queue.claim(n, lease_seconds)
+            while True:
+                try:
+                    return await op()
+                except Exception as exc:
+                    if not is_locked_error(exc):
+                        raise
+                if self.on_wait is not None:
+                    self.on_wait(
+                        "waiting for the database: another process has held its write lock "
+                        f"for {time.monotonic() - started:.0f} s"
+                    )
+
+    async def claim(
+        self, n: int, lease_seconds: float, stale_s: float = STALE_HEARTBEAT_S
+    ) -> list[Lease]:
+        return await self._patient(lambda: self.queue.claim(n, lease_seconds, stale_s=stale_s))
 
     async def extend(self, work_ids: Iterable[int], lease_seconds: float) -> set[int]:
-        async with self._lock:
-            return await self.queue.extend(work_ids, lease_seconds)
+        ids = list(work_ids)  # tried again: not a one-shot iterator
+        return await self._patient(lambda: self.queue.extend(ids, lease_seconds))
 
     async def complete_many(self, completions: Sequence[Completion]) -> CompleteResult:
-        async with self._lock:
-            return await self.queue.complete_many(completions)
+        return await self._patient(lambda: self.queue.complete_many(completions))
 
     async def fail(self, failure: Failure, max_attempts: int) -> FailOutcome:
-        async with self._lock:
-            return await self.queue.fail(failure, max_attempts)
+        return await self._patient(lambda: self.queue.fail(failure, max_attempts))
 
     async def release(self, work_ids: Iterable[int] | None = None) -> int:
-        async with self._lock:
-            return await self.queue.release(work_ids)
+        ids = None if work_ids is None else list(work_ids)
+        return await self._patient(lambda: self.queue.release(ids))
 
     async def counts(self) -> dict[Status, int]:
-        async with self._lock:
-            return await self.queue.counts()
+        return await self._patient(lambda: self.queue.counts())
+
+    async def leased_by_others(self) -> tuple[int, float | None]:
+        return await self._patient(lambda: self.queue.leased_by_others())
 
     async def register_worker(self, run_id: int, concurrency: int) -> None:
-        async with self._lock:
-            await self.queue.register_worker(run_id, concurrency)
+        await self._patient(lambda: self.queue.register_worker(run_id, concurrency))
 
-    async def heartbeat(self, ttl: float) -> Fleet:
-        async with self._lock:
-            return await self.queue.heartbeat(ttl)
+    async def heartbeat(self, ttl: float, spent_usd: float) -> Fleet:
+        return await self._patient(lambda: self.queue.heartbeat(ttl, spent_usd))
 
-    async def stop_worker(self) -> None:
-        async with self._lock:
-            await self.queue.stop_worker()
+    async def stop_worker(self, spent_usd: float) -> None:
+        await self._patient(lambda: self.queue.stop_worker(spent_usd))
 
     async def run_cost(self, run_id: int) -> float:
-        async with self._lock:
-            return await self.queue.run_cost(run_id)
+        return await self._patient(lambda: self.queue.run_cost(run_id))
 
     async def latest_run(self) -> Run | None:
-        async with self._lock:
-            return await self.queue.latest_run()
+        return await self._patient(lambda: self.queue.latest_run())
 
     async def run_result_count(self, run_id: int) -> int:
-        async with self._lock:
-            return await self.queue.run_result_count(run_id)
+        return await self._patient(lambda: self.queue.run_result_count(run_id))
 
     async def start_run(self, **kwargs: Any) -> Run:
-        async with self._lock:
-            return await self.queue.start_run(**kwargs)
+        return await self._patient(lambda: self.queue.start_run(**kwargs))

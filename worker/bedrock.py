@@ -129,6 +129,7 @@ class Bedrock:
                     messages=[{"role": "user", "content": [{"text": "?"}]}],
                     inferenceConfig={"maxTokens": 1},
                 )
+                _converse_reply(resp, 0.0)  # a 200 must at least be a Converse answer
             except ClientError as exc:
                 error = translate(exc)
                 if isinstance(error, FatalError) and error.code is Code.CREDENTIALS:
@@ -143,13 +144,18 @@ class Bedrock:
             self.backend = provenance.from_response(resp)
             return self.backend
         assert last is not None
-        raise FatalError(
-            last.code,
-            f"cannot reach the Bedrock endpoint {self.endpoint} (region {self.region}) in "
-            f"{max(1, tries)} tries: "
-            f"{last.message} — check --endpoint-url, --region and the network; nothing was "
-            "changed in the DB",
-        )
+        where = f"{self.endpoint} (region {self.region})"
+        if last.code is Code.BAD_RESPONSE:
+            message = (
+                f"the endpoint {where} does not answer like Bedrock ({max(1, tries)} tries): "
+                f"{last.message} — check --endpoint-url (a wrong URL, a proxy?)"
+            )
+        else:
+            message = (
+                f"cannot reach the Bedrock endpoint {where} in {max(1, tries)} tries: "
+                f"{last.message} — check --endpoint-url, --region and the network"
+            )
+        raise FatalError(last.code, f"{message}; nothing was changed in the DB")
 
     def _check_backend(self, resp: dict[str, Any]) -> None:
         """An answer from anything other than what :meth:`identify` found stops the worker:

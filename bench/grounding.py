@@ -43,8 +43,8 @@ def scored(cases: list[GoldCase]) -> tuple[list[tuple[float, bool]], int, float]
         if case.grounded is None:
             continue
         parsed = parse_answer(case.answer, case.stop)
-        if not isinstance(parsed, Candidate):
-            continue
+        if not isinstance(parsed, Candidate) or parsed.pointers is not None:
+            continue  # a lean answer's pointers resolve or not: no threshold decides them
         frags = fragments(parsed, categories)
         if not frags:
             continue

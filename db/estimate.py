@@ -25,12 +25,12 @@ from db.stats import rq, snapshot
 BYTES_PER_TOKEN = 4.0  # expected tokenizer rate (English prose); observed ratios replace it
 CHARS_PER_TOKEN = 4.0  # the same for the prompts, whose length is stored in characters
 MESSAGE_OVERHEAD_TOKENS = 10  # role markers and the like around the user turn
-# A typical answer of the contract: a negative verdict is ~60-100 tokens, a positive one that
-# restates template and items 150-300. Measured on the emulator's model-like answers (cut-off
-# answers retried included): 184 tokens per prompt on the bundled sample, 209 on the synthetic
-# benchmark set. Once a run has results, the observed average replaces this default (a small
-# pilot run calibrates it).
-DEFAULT_OUTPUT_TOKENS = 200
+# A typical lean answer of the contract (docs/cost.md): a "no" is ~7 tokens, a "yes" that
+# points into the prompt ~50; the emulator's model-like answers also ramble now and then and
+# are cut and retried, which brings its average to ~130 per prompt on the bundled sample. Once
+# a run has results, the observed average replaces this default (a small pilot run
+# calibrates it).
+DEFAULT_OUTPUT_TOKENS = 130
 BATCH_DISCOUNT = 0.5  # Bedrock batch inference: 50 % of on-demand
 
 

@@ -117,6 +117,10 @@ ON CONFLICT (result_id, profile) DO UPDATE SET
 -- name: counts
 SELECT status, count(*) FROM work GROUP BY status;
 
+-- The same from the running totals (migration NNNN_work_counts): constant time at any table size.
+-- name: running_counts
+SELECT status, n FROM work_counts;
+
 -- name: begin_ingest
 INSERT INTO ingests (source, split, layout, inputs, started_at)
 VALUES (:source, :split, :layout, :inputs, :now)

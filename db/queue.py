@@ -108,15 +108,13 @@ def enqueue_staged(
         raise RuntimeError("enqueue_staged runs inside the caller's BEGIN IMMEDIATE transaction")
     conn.execute(query("create_stage"))
     conn.executemany(query("stage_row"), rows)
-    before = conn.total_changes
-    conn.execute(query("enqueue_work"), {"now": now})
-    mid = conn.total_changes
-    conn.execute(
+    # rowcount, not total_changes: the latter also counts the work_counts triggers' updates
+    new_prompts = conn.execute(query("enqueue_work"), {"now": now}).rowcount
+    new_sources = conn.execute(
         query("enqueue_sources"), {"source": source, "split": split, "ingest_id": ingest_id}
-    )
-    after = conn.total_changes
+    ).rowcount
     conn.execute(query("clear_stage"))
-    return EnqueueResult(rows=len(rows), new_prompts=mid - before, new_sources=after - mid)
+    return EnqueueResult(rows=len(rows), new_prompts=new_prompts, new_sources=new_sources)
 
 
 class SqliteQueue:
@@ -189,17 +187,15 @@ class SqliteQueue:
         async with write_tx_async(self.conn):
             for source, split, staged in runs:
                 await self.conn.executemany(query("stage_row"), staged)
-                before = self.conn.total_changes
-                await self.conn.execute(query("enqueue_work"), {"now": now})
-                mid = self.conn.total_changes
-                await self.conn.execute(
+                # rowcount: total_changes would count the work_counts triggers' updates too
+                cur = await self.conn.execute(query("enqueue_work"), {"now": now})
+                new_prompts += cur.rowcount
+                cur = await self.conn.execute(
                     query("enqueue_sources"),
                     {"source": source, "split": split, "ingest_id": ingest_id},
                 )
-                after = self.conn.total_changes
+                new_sources += cur.rowcount
                 await self.conn.execute(query("clear_stage"))
-                new_prompts += mid - before
-                new_sources += after - mid
         return EnqueueResult(rows=len(rows), new_prompts=new_prompts, new_sources=new_sources)
 
     async def begin_ingest(self, source: str, split: str, layout: str, inputs: list[str]) -> int:
@@ -384,7 +380,8 @@ class SqliteQueue:
             return released
 
     async def counts(self) -> dict[Status, int]:
-        cur = await self.conn.execute(query("counts"))
+        """Rows by status, from the running totals the triggers keep (no table scan)."""
+        cur = await self.conn.execute(query("running_counts"))
         found = {Status(s): int(c) for s, c in await cur.fetchall()}
         return {s: found.get(s, 0) for s in Status}
 

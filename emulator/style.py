@@ -23,6 +23,7 @@ from prompts.heuristic import placeholder_name
 
 _PLACEHOLDER = re.compile(r"\bNAME_(\d+)\b")
 _SPACES = re.compile(r"\s+")
+_COPY_MAX_CHARS = 200  # as the extractor: a longer template is written as an edit
 
 
 class AnswerStyle(StrEnum):
@@ -34,7 +35,7 @@ class AnswerStyle(StrEnum):
 class StyleRates:
     """How often each imperfection happens, as a share of the answers it can apply to."""
 
-    #: parallelizable answers whose copied texts (items, context, template, serial) are
+    #: parallelizable answers whose copied texts (items, context or its anchors, template) are
     #: rewritten by every paraphrase class that fits them (:mod:`emulator.paraphrase`)
     paraphrase: float = 0.35
     #: parallelizable answers with data that get one more item, one the prompt does not have
@@ -134,7 +135,7 @@ def restyle(
         return Styled(_prose_only(obj), ("no_json",))
     if obj.get("parallelizable") is True:
         if u_no < rates.say_no:
-            obj = _negative(obj)
+            obj = {"parallelizable": False}
             effects.append("say_no")
         else:
             if u_paraphrase < rates.paraphrase:
@@ -144,7 +145,7 @@ def restyle(
                 obj = _invented(obj, prompt, rng)
                 effects.append("invent")
     elif obj.get("parallelizable") is False and u_split < rates.over_split:
-        split = _over_split(obj)
+        split = _over_split(_deanonymised(prompt))
         if split is not None:
             obj = split
             effects.append("over_split")
@@ -156,14 +157,13 @@ def restyle(
         body = rng.choice(_PROSE_BEFORE) + body + rng.choice(_PROSE_AFTER)
         effects.append("prose")
     if rates.no_json <= u_failure < rates.no_json + rates.ramble:
-        body = _ramble(obj, max_tokens, count) + body
+        body = _ramble(prompt, max_tokens, count) + body
         effects.append("ramble")
     return Styled(body, tuple(effects))
 
 
-def _negative(obj: dict[str, Any]) -> dict[str, Any]:
-    keep = {"parallelizable": False, "is_novel_category": False, "serial": obj.get("serial")}
-    return {key: keep.get(key) for key in obj} | keep
+def _deanonymised(prompt: str) -> str:
+    return _PLACEHOLDER.sub(lambda m: placeholder_name(int(m.group(1))), prompt)
 
 
 def _paraphrased(
@@ -173,7 +173,9 @@ def _paraphrased(
     out = dict(obj)
     applied: list[str] = []
 
-    def rewrite(name: str, fn: Callable[[str], str], keys: tuple[str, ...]) -> None:
+    def rewrite(
+        name: str, fn: Callable[[str], str], keys: tuple[str, ...], anchors: bool = True
+    ) -> None:
         changed = False
         for key in keys:
             value = out.get(key)
@@ -181,6 +183,10 @@ def _paraphrased(
                 new = fn(value)
                 changed |= new != value
                 out[key] = new
+            elif isinstance(value, dict) and anchors:  # a lean pointer: anchors, a template edit
+                new_pointer = {k: fn(v) if isinstance(v, str) else v for k, v in value.items()}
+                changed |= new_pointer != value
+                out[key] = new_pointer
             elif isinstance(value, list):
                 new_items = [fn(v) if isinstance(v, str) else v for v in value]
                 changed |= new_items != value
@@ -194,9 +200,9 @@ def _paraphrased(
     for name, fn in paraphrase.ITEM_CLASSES:
         if name == "grammar" and out.get("category") == "Language Correction":
             continue  # its items are the errors to correct: a model copies them as they are
-        rewrite(name, fn, ("data",))
+        rewrite(name, fn, ("data",), anchors=False)  # items, not the anchors of item lines
     if rng.random() < 0.5:
-        rewrite("final_period", paraphrase.drop_final_period, ("data",))
+        rewrite("final_period", paraphrase.drop_final_period, ("data",), anchors=False)
     numbers = sorted({int(m[1]) for m in _PLACEHOLDER.finditer(prompt)})
     if numbers:
         applied += _swap_names(out, prompt, numbers, rng)
@@ -206,8 +212,8 @@ def _paraphrased(
 def _swap_names(
     out: dict[str, Any], prompt: str, numbers: list[int], rng: random.Random
 ) -> list[str]:
-    """Either the copied texts keep the placeholders while the serial has names, or they get
-    names of the model's own choosing while the serial is the prompt as given, or null."""
+    """Either the copied texts keep the placeholders while `names` gives names, or they get
+    names of the model's own choosing while `names` gives those names, or is left out."""
     ours = {placeholder_name(k): k for k in numbers}
     if rng.random() < 0.5:
         mapping = {name: f"NAME_{k}" for name, k in ours.items()}
@@ -217,12 +223,20 @@ def _swap_names(
         mapping = {
             name: paraphrase.placeholders_to_names(f"NAME_{k}", shift) for name, k in ours.items()
         }
-        out["serial"] = prompt if rng.random() < 0.5 else None
+        if rng.random() < 0.5:
+            out["names"] = {f"NAME_{k}": mapping[name] for name, k in ours.items()}
+        else:
+            out.pop("names", None)
         label = "placeholders_to_names"
     for key in ("data", "context", "template"):
         value = out.get(key)
         if isinstance(value, str):
             out[key] = paraphrase.swap_words(value, mapping)
+        elif isinstance(value, dict):  # a lean pointer
+            out[key] = {
+                k: paraphrase.swap_words(v, mapping) if isinstance(v, str) else v
+                for k, v in value.items()
+            }
         elif isinstance(value, list):
             out[key] = [
                 paraphrase.swap_words(v, mapping) if isinstance(v, str) else v for v in value
@@ -246,28 +260,25 @@ def _invented(obj: dict[str, Any], prompt: str, rng: random.Random) -> dict[str,
     return {**obj, "data": [*obj["data"], rng.choice(fresh)]}
 
 
-def _over_split(obj: dict[str, Any]) -> dict[str, Any] | None:
-    """The items of an inline list, split as if each were its own subtask."""
-    serial = obj.get("serial")
-    if not isinstance(serial, str):
-        return None
-    found = _COLON_LIST.search(serial) or _ENUMERATION.search(serial)
+def _over_split(prompt: str) -> dict[str, Any] | None:
+    """The items of an inline list, split as if each were its own subtask (lean: the template
+    is the prompt with the list replaced by ``{data}``, written as that edit when it is long)."""
+    found = _COLON_LIST.search(prompt) or _ENUMERATION.search(prompt)
     if found is None:
         return None
     items = [i.strip() for i in _LIST_SEPARATOR.split(found.group("list")) if i.strip()]
     if len(items) < 2 or len(set(items)) != len(items):
         return None
     start, end = found.span("list")
+    template: str | dict[str, str] = prompt[:start] + "{data}" + prompt[end:]
+    if len(prompt) > _COPY_MAX_CHARS and prompt.find(found.group("list")) == start:
+        template = {"replace": found.group("list"), "with": "{data}"}
     return {
-        **obj,
         "parallelizable": True,
         "category": "List Processing",
-        "is_novel_category": True,
         "category_description": "Doing the same thing for every item of a list.",
-        "template": serial[:start] + "{data}" + serial[end:],
-        "context": None,
+        "template": template,
         "data": items,
-        "n": None,
     }
 
 
@@ -284,10 +295,9 @@ def _prose_only(obj: dict[str, Any]) -> str:
     )
 
 
-def _ramble(obj: dict[str, Any], max_tokens: int, count: Callable[[str], int]) -> str:
+def _ramble(prompt: str, max_tokens: int, count: Callable[[str], int]) -> str:
     """Reasoning long enough that the answer runs past ``max_tokens`` before its JSON ends."""
-    serial = obj.get("serial")
-    source = serial if isinstance(serial, str) and serial.strip() else "the request"
+    source = prompt if prompt.strip() else "the request"
     words = source.split()
     chunks = [" ".join(words[i : i + 12]) for i in range(0, len(words), 12)] or [source]
     lines = [_RAMBLE_OPEN]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import requests
+from . import lean, requests
 from .categories import CategorySet, normalise_category
 from .parse import parse_answer
 from .profiles import PROFILES, RuleProfile
@@ -103,6 +103,7 @@ class Contract:
                 Outcome.UNPARSEABLE, parsed.reason, "unparseable", False, None, None, False
             )
         try:
+            parsed = lean.expand(prompt, parsed)
             return validate(prompt, parsed, self.profile, self.categories)
         except Exception:  # validate guards its rules; this is the last line of defence
             category, novel = normalise_category(None, self.categories)

@@ -1,4 +1,4 @@
-"""A deterministic, rule-based extractor that answers in the system prompt's JSON format.
+"""A deterministic, rule-based extractor that answers in the system prompt's lean JSON format.
 
 It only claims parallelism for clear cases (a list of items under a recognisable task, a
 passage with several questions, "N things" requests, quoted items under a task, a list under
@@ -13,15 +13,11 @@ import json
 import re
 from typing import Any
 
-from . import cues
+from . import cues, lean
 
 _NAMES = ("Alice", "Bob", "Carmen", "David", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas")
 _PLACEHOLDER = re.compile(r"\bNAME_(\d+)\b")
-_MARKER = re.compile(
-    r"^[ \t]*(?:\(?\d{1,3}\s*[.)．、:：）]|\(?[a-hA-H][.)]\s|[①-⑳]|"
-    r"[一二三四五六七八九十]{1,3}[、.．]|[-•*·◦▪–—]\s|"
-    r"(?:Q|Question|Frage|Pregunta|Pergunta|Domanda|Вопрос|问题|問題)\s?\d{1,2}\s*[.):：])[ \t]*"
-)
+_MARKER = lean.LIST_MARKER
 _INLINE = re.compile(r"(?:^|(?<=\s))\(?(\d{1,2})[.)]\s+")
 _QUOTED = re.compile(
     r"\"([^\"\n]{1,300})\"|“([^”\n]{1,300})”|«\s?([^»\n]{1,300}?)\s?»|"
@@ -131,6 +127,7 @@ _NOVEL_TASKS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         re.compile(rf"{_START}(?:rate|score|grade|califica|puntúa|notez|bewerte|valuta|оцени)\b"),
     ),
 )
+RG = "Repeated Generation"
 _RG_NOUN_EXCLUDED = frozenset({"words", "lines", "sentences", "points", "bullet points", "слов"})
 # "4 different opening lines": a length noun asked for in distinct versions is an output.
 _DISTINCT = re.compile(
@@ -169,13 +166,30 @@ _LENGTH_NOUNS = frozenset(_LENGTH_WORDS.split())
 _ENGLISH = re.compile(r"\b(?:the|a|an|me|us|for|of|about|to|with|and|please|some|that|on)\b")
 _MAX_N = 100
 _PASSAGE_MIN_CHARS = 160
+# A context or instruction longer than this is pointed to (anchors, a template edit), not copied.
+_COPY_MAX_CHARS = 200
+_ANCHOR_WORDS = 6
+_KEYS: tuple[str, ...] = ("parallelizable", "category", "category_description", "names")
+_KEYS += ("context", "template", "data", "n")
+_FIRST_WORDS = re.compile(rf"\S+(?:\s+\S+){{0,{_ANCHOR_WORDS - 1}}}")
+_LAST_WORDS = re.compile(rf"\S+(?:\s+\S+){{0,{_ANCHOR_WORDS - 1}}}$")
 
 
 def heuristic_answer(prompt: str) -> str:
-    """The JSON answer, exactly as the system prompt asks a model to give it."""
+    """The JSON answer, exactly as the system prompt asks a model to give it: lean, pointing to
+    the prompt's text rather than copying it (prompts/lean.py)."""
     serial = _deanonymise(prompt)
     answer = _list_answer(serial) or _quoted_answer(serial) or _count_answer(serial)
-    return json.dumps(answer or _negative(serial), ensure_ascii=False)
+    if answer is None:
+        return json.dumps({"parallelizable": False})
+    numbers = sorted({int(m.group(1)) for m in _PLACEHOLDER.finditer(prompt)})
+    if numbers:
+        answer["names"] = {f"NAME_{k}": placeholder_name(k) for k in numbers}
+        if isinstance(answer.get("context"), list):  # offsets into serial, not the prompt
+            start, end = answer["context"]
+            answer["context"] = serial[start:end]
+    ordered = {key: answer[key] for key in _KEYS if key in answer}
+    return json.dumps(ordered, ensure_ascii=False)
 
 
 def placeholder_name(number: int) -> str:
@@ -190,38 +204,65 @@ def _deanonymise(prompt: str) -> str:
 def _answer(
     serial: str,
     category: str,
-    template: str,
+    template: str | dict[str, str],
     *,
     context: str | None = None,
     data: list[str] | None = None,
     n: int | None = None,
     description: str | None = None,
 ) -> dict[str, Any]:
-    return {
-        "parallelizable": True,
-        "category": category,
-        "is_novel_category": description is not None,
-        "category_description": description,
-        "serial": serial,
-        "template": template,
-        "context": context,
-        "data": data,
-        "n": n,
-    }
+    """A lean positive answer: no serial, no null fields, a long context as anchors."""
+    answer: dict[str, Any] = {"parallelizable": True, "category": category}
+    if description is not None:
+        answer["category_description"] = description
+    if context is not None:
+        answer["context"] = _pointer(serial, context)
+    answer["template"] = template
+    if data is not None:
+        answer["data"] = _items_pointer(serial, data)
+    if n is not None:
+        answer["n"] = n
+    return answer
 
 
-def _negative(serial: str) -> dict[str, Any]:
-    return {
-        "parallelizable": False,
-        "category": None,
-        "is_novel_category": False,
-        "category_description": None,
-        "serial": serial,
-        "template": None,
-        "context": None,
-        "data": None,
-        "n": None,
-    }
+def _pointer(serial: str, context: str) -> str | dict[str, str] | list[int]:
+    """A long context as its first and last words when those find exactly it again, else as
+    its character offsets (in ``serial``: heuristic_answer copies the text instead when the
+    prompt had placeholders, as offsets count in the prompt as given)."""
+    if len(context) <= _COPY_MAX_CHARS:
+        return context
+    first, last = _FIRST_WORDS.match(context), _LAST_WORDS.search(context)
+    if first is not None and last is not None:
+        span = lean.between(serial, first.group(), last.group())
+        if span is not None and serial[span[0] : span[1]] == context:
+            return {"from": first.group(), "to": last.group()}
+    start = serial.find(context)
+    return context if start < 0 else [start, start + len(context)]
+
+
+def _items_pointer(serial: str, items: list[str]) -> list[str] | dict[str, str]:
+    """Many items that are the prompt's lines as anchors on the first and the last, when those
+    give exactly these items back; else the items copied."""
+    if sum(map(len, items)) <= _COPY_MAX_CHARS:
+        return items
+    first, last = _FIRST_WORDS.match(items[0]), _LAST_WORDS.search(items[-1])
+    if first is None or last is None:
+        return items
+    span = lean.between(serial, first.group(), last.group())
+    if span is None or lean.line_items(serial, span) != items:
+        return items
+    return {"from": first.group(), "to": last.group()}
+
+
+def _instruction(
+    serial: str, instruction: str, suffix: str, outro: str = ""
+) -> tuple[str, str | None]:
+    """(template, context) for an instruction followed by ``suffix`` (and ``outro``): a long
+    instruction becomes the context, pointed to, and the template says ``{context}``."""
+    tail = f"\n{outro}" if outro else ""
+    if len(instruction) <= _COPY_MAX_CHARS or instruction not in serial:
+        return f"{instruction}{suffix}{tail}", None
+    return f"{{context}}{suffix}{tail}", instruction
 
 
 def _task(instruction: str) -> str | None:
@@ -323,7 +364,10 @@ def _list_answer(serial: str) -> dict[str, Any] | None:
             return _answer(serial, category, template, context=intro, data=items)
     if not instruction:
         return None
-    return _answer(serial, category, f"{instruction}\n\n{{data}}", data=items)
+    if len(instruction) <= _COPY_MAX_CHARS or not intro:
+        return _answer(serial, category, f"{instruction}\n\n{{data}}", data=items)
+    template, context = _instruction(serial, intro, "\n\n{data}", outro)
+    return _answer(serial, category, template, context=context, data=items)
 
 
 def _questions_category(instruction: str, items: list[str]) -> str | None:
@@ -342,8 +386,8 @@ def _novel_answer(
     if novel is None:
         return None
     category, description = novel
-    template = f"{instruction}\n\n{{data}}"
-    return _answer(serial, category, template, data=items, description=description)
+    template, context = _instruction(serial, instruction, "\n\n{data}")
+    return _answer(serial, category, template, context=context, data=items, description=description)
 
 
 def _is_passage(intro: str) -> bool:
@@ -362,7 +406,8 @@ def _quoted_answer(serial: str) -> dict[str, Any] | None:
     category = _task(instruction)
     if category is None:
         return None
-    return _answer(serial, category, f"{instruction.strip()}: {{data}}", data=items)
+    template, context = _instruction(serial, instruction.strip(), ": {data}")
+    return _answer(serial, category, template, context=context, data=items)
 
 
 def _count_answer(serial: str) -> dict[str, Any] | None:
@@ -396,11 +441,17 @@ def _count_answer(serial: str) -> dict[str, Any] | None:
             singular = f"{_article(middle.strip() or noun)}{middle}{_singular(noun)}"
         else:
             singular = f"1{middle}{_singular(noun)}"
-        template = serial[: match.start("num")] + singular.lstrip() + serial[end:]
-    else:
-        match = cjk[0]
-        template = serial[: match.start("num")] + "一" + serial[match.end("num") :]
-    return _answer(serial, "Repeated Generation", template, n=n)
+        return _answer(serial, RG, _edit(serial, match.start("num"), end, singular.lstrip()), n=n)
+    match = cjk[0]
+    return _answer(serial, RG, _edit(serial, match.start("num"), match.end("num"), "一"), n=n)
+
+
+def _edit(serial: str, start: int, end: int, new: str) -> str | dict[str, str]:
+    """The template: ``serial`` with ``serial[start:end]`` replaced by ``new``; for a long
+    prompt, only the change (when the replaced text first occurs where it is replaced)."""
+    if len(serial) <= _COPY_MAX_CHARS or serial.find(serial[start:end]) != start:
+        return serial[:start] + new + serial[end:]
+    return {"replace": serial[start:end], "with": new}
 
 
 def _lower(text: str) -> str:

@@ -7,7 +7,8 @@ import json
 import re
 from typing import Any
 
-from .types import Candidate, Coercion, ParseFailure, ParseFailureReason
+from . import lean
+from .types import Candidate, Coercion, ParseFailure, ParseFailureReason, Pointers
 
 _TRUNCATION_STOPS = frozenset({"max_tokens", "length", "model_length"})
 _REFUSAL_STOPS = frozenset({"content_filtered", "guardrail_intervened", "refusal"})
@@ -24,7 +25,9 @@ _TRUE = frozenset({"true", "yes", "y"})
 _FALSE = frozenset({"false", "no", "n"})
 _TEXT_FIELDS = ("category", "category_description", "serial", "template", "context")
 _BLANK_IS_NULL = frozenset({"category", "category_description", "context"})
-_ALL_FIELDS = frozenset({"parallelizable", "is_novel_category", "data", "n", *_TEXT_FIELDS})
+_ALL_FIELDS = frozenset(
+    {"parallelizable", "is_novel_category", "data", "n", "names", *_TEXT_FIELDS}
+)
 _INT64 = range(-(2**63), 2**63)  # what SQLite can store: a larger n is unusable, not stored
 
 
@@ -152,10 +155,12 @@ def _note(repairs: set[Coercion] | None, repair: Coercion) -> None:
 
 
 def candidate_from_object(
-    obj: dict[str, Any], repairs: set[Coercion] | None = None
+    obj: dict[str, Any], repairs: set[Coercion] | None = None, *, serial_given: bool | None = None
 ) -> Candidate | ParseFailure:
     """Type one decoded answer object (keys matched case-insensitively). `repairs` are the
-    ones made while decoding; they join the Candidate's coercions."""
+    ones made while decoding; they join the Candidate's coercions. A lean answer's pointers
+    (prompts/lean.py) are kept in `pointers`, their text fields left null until
+    prompts.lean.expand resolves them; `serial_given` overrides whether `serial` is a key."""
     fields = {str(k).strip().lower(): v for k, v in obj.items()}
     if "parallelizable" not in fields:
         return ParseFailure(ParseFailureReason.missing_parallelizable, "no 'parallelizable' key")
@@ -165,9 +170,15 @@ def candidate_from_object(
     try:
         parallelizable = _boolean(fields["parallelizable"], coercions, required=True)
         novel = _boolean(fields.get("is_novel_category"), coercions, required=False)
-        texts = {name: _text(name, fields.get(name), coercions) for name in _TEXT_FIELDS}
+        texts = {
+            name: None if lean.is_pointer(name, value) else _text(name, value, coercions)
+            for name, value in ((name, fields.get(name)) for name in _TEXT_FIELDS)
+        }
     except _WrongType as exc:
         return ParseFailure(ParseFailureReason.wrong_types, str(exc)[:200])
+    pointers = _pointers(
+        fields, coercions, "serial" in fields if serial_given is None else serial_given
+    )
     return Candidate(
         parallelizable=bool(parallelizable),
         category=texts["category"],
@@ -176,11 +187,34 @@ def candidate_from_object(
         serial=texts["serial"],
         template=texts["template"],
         context=texts["context"],
-        data=_data(fields.get("data"), coercions),
+        data=None if lean.anchors(fields.get("data")) else _data(fields.get("data"), coercions),
         n=_count(fields.get("n"), coercions),
         coercions=frozenset(coercions),
+        pointers=pointers,
         raw=obj,
     )
+
+
+def _pointers(
+    fields: dict[str, Any], coercions: set[Coercion], serial_given: bool
+) -> Pointers | None:
+    """The lean answer's pointers; None for an answer in the published shape."""
+    names: tuple[tuple[str, str], ...] = ()
+    if fields.get("names") is not None:
+        given = lean.names(fields["names"])
+        if given is None:
+            coercions.add(Coercion.names_unusable)
+        names = given or ()
+    context, template = fields.get("context"), fields.get("template")
+    pointers = Pointers(
+        serial_omitted=not serial_given,
+        context_anchors=lean.anchors(context),
+        context_offsets=lean.offsets(context),
+        template_edit=lean.edit(template),
+        data_anchors=lean.anchors(fields.get("data")),
+        names=names,
+    )
+    return None if pointers == Pointers() else pointers
 
 
 def _boolean(value: object, coercions: set[Coercion], *, required: bool) -> bool | None:

@@ -36,7 +36,10 @@ class Case:
     @cached_property
     def grounder(self) -> Grounder:
         c = self.candidate
-        texts = (c.serial or "", c.context or "", c.template or "", *(c.data or ()))
+        # A lean answer's serial is the prompt itself unless names were given: as a source of
+        # names for NAME_n placeholders it would only echo the placeholders back.
+        serial = "" if c.serial == self.prompt else c.serial or ""
+        texts = (serial, c.context or "", c.template or "", *(c.data or ()))
         return Grounder(self.prompt, texts, self.profile.grounding_threshold)
 
     @property
@@ -322,6 +325,19 @@ def _d_template(case: Case) -> FailureReason | None:
     return None
 
 
+def _d_pointers(case: Case) -> FailureReason | None:
+    pointers = case.candidate.pointers
+    if pointers is None:
+        return None
+    if "context" in pointers.unresolved:
+        return FailureReason.context_not_in_prompt
+    if "template" in pointers.unresolved:
+        return FailureReason.template_not_in_prompt
+    if "data" in pointers.unresolved:
+        return FailureReason.items_not_in_prompt
+    return None
+
+
 def _d_context(case: Case) -> FailureReason | None:
     context = case.candidate.context
     if context is not None and not case.grounder.grounded(context):
@@ -355,10 +371,15 @@ DEFAULT = RuleProfile(
     name="default",
     description="Stricter schema, grounding checks and multilingual cues that fix the "
     "original's misses.",
-    revision="2",
+    revision="3",
     schema=(
         SchemaRule("types", "no unusable types (non-string items, non-list data, bad n)", _d_types),
         SchemaRule("category", "a category is given", _d_category),
+        SchemaRule(
+            "pointers_resolve",
+            "a lean answer's context, template edit and item lines find their text",
+            _d_pointers,
+        ),
         SchemaRule("data_n_exclusive", "exactly one of data / n", _d_exclusive),
         SchemaRule("data_items", ">= 2 non-empty, distinct items", _d_data),
         SchemaRule("n_range", "n an integer in [2, max_n], only for n-categories", _d_n),

@@ -18,6 +18,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
+from . import lean
 from .parse import candidate_from_object, parse_answer
 from .types import Candidate, Coercion, ParseFailure, ParseFailureReason
 
@@ -79,6 +80,16 @@ def parse_published(text: str | None, stop_reason: str | None) -> Candidate | Pa
     return stored_candidate(obj)
 
 
+def published_shape(prompt: str, text: str) -> str:
+    """A lean answer (prompts/lean.py) rewritten in the published shape, its pointers expanded
+    against ``prompt``: the text the published validator would have judged, had the model
+    copied what it pointed to. Any other text is returned as is."""
+    parsed = parse_published(text, None)
+    if isinstance(parsed, ParseFailure) or parsed.pointers is None or parsed.raw is None:
+        return text
+    return json.dumps(lean.expand(prompt, parsed).raw, ensure_ascii=False)
+
+
 def stored_candidate(obj: dict[str, Any]) -> Candidate:
     """Type the published object for storage: exact keys; values it never checked but we
     cannot store (a non-string context, a non-boolean is_novel_category) become null, flagged;
@@ -90,14 +101,18 @@ def stored_candidate(obj: dict[str, Any]) -> Candidate:
     if not isinstance(raw_flag, bool):
         flags.add(Coercion.parallelizable_by_truthiness)
     typed["parallelizable"] = truthy
+    if "names" in obj:
+        typed["names"] = obj["names"]  # a lean answer's names (prompts/lean.py)
     for key in _TEXT_FIELDS:
+        if lean.is_pointer(key, typed[key]):
+            continue  # a lean pointer: prompts.lean.expand resolves it against the prompt
         if typed[key] is not None and not isinstance(typed[key], str):
             typed[key] = None
             flags.add(Coercion.text_not_a_string)
     if typed["is_novel_category"] is not None and not isinstance(typed["is_novel_category"], bool):
         typed["is_novel_category"] = None
         flags.add(Coercion.novel_not_a_boolean)
-    parsed = candidate_from_object(typed, flags)
+    parsed = candidate_from_object(typed, flags, serial_given="serial" in obj)
     if isinstance(parsed, ParseFailure):  # cannot happen: every field was made typeable above
         parsed = Candidate(parallelizable=truthy, coercions=frozenset(flags))
     return replace(parsed, raw=obj)

@@ -22,6 +22,7 @@ _QUOTES = str.maketrans(
         "´": "'",
     }
 )
+QUOTES = _QUOTES  # for prompts.lean
 _SPACES = re.compile(r"\s+")
 
 

@@ -40,6 +40,7 @@ class FailureReason(enum.StrEnum):
     template_unexpected_context = "template_unexpected_context"
     context_not_in_prompt = "context_not_in_prompt"
     items_not_in_prompt = "items_not_in_prompt"
+    template_not_in_prompt = "template_not_in_prompt"  # a lean template edit that finds no text
     no_structural_cue = "no_structural_cue"
     type_error = "type_error"  # `original`: a value the published validator crashed on
     rule_error = "rule_error"  # a profile's rule raised (a bug in a user-added rule)
@@ -84,6 +85,24 @@ class Coercion(enum.StrEnum):
     text_not_a_string = "text_not_a_string"  # a non-string category/serial/... stored as null
     novel_not_a_boolean = "novel_not_a_boolean"  # a non-boolean is_novel_category
     parallelizable_by_truthiness = "parallelizable_by_truthiness"  # 1, "no", [], a missing key
+    names_unusable = "names_unusable"  # a lean `names` that is not {"NAME_1": "Maria", ...}
+
+
+@dataclass(frozen=True)
+class Pointers:
+    """What a lean answer points to instead of copying (see prompts/lean.py): the context as
+    anchors (its first and last words) or as character offsets into the prompt, the template as
+    an edit of the prompt, the items as the prompt's lines between two anchors, the names given
+    for NAME_n placeholders, and whether `serial` was left out. `unresolved` names the pointers
+    that prompts.lean.expand could not resolve."""
+
+    serial_omitted: bool = False
+    context_anchors: tuple[str, str] | None = None
+    context_offsets: tuple[int, int] | None = None
+    template_edit: tuple[str, str] | None = None  # (replace, with)
+    data_anchors: tuple[str, str] | None = None  # the first and the last item's lines
+    names: tuple[tuple[str, str], ...] = ()
+    unresolved: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -100,6 +119,9 @@ class Candidate:
     data: tuple[str, ...] | None = None
     n: int | None = None
     coercions: frozenset[Coercion] = field(default=frozenset())
+    # A lean answer's pointers (None: the full published shape); prompts.lean.expand fills the
+    # published fields from them.
+    pointers: Pointers | None = None
     # The answer object as decoded, before any repair (the `original` profile judges it).
     raw: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 

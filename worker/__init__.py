@@ -2,10 +2,34 @@
 
 ``await work(settings)`` drains the queue of ``settings.common.db`` and returns a
 :class:`WorkSummary`; ``python -m worker`` does the same from the command line.
+
+The names below are imported on first use, so that ``python -m worker`` can install its
+signal handlers (:mod:`worker.signals`) before aioboto3 and the rest are loaded.
 """
 
-from worker.pool import StopReason, Tuning, WorkEvent
-from worker.run import WorkSummary, work
-from worker.runs import EMULATOR_NOTICE
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from worker.pool import StopReason, Tuning, WorkEvent
+    from worker.run import WorkSummary, work
+    from worker.runs import EMULATOR_NOTICE
 
 __all__ = ["EMULATOR_NOTICE", "StopReason", "Tuning", "WorkEvent", "WorkSummary", "work"]
+
+_HOME = {
+    "StopReason": "worker.pool",
+    "Tuning": "worker.pool",
+    "WorkEvent": "worker.pool",
+    "EMULATOR_NOTICE": "worker.runs",
+    "WorkSummary": "worker.run",
+    "work": "worker.run",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module 'worker' has no attribute {name!r}")
+    return getattr(importlib.import_module(_HOME[name]), name)

@@ -8,6 +8,11 @@ access error (nothing is marked dead for those: the leases are given back).
 
 from __future__ import annotations
 
+from worker import signals
+
+if __name__ == "__main__":
+    signals.install()  # before anything slow: a SIGTERM from now on is a graceful stop
+
 import argparse
 import asyncio
 import os
@@ -15,8 +20,6 @@ import sys
 
 from parallelprompt import settings as settings_mod
 from parallelprompt.textsafe import terminal_safe
-from worker.progress import json_line
-from worker.run import work
 
 
 def parser() -> argparse.ArgumentParser:
@@ -42,12 +45,19 @@ def main(argv: list[str] | None = None) -> int:
 def run_worker(settings: settings_mod.Settings) -> int:
     """Run one worker process to its end; print the error line and the summary line (JSON
     objects with ``ts`` under ``--log-format json``)."""
-    summary = asyncio.run(work(settings))
+    previous = signals.install()  # parallelprompt work comes here first; the import is slow
+    try:
+        from worker.progress import json_line
+        from worker.run import work
+
+        summary = asyncio.run(work(settings))
+    finally:
+        signals.restore(previous)
     as_json = settings.common.log_format == "json"
     if summary.exit_code == 2:
         error = f"error: {terminal_safe(str(summary.message))}"
         print(json_line("error", str(summary.message)) if as_json else error, file=sys.stderr)
-    if summary.run_id is not None:
+    if summary.run_id is not None or summary.signal_name is not None:
         line = summary.line()
         text = terminal_safe(line)
         print(json_line("summary", line, **summary.as_dict()) if as_json else text, flush=True)

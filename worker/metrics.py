@@ -67,7 +67,7 @@ _HELP = {
     "parallelprompt_leases_held": ("gauge", "leases held by this worker"),
     "parallelprompt_limiter_rpm": ("gauge", "requests/min this worker allows itself now"),
     "parallelprompt_limiter_tpm": ("gauge", "tokens/min this worker allows itself now"),
-    "parallelprompt_limiter_multiplier": ("gauge", "adaptive multiplier of the quota (AIMD)"),
+    "parallelprompt_limiter_multiplier": ("gauge", "adaptive multiplier of the quota"),
     "parallelprompt_fleet_workers": ("gauge", "live workers sharing the quota"),
     "parallelprompt_queue_depth": ("gauge", "work rows by status (whole DB)"),
     "parallelprompt_uptime_seconds": ("gauge", "seconds since this worker started"),

@@ -481,7 +481,7 @@ class Pool:
             reply.input_tokens, reply.output_tokens, reply.cache_write_tokens, self.config.burndown
         )
         self.limiter.settle(reservation, used, now)
-        self.limiter.on_success(now)
+        self.limiter.on_success(reservation, now)
         if reply.cache_read_tokens or reply.cache_write_tokens:
             self._cache_warm_until = now + CACHE_TTL_S * 0.9
         counters.requests["ok"] += 1

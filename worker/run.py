@@ -34,6 +34,7 @@ from parallelprompt.provenance import BEDROCK, EMULATOR, Backend
 from parallelprompt.settings import NO_BUDGET, Settings
 from parallelprompt.textsafe import redact_text, without_userinfo
 from prompts import Contract, Outcome, estimate_tokens
+from worker import signals
 from worker.bedrock import Bedrock, ClientOptions, profile_region_mismatch
 from worker.errors import FatalError, PromptError, RetryableError
 from worker.metrics import Counters, MetricsServer
@@ -179,17 +180,35 @@ async def preflight(bedrock: Bedrock, tuning: Tuning) -> None:
     )
 
 
+@dataclass
+class _Stop:
+    """What the signal handlers and the run share: the pool to stop once there is one, the
+    signals received (the first one names the stop), whether the handlers are installed."""
+
+    pools: list[Pool] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    installed: bool = False
+
+
 @contextlib.contextmanager
-def _signals(pool_ref: list[Pool], stop_names: list[str]) -> Iterator[None]:
-    """SIGTERM/SIGINT only set flags (first: graceful stop, second: hard stop)."""
+def _signals(stop: _Stop) -> Iterator[None]:
+    """SIGTERM/SIGINT only set flags (first: graceful stop, second: hard stop). A signal
+    recorded before the loop ran (:mod:`worker.signals`) counts as the first. Re-entrant:
+    within an outer use, an inner one changes nothing."""
+    if stop.installed:
+        yield
+        return
     loop = asyncio.get_running_loop()
     installed = []
+    early = signals.take()
+    if early is not None and not stop.names:
+        stop.names.append(early)
 
     def handler(sig: signal.Signals) -> None:
-        if not stop_names:
-            stop_names.append(sig.name)
-        if pool_ref:
-            pool_ref[0].request_stop(StopReason.SIGNAL, None)
+        if not stop.names:
+            stop.names.append(sig.name)
+        if stop.pools:
+            stop.pools[0].request_stop(StopReason.SIGNAL, None)
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         try:
@@ -197,9 +216,11 @@ def _signals(pool_ref: list[Pool], stop_names: list[str]) -> Iterator[None]:
             installed.append(sig)
         except (NotImplementedError, RuntimeError, ValueError):
             pass  # not the main thread (tests) or no signal support
+    stop.installed = True
     try:
         yield
     finally:
+        stop.installed = False
         for sig in installed:
             loop.remove_signal_handler(sig)
 
@@ -214,7 +235,20 @@ async def work(
     """Drain the queue of ``settings.common.db`` through the model; never raises for the
     expected failures (bad configuration, credentials, a refused run, no budget): they come
     back as a summary with ``stop_reason`` FATAL and ``exit_code`` 2. The backend recorded is
-    the one that answers at the endpoint (see :mod:`worker.runs`)."""
+    the one that answers at the endpoint (see :mod:`worker.runs`). The signal handlers come
+    first: a SIGTERM while the DB is opened or the client created is a graceful stop too."""
+    stop = _Stop()
+    with _signals(stop):
+        return await _start(settings, on_event, tuning, display, stop)
+
+
+async def _start(
+    settings: Settings,
+    on_event: OnEvent | None,
+    tuning: Tuning | None,
+    display: Display | None,
+    stop: _Stop,
+) -> WorkSummary:
     started = time.monotonic()
     tuning = tuning or Tuning()
     display = display or Display(None, settings.common.log_format, settings.common.quiet)
@@ -223,6 +257,16 @@ async def work(
     def fatal(message: str) -> WorkSummary:
         return WorkSummary(StopReason.FATAL, message, elapsed_s=time.monotonic() - started, db=db)
 
+    def stopped() -> WorkSummary:  # a signal before anything was changed
+        return WorkSummary(
+            StopReason.SIGNAL,
+            elapsed_s=time.monotonic() - started,
+            db=db,
+            signal_name=stop.names[0],
+        )
+
+    if stop.names:
+        return stopped()
     info = lookup(settings.worker.model)
     if info is not None and info.end_of_life():
         return fatal(eol_message(info, settings.worker.model))
@@ -250,7 +294,9 @@ async def work(
         return fatal(str(exc))
     store = Store(queue, on_wait=lambda message: _say(display, on_event, "waiting", message))
     try:
-        return await _work(settings, store, contract, on_event, tuning, display, started)
+        if stop.names:
+            return stopped()
+        return await _work(settings, store, contract, on_event, tuning, display, started, stop)
     except Exception as exc:  # before any answer: nothing to keep, one line and exit 2
         if not is_storage_error(exc):
             raise
@@ -329,6 +375,7 @@ async def _work(
     tuning: Tuning,
     display: Display,
     started: float,
+    stop: _Stop,
 ) -> WorkSummary:
     w = settings.worker
     price = run_pricing(settings)
@@ -356,15 +403,14 @@ async def _work(
         shape=shape,
     )
     counters = Counters()
-    pool_ref: list[Pool] = []
-    signal_names: list[str] = []
+    pool_ref, signal_names = stop.pools, stop.names
     metrics: MetricsServer | None = None
     backend = Backend(BEDROCK)
 
     def say(kind: str, message: str) -> None:
         _say(display, on_event, kind, message)
 
-    with _signals(pool_ref, signal_names):
+    with _signals(stop):
         try:
             async with Bedrock.open(contract, options) as bedrock:
                 mismatch = profile_region_mismatch(w.model, bedrock.region)

@@ -2,8 +2,9 @@
 
 Bedrock reserves ``input + max_tokens`` against the quota when a call starts, so a loose
 ``max_tokens`` (the paper's 1,024 for answers of ~100 tokens) throttles a run long before the
-tokens it really uses would. The answer's size follows the prompt's (the contract's JSON quotes
-parts of it), so each call asks for ``BASE + FACTOR x prompt tokens``, within ``--max-tokens``.
+tokens it really uses would. A lean answer (prompts/lean.py) copies at most the prompt's items
+once and points to the rest, so each call asks for ``BASE + FACTOR x prompt tokens``, within
+``--max-tokens``.
 An answer cut short by ``max_tokens`` is retried once with a higher ceiling
 (``--max-tokens-retry``, or twice the first one, within the model's maximum output).
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 BASE = 256  # the JSON frame, a category, a short template: room even for a tiny prompt
-FACTOR = 2  # serial + template/context/data quote the prompt about twice at most
+FACTOR = 1  # lean answers copy the items at most (was 2 while serial echoed the prompt)
 
 
 @dataclass(frozen=True, slots=True)

@@ -424,3 +424,71 @@ async def fill_without_run(db_path: Path, n: int) -> None:
     q = await SqliteQueue.open(db_path, "filler")
     await q.enqueue_many([source_row(f"prompt number {i}", i) for i in range(n)])
     await q.close()
+
+
+def scanned_counts(db_path: Path) -> dict[Status, int]:
+    conn = sqlite3.connect(db_path)
+    try:
+        found = dict(conn.execute("SELECT status, count(*) FROM work GROUP BY status").fetchall())
+    finally:
+        conn.close()
+    return {s: int(found.get(s.value, 0)) for s in Status}
+
+
+async def test_running_counts_follow_every_change_of_status(db_path: Path) -> None:
+    """The worker reads the totals that triggers keep in ``work_counts`` (four rows, the same
+    cost at 10k and 2M rows); they match a full count after every kind of change."""
+    await fill(db_path, 12)
+    clock = FakeClock()
+    q = await SqliteQueue.open(db_path, "w", clock=clock, backoff_base=0.0, backoff_cap=0.0)
+    conn = sqlite3.connect(db_path)
+    stored = dict(conn.execute("SELECT status, n FROM work_counts").fetchall())
+    conn.close()
+    assert stored == {"ready": 12, "leased": 0, "done": 0, "dead": 0}
+    leases = await q.claim(8, 30)
+    assert await q.counts() == scanned_counts(db_path)
+    await q.complete_many([done(x.work_id, x.attempts) for x in leases[:3]])
+    for lease, retry in ((leases[3], False), (leases[4], True)):
+        failure = Failure(lease.work_id, 1, "m", "default", "t", 1, "x", "x", retry)
+        await q.fail(failure, max_attempts=3)
+    await q.release([leases[5].work_id])
+    clock.now += 100.0  # two leases expire and are claimed again: leased -> leased
+    await q.claim(4, 30)
+    await q.enqueue_many([source_row("one more prompt", 99), source_row("prompt number 0", 100)])
+    counts = await q.counts()
+    assert counts == scanned_counts(db_path)
+    assert counts[Status.DONE] == 3 and counts[Status.DEAD] == 1
+    await q.start_run(
+        model_id="m2",
+        api="converse",
+        contract_version="t",
+        rules="default",
+        backend="emulator",
+        config={},
+        reopen=True,
+    )
+    assert await q.counts() == scanned_counts(db_path)
+    await q.close()
+
+
+def test_running_counts_start_from_the_rows_of_an_older_database(db_path: Path) -> None:
+    """The work_counts migration on a DB that already holds work fills the totals from its rows."""
+    from db.connection import _statements
+    from db.sql import migrations
+
+    raw = sqlite3.connect(db_path, isolation_level=None)
+    for _, _, script in migrations()[:2]:
+        for statement in _statements(script):
+            raw.execute(statement)
+    raw.execute("PRAGMA user_version = 2")
+    for i, status in enumerate(["ready", "ready", "done", "dead", "leased"]):
+        raw.execute(
+            "INSERT INTO work (text_hash, prompt, chars, status, created_at, updated_at) "
+            "VALUES (?, ?, 1, ?, 0, 0)",
+            (bytes([i]) * 16, f"p{i}", status),
+        )
+    raw.close()
+    conn = connect_sync(db_path)
+    stored = dict(conn.execute("SELECT status, n FROM work_counts").fetchall())
+    conn.close()
+    assert stored == {"ready": 2, "leased": 1, "done": 1, "dead": 1}

@@ -109,11 +109,28 @@ def test_over_splitting_an_inline_list_copies_its_items() -> None:
     assert json.loads(heuristic_answer(prompt))["parallelizable"] is False
     text = styled(prompt, replace(NONE, over_split=1.0))
     obj = json.loads(text)
-    assert obj["parallelizable"] is True and obj["is_novel_category"] is True
+    assert obj["parallelizable"] is True and obj["category_description"]
     assert obj["data"] == ["Pixel 8", "iPhone 15", "S24"]
     assert obj["template"].endswith("camera quality: {data}.")
     verdict = CONTRACT.judge(prompt, text, "end_turn")
     assert verdict.outcome in (Outcome.HIGH, Outcome.MEDIUM), verdict
+    assert verdict.is_novel_category
+
+
+def test_over_splitting_a_long_prompt_writes_the_template_as_an_edit() -> None:
+    prompt = "We sell phones online and our customers keep asking us about them. " * 4
+    prompt += "Compare the following phones on price and camera quality: Pixel 8, iPhone 15, S24."
+    text = styled(prompt, replace(NONE, over_split=1.0))
+    assert json.loads(text)["template"] == {"replace": "Pixel 8, iPhone 15, S24", "with": "{data}"}
+    verdict = CONTRACT.judge(prompt, text, "end_turn")
+    assert verdict.candidate is not None and verdict.candidate.template == (
+        prompt.replace("Pixel 8, iPhone 15, S24", "{data}")
+    )
+    assert verdict.outcome in (Outcome.HIGH, Outcome.MEDIUM), verdict
+
+
+def test_saying_no_is_the_lean_negative() -> None:
+    assert json.loads(styled(LIST, replace(NONE, say_no=1.0))) == {"parallelizable": False}
 
 
 @pytest.mark.parametrize("wrap", ["fence", "prose"])

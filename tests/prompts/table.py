@@ -50,6 +50,27 @@ def ans(
     return json.dumps(body, ensure_ascii=False)
 
 
+def _lean(category: str, template: Any, **fields: Any) -> str:
+    """A lean answer (prompts/lean.py): only the keys it needs."""
+    return json.dumps(
+        {"parallelizable": True, "category": category, "template": template, **fields}
+    )
+
+
+BAKERY = (
+    "We are a family bakery in Porto, open since 1998 and known for sourdough. "
+    "Give me 5 slogans for our new shop."
+)
+AMAZON = (
+    "The Amazon river flows through Brazil, Peru and Colombia. It carries more water than any "
+    "other river and feeds the largest rainforest on Earth."
+)
+AMAZON_QA = AMAZON + "\n\nAnswer the following questions:\n1. Which countries does it cross?\n"
+AMAZON_QA += "2. What does it feed?"
+AMAZON_T = "{context}\n\nAnswer the following questions:\n{data}"
+AMAZON_QS = ["Which countries does it cross?", "What does it feed?"]
+
+
 def no(serial: str) -> str:
     return ans(None, None, parallelizable=False, serial=serial)
 
@@ -822,5 +843,85 @@ ROWS: tuple[Row, ...] = (
         '{"parallelizable": true, "category": ["Translation"], "data": ["hi", "bye"]}',
         "unparseable:wrong_types",
         "schema:type_error",  # the published statistics dict raised on an unhashable category
+    ),
+    # Lean answers (issue 13): pointers instead of copies, expanded by prompts/lean.py.
+    Row(
+        "lean-negative",
+        "en",
+        "Write a poem about the sea.",
+        '{"parallelizable": false}',
+        "not_parallelizable",
+        "not_parallelizable",
+    ),
+    Row(
+        "lean-rg-edit",
+        "en",
+        BAKERY,
+        _lean(RG, {"replace": "5 slogans", "with": "a slogan"}, n=5),
+        "high_confidence",
+        "low_confidence",
+    ),
+    Row(
+        "lean-rg-edit-missing",
+        "en",
+        BAKERY,
+        _lean(RG, {"replace": "5 taglines", "with": "a tagline"}, n=5),
+        "failed:template_not_in_prompt",
+        "low_confidence",
+    ),
+    Row(
+        "lean-rc-anchors",
+        "en",
+        AMAZON_QA,
+        _lean(
+            RC,
+            AMAZON_T,
+            context={"from": "The Amazon river flows", "to": "rainforest on Earth."},
+            data=AMAZON_QS,
+        ),
+        "high_confidence",
+        "high_confidence",
+    ),
+    Row(
+        "lean-rc-anchors-invented",
+        "en",
+        AMAZON_QA,
+        _lean(
+            RC,
+            AMAZON_T,
+            context={"from": "The museum opened in 1901", "to": "from Europe."},
+            data=AMAZON_QS,
+        ),
+        "failed:context_not_in_prompt",
+        "high_confidence",
+    ),
+    Row(
+        "lean-rc-offsets",
+        "en",
+        AMAZON_QA,
+        _lean(RC, AMAZON_T, context=[0, len(AMAZON)], data=AMAZON_QS),
+        "high_confidence",
+        "high_confidence",
+    ),
+    Row(
+        "lean-rc-offsets-out-of-range",
+        "en",
+        AMAZON_QA,
+        _lean(RC, AMAZON_T, context=[0, 5000], data=AMAZON_QS),
+        "failed:context_not_in_prompt",
+        "high_confidence",
+    ),
+    Row(
+        "lean-names",
+        "en",
+        "Translate to French:\n1. NAME_1 likes tea.\n2. NAME_2 plays chess.",
+        _lean(
+            TR,
+            "Translate to French: {data}",
+            names={"NAME_1": "Maria", "NAME_2": "Tom"},
+            data=["Maria likes tea.", "Tom plays chess."],
+        ),
+        "high_confidence",
+        "high_confidence",
     ),
 )

@@ -17,9 +17,12 @@ def test_system_prompt_covers_the_contract() -> None:
         assert name in text
     for key in (
         "parallelizable",
-        "is_novel_category",
         "category_description",
-        "serial",
+        "names",
+        '"from"',
+        '"to"',
+        '"replace"',
+        '"with"',
         "template",
         "context",
         "data",
@@ -30,6 +33,9 @@ def test_system_prompt_covers_the_contract() -> None:
         "NAME_1",
     ):
         assert key in text
+    # Lean answers: nothing asks the model to echo the prompt (issue 13).
+    assert '"serial"' not in text and "is_novel_category" not in text
+    assert '{"parallelizable": false}' in text
     for signal in ("cada", "tous", "alle", "每个", "NOT parallelizable", "WRONG", "RIGHT"):
         assert signal in text
 

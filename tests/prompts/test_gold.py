@@ -12,6 +12,7 @@ import pytest
 from parallelprompt.cli import main
 from parallelprompt.gold import GoldCase, compare_gold, label, load_gold
 from prompts import CANONICAL_CATEGORIES, Contract
+from prompts.published import published_shape
 
 from .gold.build import GOLD, build, render
 from .published_oracle import published
@@ -46,6 +47,13 @@ def test_gold_set_coverage() -> None:
         "escaped_newlines",
         "html_entities",
         "quotes",
+        "lean",
+        "lean_offsets",
+        "lean_item_lines",
+        "lean_invented_item",
+        "lean_invented_context",
+        "lean_template_edit",
+        "lean_said_no",
     ):
         assert classes[cls] >= 1, cls
     assert sum(c.grounded is False for c in CASES) >= 40
@@ -61,7 +69,7 @@ def test_gold_case(case: GoldCase, profile: str) -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_original_labels_are_the_published_validators(case: GoldCase) -> None:
-    stage, tier, passed = published(case.prompt, case.answer)
+    stage, tier, passed = published(case.prompt, published_shape(case.prompt, case.answer))
     want = case.expected["original"]
     assert passed == (want in ("high_confidence", "medium_confidence"))
     if stage == "cues":
@@ -72,6 +80,21 @@ def test_original_labels_are_the_published_validators(case: GoldCase) -> None:
         assert want.startswith("schema:")
     else:
         assert want == "not_parallelizable"
+
+
+def test_lean_answers_judge_as_their_published_shape() -> None:
+    """Issue 13: each lean answer of a scenario gets the labels of the same answer copied out
+    in full (the `/exact` case), under both profiles."""
+    by_id = {c.id: c for c in CASES}
+    pairs = [
+        (c, by_id[c.id.removeprefix("lean/") + "/exact"])
+        for c in CASES
+        if c.cls == "lean" and c.id.removeprefix("lean/") + "/exact" in by_id
+    ]
+    assert len(pairs) >= 30
+    for lean, full in pairs:
+        assert lean.expected == full.expected, lean.id
+        assert len(lean.answer) < len(full.answer), lean.id
 
 
 def test_invented_items_and_context_fail_under_default() -> None:

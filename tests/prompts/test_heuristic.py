@@ -136,40 +136,39 @@ def test_clear_cases_pass_default_validation(prompt: str, category: str) -> None
 
 @pytest.mark.parametrize("prompt", NEGATIVE)
 def test_negatives_are_not_parallelizable(prompt: str) -> None:
-    body = json.loads(heuristic_answer(prompt))
-    assert body["parallelizable"] is False
-    assert body["data"] is None and body["n"] is None and body["template"] is None
+    assert json.loads(heuristic_answer(prompt)) == {"parallelizable": False}  # lean: nothing else
     assert CONTRACT.judge(prompt, heuristic_answer(prompt), "end_turn").outcome is (
         Outcome.NOT_PARALLELIZABLE
     )
 
 
-def test_answer_has_the_schema_keys_in_order() -> None:
+def test_answer_is_lean_with_its_keys_in_order() -> None:
     assert list(json.loads(heuristic_answer("Give me 5 ideas"))) == [
         "parallelizable",
         "category",
-        "is_novel_category",
-        "category_description",
-        "serial",
         "template",
-        "context",
-        "data",
         "n",
     ]
+    body = json.loads(heuristic_answer("Translate these sentences:\n1. NAME_1 likes tea.\n2. Hi."))
+    assert list(body) == ["parallelizable", "category", "names", "template", "data"]
 
 
 def test_repeated_generation_template_is_singular() -> None:
     body = json.loads(heuristic_answer("Give me 5 healthy breakfast ideas"))
     assert body["template"] == "Give me a healthy breakfast idea"
-    assert body["n"] == 5 and body["data"] is None
+    assert body["n"] == 5 and "data" not in body
 
 
 def test_names_are_replaced_consistently() -> None:
     prompt = "Translate these sentences:\n1. NAME_1 likes tea.\n2. NAME_2 and NAME_1 met."
     body = json.loads(heuristic_answer(prompt))
-    assert "NAME_" not in heuristic_answer(prompt)
+    assert body["names"] == {"NAME_1": "Alice", "NAME_2": "Bob"}
     assert body["data"] == ["Alice likes tea.", "Bob and Alice met."]
-    assert CONTRACT.judge(prompt, heuristic_answer(prompt), "end_turn").validation_passed
+    verdict = CONTRACT.judge(prompt, heuristic_answer(prompt), "end_turn")
+    assert verdict.validation_passed and verdict.candidate is not None
+    assert verdict.candidate.serial == (
+        "Translate these sentences:\n1. Alice likes tea.\n2. Bob and Alice met."
+    )
 
 
 def test_count_templates_are_singular_and_keep_the_case() -> None:
@@ -183,7 +182,7 @@ def test_count_templates_are_singular_and_keep_the_case() -> None:
 
 def test_labelled_passage_is_the_context_without_its_label() -> None:
     body = json.loads(heuristic_answer(LABELLED))
-    assert body["context"] == PASSAGE
+    assert _context(LABELLED) == PASSAGE
     assert body["data"] == ["Where is the Amazon?", "Why does it matter?"]
     assert body["template"] == "Text:\n{context}\n\nBased on the text above, answer:\n{data}"
 
@@ -202,7 +201,7 @@ def test_each_of_these_lists_get_a_novel_category(prompt: str, category: str) ->
     answer = heuristic_answer(prompt)
     body = json.loads(answer)
     assert body["category"] == category
-    assert body["is_novel_category"] is True and body["category_description"]
+    assert body["category_description"]
     verdict = CONTRACT.judge(prompt, answer, "end_turn")
     assert verdict.outcome in (Outcome.HIGH, Outcome.MEDIUM), verdict
     assert verdict.is_novel_category and verdict.category == category
@@ -211,10 +210,17 @@ def test_each_of_these_lists_get_a_novel_category(prompt: str, category: str) ->
 def test_passage_becomes_context() -> None:
     prompt = CLEAR[9][0]
     body = json.loads(heuristic_answer(prompt))
-    assert body["context"] == PASSAGE  # the text only: the instruction goes in the template
+    assert _context(prompt) == PASSAGE  # the text only: the instruction goes in the template
     assert body["template"] == "{context}\n\nAnswer the following questions:\n{data}"
 
 
 def test_deterministic() -> None:
     for prompt, _ in CLEAR:
         assert heuristic_answer(prompt) == heuristic_answer(prompt)
+
+
+def _context(prompt: str) -> str | None:
+    """The context the heuristic's answer stands for (copied, or pointed to and expanded)."""
+    verdict = CONTRACT.judge(prompt, heuristic_answer(prompt), "end_turn")
+    assert verdict.candidate is not None
+    return verdict.candidate.context

@@ -24,7 +24,6 @@ from parallelprompt.settings import (
     WorkerSettings,
 )
 from worker import Tuning
-from worker.limiter import LimiterConstants
 from worker.progress import Display
 
 #: Fast retries and backoffs so the suite stays quick; the arithmetic is the production one.
@@ -35,7 +34,6 @@ FAST = Tuning(
     db_backoff_cap_s=0.02,
     heartbeat_s=0.2,
     idle_poll_s=0.02,
-    limiter=LimiterConstants(pause_s=0.01),
 )
 
 

@@ -1,10 +1,14 @@
-"""The limiter's arithmetic with a fake clock: pacing, reservations, AIMD, the fleet share."""
+"""The limiter's arithmetic with a fake clock: pacing, reservations, the control law, the fleet
+share. No real sleeping, no timing: the endpoint and the clock are simulated."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
-from worker.limiter import Limiter, LimiterConstants
+from tests.worker.endpoint_sim import Endpoint, Trace, simulate
+from worker.limiter import Limiter, LimiterConstants, Phase, Reservation
 
 
 def drive(limiter: Limiter, seconds: float, tokens: int = 1, step: float = 0.001) -> list[float]:
@@ -51,42 +55,156 @@ def test_a_reservation_larger_than_the_bucket_still_passes_once_full() -> None:
     assert limiter.wait_time(50, 0.0) == pytest.approx(5.0)  # pays the debt back first
 
 
-def test_throttle_cuts_once_per_episode_and_pauses() -> None:
-    c = LimiterConstants(decrease=0.5, pause_s=2.0, increase_per_s=0.1)
-    limiter = Limiter(rpm=600, tpm=1e9, now=0.0, constants=c)
-    early = [limiter.take(1, 0.0) for _ in range(3)]
-    assert limiter.on_throttle(early[0], 1.0) is True
-    assert limiter.multiplier == pytest.approx(0.5)
-    assert limiter.rate_rpm == pytest.approx(300)
-    # the other calls of the same burst were sent before the cut: no second cut
-    assert limiter.on_throttle(early[1], 1.1) is False
-    assert limiter.multiplier == pytest.approx(0.5)
-    assert limiter.wait_time(1, 1.5) == pytest.approx(1.5)  # paused until t=3
-    late = limiter.take(1, 3.0)
-    assert limiter.on_throttle(late, 3.1) is True
-    assert limiter.multiplier == pytest.approx(0.25)
-    assert limiter.throttles == 3 and limiter.decreases == 2
+# -- the control law, on a simulated endpoint and clock (tests/worker/endpoint_sim.py) -------
 
 
-def test_additive_increase_by_elapsed_time_up_to_the_ceiling() -> None:
-    c = LimiterConstants(decrease=0.5, pause_s=1.0, increase_per_s=0.1)
+def steady(trace: Trace, start: int, end: int, quota_per_s: float) -> tuple[float, float]:
+    """(admitted / quota, throttled / sent) over seconds [start, end)."""
+    span = trace.span(start, end)
+    return span.admitted / (quota_per_s * (end - start)), span.throttled / max(1, span.sent)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("noise", [0.02, 0.2])
+def test_random_throttles_at_a_constant_rate_cost_only_the_retries(noise: float, seed: int) -> None:
+    """Throttles at the same share whatever the rate are noise: the rate stays at the
+    ceiling (the endpoint's quota equals the configured one and would admit it all)."""
+    limiter = Limiter(rpm=1000, tpm=1e12, now=0.0)
+    endpoint = Endpoint(quota_rpm=1000, burst_s=60, noise=noise, seed=seed)
+    trace = simulate(limiter, endpoint, 240)
+    sent = trace.span(30, 240).sent / 210
+    assert sent >= 0.9 * 1000 / 60  # the rate stays near the configured ceiling
+    assert trace.span(30, 240).multiplier >= 0.9
+    admitted, _ = steady(trace, 30, 240, 1000 / 60)
+    assert admitted >= 0.9 * (1 - noise)  # only the throttled retries are lost
+    assert limiter.floor == pytest.approx(noise, abs=0.6 * noise + 0.01)  # it learned the noise
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("noise", [0.0, 0.02])
+@pytest.mark.parametrize("factor", [2.0, 4.0])
+def test_a_real_lower_ceiling_is_found_and_kept(factor: float, noise: float, seed: int) -> None:
+    """Configured at ``factor`` x the endpoint's real quota (its bucket holding 5 s of it):
+    the rate converges to the real quota, fills it and is seldom throttled."""
+    real = 1200.0
+    limiter = Limiter(rpm=real * factor, tpm=1e12, now=0.0)
+    endpoint = Endpoint(quota_rpm=real, burst_s=5, noise=noise, seed=seed)
+    trace = simulate(limiter, endpoint, 240)
+    admitted, throttled = steady(trace, 30, 240, real / 60)
+    assert admitted >= 0.9
+    assert throttled <= noise + 0.05
+    assert limiter.estimate is not None
+    assert limiter.estimate * limiter.rpm == pytest.approx(real, rel=0.15)
+    sent = trace.span(30, 240).sent / 210 * 60
+    assert sent <= real * 1.1 / (1 - noise)  # below the configured ceiling: at the real one
+
+
+def test_a_concurrency_bound_worker_far_under_its_allowance_still_finds_the_ceiling() -> None:
+    """``--rpm 1e9`` and 32 calls in flight: cuts are taken from the rate actually sent, not
+    from the (meaningless) allowance, or no cut would ever bite."""
+    limiter = Limiter(rpm=1e9, tpm=1e12, now=0.0)
+    trace = simulate(limiter, Endpoint(quota_rpm=1200, burst_s=5), 180, concurrency=32)
+    admitted, throttled = steady(trace, 30, 180, 20.0)
+    assert admitted >= 0.9
+    assert throttled <= 0.05
+
+
+def test_without_throttles_the_rate_is_the_configured_one() -> None:
+    limiter = Limiter(rpm=1200, tpm=1e12, now=0.0)
+    trace = simulate(limiter, Endpoint(quota_rpm=1200, burst_s=5), 60)
+    admitted, throttled = steady(trace, 1, 60, 20.0)
+    assert admitted >= 0.99 and throttled == 0.0
+    assert limiter.decreases == 0 and limiter.multiplier == 1.0
+
+
+def test_a_suspicion_is_checked_at_the_same_rate_before_any_cut() -> None:
+    """Three throttles in the window make a suspicion, not a cut: the calls sent next, at the
+    same rate, decide; when they are not throttled, nothing changes."""
+    c = LimiterConstants(probe_min_n=5, probe_min_s=1.0)
     limiter = Limiter(rpm=600, tpm=1e9, now=0.0, constants=c)
-    limiter.on_throttle(None, 0.0)
-    limiter.on_success(0.5)  # still paused: no growth
-    assert limiter.multiplier == pytest.approx(0.5)
-    limiter.on_success(3.0)  # 2 s after the pause
+    calls = [limiter.take(1, 0.0) for _ in range(3)]
+    assert [limiter.on_throttle(r, 0.1) for r in calls] == [False, False, False]
+    assert limiter.probe is not None and limiter.multiplier == 1.0
+    for i in range(5):
+        limiter.on_success(limiter.take(1, 1.0 + i * 0.1), 1.5 + i * 0.1)
+    assert limiter.probe is None and limiter.decreases == 0 and limiter.multiplier == 1.0
+
+
+def test_throttles_of_calls_sent_before_a_cut_do_not_count() -> None:
+    c = LimiterConstants(probe_min_n=3, probe_min_s=0.5)
+    limiter = Limiter(rpm=600, tpm=1e9, now=0.0, constants=c)
+    before = [limiter.take(1, 0.0) for _ in range(10)]
+    for r in before[:3]:
+        limiter.on_throttle(r, 0.1)  # suspicion
+    fresh = [limiter.take(1, 0.2) for _ in range(3)]
+    cut = [limiter.on_throttle(r, 0.7) for r in fresh]
+    assert cut == [False, False, True] and limiter.multiplier < 1.0
+    m = limiter.multiplier
+    for r in before[3:]:  # the same burst, sent before the cut: no effect on the probe
+        assert limiter.on_throttle(r, 0.8) is False
+    assert limiter.multiplier == m and limiter.probe is not None and limiter.probe.n == 0
+    assert limiter.throttles == 13
+
+
+def feed(limiter: Limiter, n: int, k: int, at: float) -> None:
+    """``n`` calls sent at ``at``, ``k`` of them throttled, answered 0.05 s later."""
+    calls = [Reservation(1, at) for _ in range(n)]
+    for i, r in enumerate(calls):
+        if i < k:
+            limiter.on_throttle(r, at + 0.05)
+        else:
+            limiter.on_success(r, at + 0.05)
+
+
+@pytest.mark.parametrize(("throttled", "estimate"), [(3, False), (12, True)])
+def test_only_a_clear_excess_caps_the_climb_back(throttled: int, estimate: bool) -> None:
+    """Suspect, hold (``throttled`` of 40 at the same rate), cut, no throttles at the lower
+    rate: a ceiling. 7.5 % over it costs 7.5 % of retries and no quota, so the rate climbs
+    straight back; 30 % over it is a real ceiling, and the climb stops at its estimate."""
+    c = LimiterConstants(probe_min_n=40, probe_min_s=0.5)
+    limiter = Limiter(rpm=600, tpm=1e12, now=0.0, constants=c)
+    feed(limiter, 3, 3, 0.0)  # suspicion
+    assert limiter.probe is not None and limiter.probe.phase is Phase.HOLD
+    feed(limiter, 40, throttled, 1.0)
+    assert limiter.probe is not None and limiter.probe.phase is Phase.CUT
     assert limiter.multiplier == pytest.approx(0.7)
-    limiter.on_success(100.0)
+    feed(limiter, 40, 0, 2.0)
+    assert limiter.probe is None and limiter.restores == 0
+    if estimate:
+        assert limiter.estimate == pytest.approx(1.0 - throttled / 40)
+    else:
+        assert limiter.estimate is None
+    limiter.on_success(None, 12.0)  # 10 s later: fast to 1, or 1 %/s past the estimate
+    assert (limiter.multiplier > 0.95) is not estimate
+
+
+def test_a_throttle_pauses_nothing() -> None:
+    """Retries back off per call (in the pool); the limiter lets the next call go at once."""
+    limiter = Limiter(rpm=6000, tpm=1e12, now=0.0)  # 100 per second
+    calls = [limiter.take(1, 0.0)]
+    calls += [limiter.take(1, 0.01 * i) for i in range(1, 4)]
+    for r in calls[:3]:
+        limiter.on_throttle(r, 0.05)
+    assert limiter.wait_time(1, 0.06) <= 0.01  # the bucket's pace, no pause
     assert limiter.multiplier == 1.0
-    assert limiter.rate_rpm == pytest.approx(600)
 
 
-def test_multiplier_has_a_floor() -> None:
-    c = LimiterConstants(decrease=0.1, min_multiplier=0.05)
-    limiter = Limiter(rpm=600, tpm=1e9, now=0.0, constants=c)
-    for i in range(10):
-        limiter.on_throttle(None, float(i * 10))
-    assert limiter.multiplier == pytest.approx(0.05)
+def test_recovery_to_the_estimate_takes_seconds() -> None:
+    limiter = Limiter(rpm=600, tpm=1e9, now=0.0)
+    limiter.estimate = 0.8
+    limiter.multiplier = 0.4
+    limiter.on_success(None, 6.0)  # three time constants
+    assert limiter.multiplier == pytest.approx(0.8 - 0.4 * math.exp(-3), rel=1e-6)
+    limiter.estimate = None
+    limiter.on_success(None, 12.0)  # no estimate: the configured ceiling is the target
+    assert limiter.multiplier > 0.95
+
+
+def test_the_rate_never_drops_under_one_request_a_minute() -> None:
+    limiter = Limiter(rpm=1e9, tpm=1e12, now=0.0)
+    limiter.multiplier = 0.0
+    limiter._set(0.0, 0.0)
+    assert limiter.rate_rpm == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize("workers", [1, 2, 4, 8])

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import signal
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ from parallelprompt.settings import EmulatorSettings
 from worker import StopReason, work
 
 from .conftest import FAST, fill, make_settings, quiet_display
-from .procs import emulator_stats, start_worker, wait_for
+from .procs import ROOT, emulator_stats, start_worker, wait_for, worker_env
 
 pytestmark = pytest.mark.slow
 
@@ -110,3 +112,42 @@ def test_cli_exit_code_and_one_line_reason_for_a_fatal_error(db: Path) -> None:
     reason = [ln for ln in err.splitlines() if ln.startswith("error:")]
     assert len(reason) == 1 and "ResourceNotFoundException" in reason[0]
     assert q(db, "SELECT status, count(*) FROM work GROUP BY status") == [("ready", 2)]
+
+
+def catches(pid: int, sig: signal.Signals) -> bool:
+    """Whether process ``pid`` has a handler for ``sig`` (Linux: SigCgt in /proc/PID/status)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    mask = next(
+        int(line.split()[1], 16) for line in status.splitlines() if line.startswith("SigCgt")
+    )
+    return bool(mask >> (sig - 1) & 1)
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
+@pytest.mark.parametrize("entry", [["-m", "worker"], ["-m", "parallelprompt.cli", "work"]])
+def test_sigterm_while_starting_up_is_a_graceful_stop(db: Path, entry: list[str]) -> None:
+    """The handlers come before the slow start (imports, DB open, client): a SIGTERM while
+    the DB is still being opened stops the worker with status 0 and one summary line."""
+    asyncio.run(fill(db, [f"prompt number {i}" for i in range(5)]))
+    blocker = sqlite3.connect(db, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # the worker's DB open waits for this write lock
+    argv = [sys.executable, *entry, "--db", str(db), "--endpoint-url", "http://127.0.0.1:9"]
+    argv += ["--region", "us-east-1", "--quiet"]
+    proc = subprocess.Popen(
+        argv, env=worker_env(), cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        wait_for(lambda: catches(proc.pid, signal.SIGTERM), 60, "a SIGTERM handler")
+        proc.send_signal(signal.SIGTERM)
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    lines = out.strip().splitlines()
+    assert len(lines) == 1 and "stopped by SIGTERM" in lines[0], out
+    assert "0 prompts" in lines[0]
+    assert q(db, "SELECT status, count(*) FROM work GROUP BY status") == [("ready", 5)]

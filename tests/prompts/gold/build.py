@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from prompts import lean as lean_pointers
+from prompts.published import published_shape
 from tests.prompts.published_oracle import published
 
 GOLD = Path(__file__).with_name("gold.jsonl")
@@ -74,7 +76,8 @@ class Case:
     original: str = field(default="")
 
     def label_original(self) -> None:
-        stage, tier, _passed = published(self.prompt, self.answer)
+        # A lean answer is judged as the published answer its pointers stand for.
+        stage, tier, _passed = published(self.prompt, published_shape(self.prompt, self.answer))
         if stage == "fallback":
             self.original = self.original or "unparseable:?"  # must be given by hand
         elif stage == "crash":
@@ -1327,19 +1330,20 @@ def emit_shapes() -> None:
     )
 
 
+SAID_NO = [
+    ("en", "Write a cover letter for a data analyst job"),
+    ("es", "Escribe un poema sobre el mar"),
+    ("fr", "Explique-moi la photosynthèse"),
+    ("de", "Wie funktioniert ein Verbrennungsmotor?"),
+    ("zh", "请写一篇关于春天的作文"),
+    ("ja", "東京のおすすめの観光地を教えてください"),
+    ("ru", "Напиши рассказ о собаке"),
+    ("it", "Spiegami la teoria della relatività"),
+]
+
+
 def emit_said_no_and_schema() -> None:
-    for i, (lang, prompt) in enumerate(
-        [
-            ("en", "Write a cover letter for a data analyst job"),
-            ("es", "Escribe un poema sobre el mar"),
-            ("fr", "Explique-moi la photosynthèse"),
-            ("de", "Wie funktioniert ein Verbrennungsmotor?"),
-            ("zh", "请写一篇关于春天的作文"),
-            ("ja", "東京のおすすめの観光地を教えてください"),
-            ("ru", "Напиши рассказ о собаке"),
-            ("it", "Spiegami la teoria della relatività"),
-        ]
-    ):
+    for i, (lang, prompt) in enumerate(SAID_NO):
         add(
             f"no/{lang}-{i}",
             lang,
@@ -1479,6 +1483,170 @@ def emit_said_no_and_schema() -> None:
     )
 
 
+def lean(obj: dict[str, Any], prompt: str, *, offsets: bool = False) -> dict[str, Any]:
+    """An answer in the lean shape (prompts/lean.py): no serial, no null fields, no
+    is_novel_category, the context pointed to by its first and last words (or offsets)."""
+    if obj.get("parallelizable") is not True:
+        return {"parallelizable": False}
+    out = {"parallelizable": True, "category": obj["category"]}
+    if obj.get("category_description"):
+        out["category_description"] = obj["category_description"]
+    context = obj.get("context")
+    if isinstance(context, str):
+        start = prompt.find(context)
+        if offsets and start >= 0:
+            out["context"] = [start, start + len(context)]
+        else:
+            words = context.split()
+            out["context"] = {"from": " ".join(words[:4]), "to": " ".join(words[-4:])}
+    out["template"] = obj["template"]
+    for key in ("data", "n"):
+        if obj.get(key) is not None:
+            out[key] = obj[key]
+    return out
+
+
+def item_lines(prompt: str, data: list[str]) -> dict[str, str] | None:
+    """Anchors on the first and last item when the items are exactly the prompt's lines
+    between them (prompts.lean.line_items), else None."""
+    first, last = " ".join(data[0].split()[:3]), " ".join(data[-1].split()[-3:])
+    span = lean_pointers.between(prompt, first, last)
+    if span is None or lean_pointers.line_items(prompt, span) != data:
+        return None
+    return {"from": first, "to": last}
+
+
+def _common(a: str, b: str) -> int:
+    """The length of the common prefix of two strings."""
+    return next(
+        (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b))
+    )
+
+
+def emit_lean() -> None:
+    """Issue 13: the same answers in the lean shape judge as their published shape does; a
+    pointer that finds no text fails `default`; negatives are one key."""
+    for scenario in SCENARIOS:
+        base = scenario.obj(data=scenario.data, context=scenario.context, novel=scenario.novel)
+        add(
+            f"lean/{scenario.id}",
+            scenario.lang,
+            "lean",
+            scenario.prompt,
+            lean(base, scenario.prompt),
+            scenario.tier,
+            grounded=True,
+        )
+        lines = item_lines(scenario.prompt, scenario.data)
+        if lines is not None:
+            add(
+                f"lean/{scenario.id}/item-lines",
+                scenario.lang,
+                "lean_item_lines",
+                scenario.prompt,
+                {**lean(base, scenario.prompt), "data": lines},
+                scenario.tier,
+                grounded=True,
+            )
+            foreign = {"from": INVENTED[scenario.lang][:24], "to": INVENTED[scenario.lang][-12:]}
+            add(
+                f"lean/{scenario.id}/item-lines-invented",
+                scenario.lang,
+                "lean_invented_item",
+                scenario.prompt,
+                {**lean(base, scenario.prompt), "data": foreign},
+                ITEMS,
+                grounded=False,
+            )
+        invented = {**base, "data": [*scenario.data[:-1], INVENTED[scenario.lang]]}
+        add(
+            f"lean/{scenario.id}/invented-item",
+            scenario.lang,
+            "lean_invented_item",
+            scenario.prompt,
+            lean(invented, scenario.prompt),
+            scenario.invented_tier_items,
+            grounded=False,
+        )
+        if scenario.context is None:
+            continue
+        if scenario.context in scenario.prompt:
+            add(
+                f"lean/{scenario.id}/offsets",
+                scenario.lang,
+                "lean_offsets",
+                scenario.prompt,
+                lean(base, scenario.prompt, offsets=True),
+                scenario.tier,
+                grounded=True,
+            )
+        add(
+            f"lean/{scenario.id}/invented-context",
+            scenario.lang,
+            "lean_invented_context",
+            scenario.prompt,
+            lean({**base, "context": INVENTED_CONTEXT[scenario.lang]}, scenario.prompt),
+            CONTEXT,
+            grounded=False,
+        )
+        out_of_range = {**lean(base, scenario.prompt), "context": [0, len(scenario.prompt) + 50]}
+        add(
+            f"lean/{scenario.id}/offsets-out-of-range",
+            scenario.lang,
+            "lean_invented_context",
+            scenario.prompt,
+            out_of_range,
+            CONTEXT,
+            grounded=False,
+        )
+    for gid, lang, prompt, template, n, tier in GENERATIONS:
+        add(
+            f"lean/{gid}",
+            lang,
+            "lean",
+            prompt,
+            lean(body(RG, template, n=n), prompt),
+            tier,
+            grounded=None,
+        )
+        head = _common(prompt, template)
+        tail = _common(prompt[head:][::-1], template[head:][::-1])
+        edit = {
+            "replace": prompt[head : len(prompt) - tail],
+            "with": template[head : len(template) - tail],
+        }
+        if edit["replace"].strip() and prompt.find(edit["replace"]) == head:
+            add(
+                f"lean/{gid}/edit",
+                lang,
+                "lean_template_edit",
+                prompt,
+                lean(body(RG, edit, n=n), prompt),
+                tier,
+                grounded=None,
+            )
+            missing = {**edit, "replace": "twelve zebra crossings"}
+            add(
+                f"lean/{gid}/edit-missing",
+                lang,
+                "lean_template_edit",
+                prompt,
+                lean(body(RG, missing, n=n), prompt),
+                "failed:template_not_in_prompt",
+                grounded=None,
+            )
+    for i, (lang, prompt) in enumerate(SAID_NO):
+        add(
+            f"lean/no/{lang}-{i}",
+            lang,
+            "lean_said_no",
+            prompt,
+            {"parallelizable": False},
+            "not_parallelizable",
+            grounded=None,
+        )
+
+
 def build() -> list[Case]:
     CASES.clear()
     for scenario in SCENARIOS:
@@ -1488,6 +1656,7 @@ def build() -> list[Case]:
     emit_said_no_and_schema()
     emit_hard_negatives()
     emit_self_contained()
+    emit_lean()
     return list(CASES)
 
 

@@ -545,6 +545,10 @@ def version() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["work"] and argv is None:
+        from worker import signals  # light on purpose: a SIGTERM from now on is a graceful stop
+
+        signals.install()
     parser = build_parser()
     if not args:  # never a run by accident (with AWS credentials it would spend)
         parser.print_help()

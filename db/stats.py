@@ -382,6 +382,8 @@ def source_table(rows: Sequence[Row]) -> list[dict[str, Any]]:
 
 def reason_tables(rows: Sequence[Row]) -> dict[str, dict[str, int]]:
     keys = {
+        "high_confidence": "high_cues",
+        "medium_confidence": "medium_cues",
         "failed": "failure_reasons",
         "unparseable": "unparseable_reasons",
         "dead": "dead_reasons",
@@ -617,11 +619,13 @@ def _categories(stats: Mapping[str, Any], limit: int = 20) -> list[str]:
 def _reasons(stats: Mapping[str, Any]) -> list[str]:
     lines = []
     for key, title in (
+        ("high_cues", "high tier earned by"),
+        ("medium_cues", "medium tier earned by"),
         ("failure_reasons", "failure reasons"),
         ("unparseable_reasons", "unparseable reasons"),
         ("dead_reasons", "dead letters"),
     ):
-        if stats[key]:
+        if stats.get(key):
             lines.append(f"{title}: " + ", ".join(f"{r} {n:,}" for r, n in stats[key].items()))
     novel = stats["novel_categories"]
     if novel:

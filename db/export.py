@@ -9,6 +9,12 @@ negatives, failures, unparseable answers and dead letters included, with
 Two schemas: ``ours`` types ``data`` as list<string> and ``n`` as int64; ``published`` uses the
 published dataset card's types (``data`` a JSON string, ``n`` float64), so that
 ``datasets.concatenate_datasets`` with the published dataset works.
+
+Provenance: every row carries the ``backend`` that answered. A run answered by the local
+emulator (heuristics, not a model) is refused unless ``include_emulator`` is given.
+
+CSV cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``,
+tab or carriage return) get a leading ``'`` (OWASP's rule) unless ``csv_raw``.
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ COLUMNS = (
     "n",
     "validation_passed",
     "validation_tier",
+    "backend",
 )
 FORMATS = ("jsonl", "parquet", "csv", "hf")
 SCHEMA_NAMES = ("ours", "published")
@@ -74,14 +81,18 @@ SCHEMA = pa.schema(
         ("n", pa.int64()),
         ("validation_passed", pa.bool_()),
         ("validation_tier", pa.string()),
+        ("backend", pa.string()),
     ]
 )
 
 #: The published dataset card's dtypes where they differ from ours.
-PUBLISHED_SCHEMA = SCHEMA.set(SCHEMA.get_field_index("data"), pa.field("data", pa.string())).set(
-    SCHEMA.get_field_index("n"), pa.field("n", pa.float64())
-)
+#: ``backend`` is ours: the published columns stay exactly the card's, so they concatenate.
+_PUBLISHED_BASE = SCHEMA.remove(SCHEMA.get_field_index("backend"))
+PUBLISHED_SCHEMA = _PUBLISHED_BASE.set(
+    SCHEMA.get_field_index("data"), pa.field("data", pa.string())
+).set(SCHEMA.get_field_index("n"), pa.field("n", pa.float64()))
 SCHEMAS = {"ours": SCHEMA, "published": PUBLISHED_SCHEMA}
+PUBLISHED_COLUMNS = tuple(c for c in COLUMNS if c != "backend")
 
 Record = dict[str, Any]
 Row = tuple[Any, ...]
@@ -91,7 +102,7 @@ def to_published(record: Record) -> Record:
     """A record in the published dtypes: ``data`` as JSON text, ``n`` as a float."""
     data, n = record["data"], record["n"]
     return {
-        **record,
+        **{k: v for k, v in record.items() if k != "backend"},
         "data": None if data is None else orjson.dumps(data).decode(),
         "n": None if n is None else float(n),
     }
@@ -101,7 +112,7 @@ def _bool(value: Any) -> bool | None:
     return None if value is None else bool(value)
 
 
-def to_record(row: Sequence[Any]) -> Record:
+def to_record(row: Sequence[Any], backend: str) -> Record:
     """One query row (``export_by_source`` / ``export_by_prompt``) as a typed record."""
     (source, index, prompt, par, category, novel, desc, serial, template, context, data, n) = row[
         :12
@@ -122,6 +133,7 @@ def to_record(row: Sequence[Any]) -> Record:
         "n": n,
         "validation_passed": bool(passed),
         "validation_tier": tier,
+        "backend": backend,
     }
 
 
@@ -133,10 +145,10 @@ def _row_chunks(cursor: sqlite3.Cursor) -> Iterator[list[Row]]:
         yield rows
 
 
-def _chunks(cursor: sqlite3.Cursor, schema: str = "ours") -> Iterator[list[Record]]:
+def _chunks(cursor: sqlite3.Cursor, backend: str, schema: str = "ours") -> Iterator[list[Record]]:
     convert = to_published if schema == "published" else None
     for rows in _row_chunks(cursor):
-        records = [to_record(r) for r in rows]
+        records = [to_record(r, backend) for r in rows]
         yield [convert(r) for r in records] if convert else records
 
 
@@ -144,7 +156,7 @@ def _bools(values: Sequence[Any]) -> pa.Array:
     return pa.array(values, pa.int64()).cast(pa.bool_())
 
 
-def to_table(rows: Sequence[Row], schema: str = "ours") -> pa.Table:
+def to_table(rows: Sequence[Row], backend: str, schema: str = "ours") -> pa.Table:
     """Query rows as one typed Arrow table, column by column (no per-row dicts)."""
     if not rows:
         return SCHEMAS[schema].empty_table()
@@ -177,27 +189,33 @@ def to_table(rows: Sequence[Row], schema: str = "ours") -> pa.Table:
         _bools(passed),
         pa.array(tier, pa.string()),
     ]
+    if schema == "ours":
+        columns.append(pa.array([backend] * len(rows), pa.string()))
     return pa.Table.from_arrays(columns, schema=SCHEMAS[schema])
 
 
-def _tables(cursor: sqlite3.Cursor, schema: str = "ours") -> Iterator[pa.Table]:
+def _tables(cursor: sqlite3.Cursor, backend: str, schema: str = "ours") -> Iterator[pa.Table]:
     for rows in _row_chunks(cursor):
-        yield to_table(rows, schema)
+        yield to_table(rows, backend, schema)
 
 
-def _write_jsonl(out: Path, cursor: sqlite3.Cursor, schema: str) -> int:
+def _write_jsonl(
+    out: Path, cursor: sqlite3.Cursor, schema: str, backend: str, csv_raw: bool
+) -> int:
     written = 0
     with out.open("wb") as fh:
-        for chunk in _chunks(cursor, schema):
+        for chunk in _chunks(cursor, backend, schema):
             fh.write(b"".join(orjson.dumps(r) + b"\n" for r in chunk))
             written += len(chunk)
     return written
 
 
-def _write_parquet(out: Path, cursor: sqlite3.Cursor, schema: str) -> int:
+def _write_parquet(
+    out: Path, cursor: sqlite3.Cursor, schema: str, backend: str, csv_raw: bool
+) -> int:
     written = 0
     with pq.ParquetWriter(out, SCHEMAS[schema]) as writer:
-        for table in _tables(cursor, schema):
+        for table in _tables(cursor, backend, schema):
             writer.write_table(table)
             written += table.num_rows
         if written == 0:
@@ -205,9 +223,26 @@ def _write_parquet(out: Path, cursor: sqlite3.Cursor, schema: str) -> int:
     return written
 
 
-def csv_table(table: pa.Table) -> pa.Table:
+#: What makes a spreadsheet read a cell as a formula (OWASP "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_RE = "^[=+\\-@\t\r]"
+
+
+def neutralise(text: str) -> str:
+    """A cell that cannot run as a formula: a leading ``'`` where it could."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def neutralise_column(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """``neutralise`` on every cell of a string column, as one Arrow compute step."""
+    risky = pc.fill_null(pc.match_substring_regex(column, _FORMULA_RE), False)
+    return pc.if_else(risky, pc.binary_join_element_wise("'", column, ""), column)
+
+
+def csv_table(table: pa.Table, raw: bool = False) -> pa.Table:
     """A typed export table as CSV cells, as Python's ``csv`` wrote them before: lists as JSON
-    text, booleans as ``True``/``False``, nulls as empty cells."""
+    text, booleans as ``True``/``False``, nulls as empty cells; unless ``raw``, text cells that
+    a spreadsheet would run as a formula get a leading ``'``."""
     columns = []
     for field, column in zip(table.schema, table.columns, strict=True):
         if pa.types.is_list(field.type):
@@ -215,18 +250,20 @@ def csv_table(table: pa.Table) -> pa.Table:
             column = pa.chunked_array([pa.array(texts, pa.string())])
         elif pa.types.is_boolean(field.type):
             column = pc.if_else(column, "True", "False")
+        if pa.types.is_string(column.type) and not raw:
+            column = neutralise_column(column)
         columns.append(column)
     return pa.Table.from_arrays(columns, names=table.column_names)
 
 
-def _write_csv(out: Path, cursor: sqlite3.Cursor, schema: str) -> int:
+def _write_csv(out: Path, cursor: sqlite3.Cursor, schema: str, backend: str, csv_raw: bool) -> int:
     written = 0
     header = pa.schema([pa.field(name, pa.string()) for name in SCHEMAS[schema].names])
     options = pacsv.WriteOptions(include_header=True)
     writer: pacsv.CSVWriter | None = None
     try:
-        for table in _tables(cursor, schema):
-            cells = csv_table(table)
+        for table in _tables(cursor, backend, schema):
+            cells = csv_table(table, csv_raw)
             if writer is None:
                 writer = pacsv.CSVWriter(out, cells.schema, write_options=options)
             writer.write_table(cells)
@@ -256,6 +293,8 @@ def export(
     language: str | None = None,
     schema: str = "ours",
     shard_rows: int = SHARD_ROWS,
+    include_emulator: bool = False,
+    csv_raw: bool = False,
 ) -> int:
     """Write the run's verdicts (default: latest run, its own profile) to ``out``; returns the
     number of rows written. ``per="prompt"``: one row per unique prompt, with the source and
@@ -266,7 +305,8 @@ def export(
     without a language. Raises ValueError (one line, listing the known values) for an unknown
     ``tier``, a ``profile`` without verdicts, and when nothing was exported because a
     ``source``, ``language`` or ``category`` matches nothing in the database; LookupError for an
-    unknown ``run_id``. Zero rows from filters that each match something is not an error."""
+    unknown ``run_id``; ValueError for a run answered by the emulator unless
+    ``include_emulator``. Zero rows from filters that each match something is not an error."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r} (use {', '.join(FORMATS)})")
     if per not in PER:
@@ -279,6 +319,12 @@ def export(
     tiers = check_tiers(tier)
     with snapshot(conn):
         run = resolve_run(conn, run_id)
+        backend = run.backend if run else ""
+        if backend == "emulator" and not include_emulator:
+            raise ValueError(
+                f"run {run.id if run else '?'} was answered by the local emulator (heuristics, "
+                "not a model): pass --include-emulator to export it anyway"
+            )
         check_profile(conn, profile, run)
         the_profile = profile or (run.rules if run else None)
         params = {
@@ -306,9 +352,10 @@ def export(
                 },
                 sources=[str(r[0]) for r in conn.execute(rq("known_sources"))],
             )
-            written = write_hf(out, _tables(cursor, schema), SCHEMAS[schema], facts, shard_rows)
+            tables = _tables(cursor, backend, schema)
+            written = write_hf(out, tables, SCHEMAS[schema], facts, shard_rows)
         else:
-            written = WRITERS[fmt](out, cursor, schema)
+            written = WRITERS[fmt](out, cursor, schema, backend, csv_raw)
         if not written:  # a filter that matches nothing at all is a typo, not an empty result
             check_source(conn, source)
             check_language(conn, language)

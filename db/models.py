@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+import orjson
+
 
 class Status(enum.StrEnum):
     READY = "ready"
@@ -142,6 +144,16 @@ class Run:
     rules: str
     backend: str
     config_json: str
+
+    @property
+    def endpoint(self) -> str:
+        """The endpoint part of the run's identity ("" for runs recorded before it was)."""
+        try:
+            config = orjson.loads(self.config_json)
+        except orjson.JSONDecodeError:
+            return ""
+        value = config.get("endpoint") if isinstance(config, dict) else None
+        return value if isinstance(value, str) else ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -409,6 +409,7 @@ class SqliteQueue:
         backend: str,
         config: dict[str, Any],
         reopen: bool,
+        join: bool = False,
     ) -> Run:
         """Record a run; with ``reopen`` every finished prompt goes back to the ready set so
         that the new configuration classifies them all again (old results are kept).
@@ -417,16 +418,20 @@ class SqliteQueue:
         contract version, rules, backend) and it is the one to use — we do not reopen, or it
         has no results yet — it is returned instead of a second one. Several workers starting
         together (with or without ``--new-run``) thus join one run rather than each creating
-        their own.
+        their own. With ``join`` (an automatic new run, e.g. after a rehearsal) the latest run
+        of this identity is joined whatever it already holds.
+
+        The identity includes the endpoint recorded as ``config["endpoint"]``.
         """
         now = self.clock()
-        identity = (model_id, api, contract_version, rules, backend)
+        endpoint = config.get("endpoint")
+        identity = (model_id, api, contract_version, rules, backend, endpoint or "")
         async with write_tx_async(self.conn):
             latest = await self.latest_run()
             if (
                 latest is not None
                 and _identity(latest) == identity
-                and (not reopen or await self.run_result_count(latest.id) == 0)
+                and (join or not reopen or await self.run_result_count(latest.id) == 0)
             ):
                 return latest
             cur = await self.conn.execute(
@@ -512,8 +517,8 @@ def _storable(c: Completion) -> Completion:
     return c if why is None else as_unparseable(c, why)
 
 
-def _identity(run: Run) -> tuple[str, str, str, str, str]:
-    return (run.model_id, run.api, run.contract_version, run.rules, run.backend)
+def _identity(run: Run) -> tuple[str, str, str, str, str, str]:
+    return (run.model_id, run.api, run.contract_version, run.rules, run.backend, run.endpoint)
 
 
 def _error_text(c: Completion) -> str:

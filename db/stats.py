@@ -30,6 +30,7 @@ PASSED = (Outcome.HIGH.value, Outcome.MEDIUM.value)
 OUTCOMES = tuple(o.value for o in Outcome)
 UNJUDGED = "unjudged"  # a result with no verdict under the profile read (revalidate first)
 EMULATOR_NOTE = "answers came from the local emulator: heuristics, not a model"
+EMULATED_COST = " (at the model's prices; the emulator charged nothing)"
 NOVEL_EXAMPLES = 3
 EXAMPLE_CHARS = 300
 
@@ -234,7 +235,9 @@ def _add(acc: dict[Any, list[Any]], key: Any, values: Sequence[Any]) -> None:
             have[i] += v or 0
 
 
-FAILURES = ("failed", "unparseable", "dead")
+#: Outcomes whose reasons the statistics count: the cue that earned a tier, and why a prompt
+#: failed, was unparseable or died.
+REASONED = ("high_confidence", "medium_confidence", "failed", "unparseable", "dead")
 
 
 def split_summary(rows: StatsRows, summary: Sequence[Row]) -> None:
@@ -268,7 +271,7 @@ def split_summary(rows: StatsRows, summary: Sequence[Row]) -> None:
                 got[1] += passed
                 got[2] = min(got[2], first_at)
                 got[3] = min(got[3], first_id)
-        if outcome in FAILURES:
+        if outcome in REASONED:
             _add(reasons, (outcome, "(none)" if reason is None else reason), (prompts,))
         for i, v in enumerate((prompts, tin, tout, cost)):
             totals[i] += v or 0
@@ -480,6 +483,8 @@ def source_table(rows: Sequence[Row]) -> list[dict[str, Any]]:
 
 def reason_tables(rows: Sequence[Row]) -> dict[str, dict[str, int]]:
     keys = {
+        "high_confidence": "high_cues",
+        "medium_confidence": "medium_cues",
         "failed": "failure_reasons",
         "unparseable": "unparseable_reasons",
         "dead": "dead_reasons",
@@ -715,11 +720,13 @@ def _categories(stats: Mapping[str, Any], limit: int = 20) -> list[str]:
 def _reasons(stats: Mapping[str, Any]) -> list[str]:
     lines = []
     for key, title in (
+        ("high_cues", "high tier earned by"),
+        ("medium_cues", "medium tier earned by"),
         ("failure_reasons", "failure reasons"),
         ("unparseable_reasons", "unparseable reasons"),
         ("dead_reasons", "dead letters"),
     ):
-        if stats[key]:
+        if stats.get(key):
             lines.append(f"{title}: " + ", ".join(f"{r} {n:,}" for r, n in stats[key].items()))
     novel = stats["novel_categories"]
     if novel:
@@ -733,7 +740,8 @@ def _usage(stats: Mapping[str, Any]) -> list[str]:
     rate_txt = "-" if tp["prompts_per_s"] is None else f"{tp['prompts_per_s']:.2f} prompts/s"
     cache = format_cache(stats["cache"])
     return [
-        f"tokens: {tok['input']:,} in + {tok['output']:,} out; cost ${stats['cost_usd']:.4f}",
+        f"tokens: {tok['input']:,} in + {tok['output']:,} out; cost ${stats['cost_usd']:.4f}"
+        + (EMULATED_COST if stats["backend_note"] else ""),
         *([cache] if cache else []),
         f"throughput: {rate_txt} over {tp['elapsed_s']:.1f} s of worker time, "
         f"avg latency {tp['avg_latency_ms'] or 0:.0f} ms",

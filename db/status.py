@@ -12,6 +12,7 @@ from typing import Any
 
 from db.sql import query
 from db.stats import (
+    EMULATED_COST,
     backend_note,
     cache_usage,
     format_cache,
@@ -110,7 +111,8 @@ def format_status(st: Mapping[str, Any]) -> str:
         f"rate: {r['last_60s']:,.1f}/min (1 min), {r['last_300s']:,.1f}/min (5 min); "
         f"ETA {_eta(st['eta_s'], st['pending'])}",
         f"so far: {st['processed']:,} prompts, {st['tokens']['input']:,} in + "
-        f"{st['tokens']['output']:,} out tokens, ${st['cost_usd']:.4f}",
+        f"{st['tokens']['output']:,} out tokens, ${st['cost_usd']:.4f}"
+        + (EMULATED_COST if st["backend_note"] else ""),
     ]
     cache = format_cache(st["cache"])
     if cache:

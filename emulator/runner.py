@@ -56,4 +56,5 @@ async def serve(
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
         await emulator.stop()
-        print(summary(emulator.stats()), file=sys.stderr, flush=True)
+        if emulator.endpoint is not None:  # it served (a port in use: one error line only)
+            print(summary(emulator.stats()), file=sys.stderr, flush=True)

@@ -63,6 +63,7 @@ from emulator.responders import (
 )
 from emulator.stats import Outcome, Stats
 from emulator.style import AnswerStyle
+from parallelprompt import provenance
 from parallelprompt.serving import start_app
 from parallelprompt.settings import EmulatorSettings
 
@@ -84,6 +85,9 @@ class EmulatorOptions:
     shutdown_timeout: float = 0.5
     #: Output tokens a default-on thinking model spends thinking, per answer token.
     thinking_per_answer_token: float = 2.0
+    #: Send the ``x-parallelprompt-emulator`` header on every response (the worker records
+    #: the backend from it). Only tests that stand in for real Bedrock turn it off.
+    announce: bool = True
 
     @classmethod
     def from_settings(cls, settings: EmulatorSettings) -> EmulatorOptions:
@@ -102,6 +106,14 @@ def _error_response(error: BedrockError, message: str | None, request_id: str) -
     status, error_type, body = error_parts(error, message)
     headers = {"X-Amzn-ErrorType": error_type, "x-amzn-RequestId": request_id}
     return web.Response(status=status, body=body, content_type=_JSON, headers=headers)
+
+
+async def _announce(request: web.Request, response: web.StreamResponse) -> None:
+    """Every response says it comes from the emulator (errors and 404s included)."""
+    response.headers[provenance.EMULATOR_HEADER] = _VERSION
+
+
+_VERSION = provenance.version()
 
 
 class Emulator:
@@ -181,6 +193,8 @@ class Emulator:
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=16 * 1024 * 1024)
+        if self.options.announce:
+            app.on_response_prepare.append(_announce)
         app.router.add_post("/model/{model_id:.+}/converse", self._converse)
         app.router.add_post("/model/{model_id:.+}/invoke", self._invoke)
         app.router.add_get("/_emulator/stats", self._get_stats)
@@ -233,6 +247,10 @@ class Emulator:
         return await self._handle(request, Api.INVOKE)
 
     async def _handle(self, request: web.Request, api: Api) -> web.Response:
+        if request.match_info["model_id"] == provenance.IDENTIFY_MODEL_ID:
+            # The worker's "who are you?": refused as Bedrock refuses it, and not counted.
+            request_id = f"e0000000-0000-4000-8000-{next(self._ids):012x}"
+            return _error_response(BedrockError.VALIDATION, INVALID_MODEL, request_id)
         self.counters.enter()
         self.counters.by_api[api] += 1
         outcome: str = Outcome.CANCELLED

@@ -12,7 +12,9 @@ import contextlib
 import os
 import shutil
 import sqlite3
+import stat
 import sys
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from parallelprompt import settings as cfg
 from parallelprompt.settings import Settings, SettingsError
+from parallelprompt.textsafe import terminal_safe
 
 if TYPE_CHECKING:
     from catalogue.levers import Lever
@@ -65,6 +68,9 @@ def _emulator(s: Settings) -> int:
         asyncio.run(serve(s.emulator, options=options))
     except ValueError as exc:  # a bad --faults string
         raise UserError(str(exc)) from exc
+    except OSError as exc:  # the port is taken, or the address is not ours
+        e = s.emulator
+        raise UserError(f"cannot listen on {e.host}:{e.port}: {exc.strerror or exc}") from exc
     except KeyboardInterrupt:
         pass
     return 0
@@ -93,16 +99,16 @@ def _stats(s: Settings) -> int:
             out = _output_path(s, s.output.out)
             with _replacing(out) as tmp:
                 tmp.write_bytes(blob + b"\n")
-            print(f"statistics written to {out}")
+            _written(out, f"statistics written to {out}")
         else:
             sys.stdout.write(blob.decode() + "\n")
     else:
-        print(format_stats(stats))
+        print(terminal_safe(format_stats(stats)))
         if stats["levers"]:
             from catalogue.levers import format_lever_dicts
 
             title = "cost per lever, replaying this run's tokens:"
-            print(format_lever_dicts(stats["levers"], title))
+            print(terminal_safe(format_lever_dicts(stats["levers"], title)))
     return 0
 
 
@@ -126,9 +132,11 @@ def _export(s: Settings) -> int:
         raise UserError("--passed is --tier high_confidence medium_confidence: give one of them")
     tiers = PASSED_TIERS if o.passed else o.tier
     hf = o.format == "hf"
+    if hf and o.out == STDOUT:
+        raise UserError("--format hf writes a folder: give --out FOLDER, not -")
     out = _output_folder(s, o.out) if hf else _output_path(s, o.out)
     conn = _existing_db(s)
-    with _replacing(out) as tmp, _filters_are_user_errors():
+    with _replacing(out, folder=hf) as tmp, _filters_are_user_errors():
         rows = export(
             conn,
             tmp,
@@ -141,9 +149,11 @@ def _export(s: Settings) -> int:
             source=o.source,
             language=o.language,
             schema=o.schema,
+            include_emulator=o.include_emulator,
+            csv_raw=o.csv_raw,
         )
     what = "a dataset folder" if hf else o.format
-    print(f"exported {rows} rows ({what}, {o.schema} schema, one per {o.per}) to {out}")
+    _written(out, f"exported {rows} rows ({what}, {o.schema} schema, one per {o.per}) to {out}")
     return 0
 
 
@@ -170,7 +180,7 @@ def _report(s: Settings) -> int:
         html = render_report(_existing_db(s), run_id=s.output.run_id, profile=s.output.profile)
     with _replacing(out) as tmp:
         tmp.write_text(html, encoding="utf-8")
-    print(f"report written to {out}")
+    _written(out, f"report written to {out}")
     return 0
 
 
@@ -247,7 +257,7 @@ def _status(s: Settings) -> int:
     if s.output.json:
         print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
     else:
-        print(format_status(result))
+        print(terminal_safe(format_status(result)))
     return 0
 
 
@@ -274,7 +284,7 @@ def _compare(s: Settings) -> int:
     from parallelprompt.revalidate import compare_rules, format_comparison
 
     result = compare_rules(_existing_db(s), run_id=s.output.run_id)
-    print(format_comparison(result))
+    print(terminal_safe(format_comparison(result)))
     return 0
 
 
@@ -317,32 +327,76 @@ def _existing_db(s: Settings) -> sqlite3.Connection:
     return connect_sync(s.common.db, existing=True)
 
 
+STDOUT = Path("-")
+
+
 def _output_path(s: Settings, out: Path) -> Path:
-    """Refuse an output that would overwrite the database (or its WAL / shared memory)."""
+    """Refuse an output that would overwrite the database (or its WAL / shared memory), or
+    anything that is not a regular file (a device, a FIFO, /dev/stdout): ``-`` is stdout."""
+    if out == STDOUT:
+        return out
     db = s.common.db.resolve()
     target = out.resolve()
     if target in {db, Path(f"{db}-wal"), Path(f"{db}-shm"), Path(f"{db}-journal")}:
         raise UserError(f"--out {out} is the database itself; choose another file")
-    if target.is_dir():
+    try:
+        mode: int | None = os.stat(out).st_mode  # through symlinks: /dev/stdout is one
+    except (FileNotFoundError, NotADirectoryError):
+        mode = None
+    if mode is not None and stat.S_ISDIR(mode):
         raise UserError(f"--out {out} is a directory; give a file name")
-    if not target.parent.is_dir():
-        raise UserError(f"--out {out}: the folder {target.parent} does not exist")
-    if not os.access(target.parent, os.W_OK):
+    if mode is not None and not stat.S_ISREG(mode):
         raise UserError(
-            f"--out {out}: the folder {target.parent} is not writable by this process (uid "
+            f"--out {out} is not a regular file (a device, FIFO or socket); give a file name, "
+            "or - for standard output"
+        )
+    folder = _folder_of(out)
+    if not folder.is_dir():
+        raise UserError(f"--out {out}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise UserError(
+            f"--out {out}: the folder {folder} is not writable by this process (uid "
             f"{os.getuid()}); choose a writable one (in the container: /data or /work)"
         )
     return out
 
 
+def _folder_of(out: Path) -> Path:
+    """The folder that holds ``out`` itself (not a symlink's target): temporaries go there."""
+    return Path(os.path.abspath(out)).parent
+
+
+def _written(out: Path, message: str) -> None:
+    """The confirmation line; on stderr when the output itself went to stdout."""
+    print(message, file=sys.stderr if out == STDOUT else sys.stdout)
+
+
 @contextlib.contextmanager
-def _replacing(out: Path) -> Iterator[Path]:
-    """Write to a temporary file beside ``out`` and move it into place only when complete,
-    so a failure never leaves a half-written file (or destroys the previous one)."""
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+def _replacing(out: Path, *, folder: bool = False) -> Iterator[Path]:
+    """Write to a fresh temporary file (``mkstemp``: unpredictable name, created exclusively,
+    never through a symlink; ``mkdtemp`` for a folder) beside ``out`` and move it into place
+    only when complete, so a failure never leaves a half-written file (or destroys the
+    previous one). ``-``: the finished file is copied to stdout."""
+    where = Path(tempfile.gettempdir()) if out == STDOUT else _folder_of(out)
+    prefix = f".{out.name or 'out'}."
+    umask = os.umask(0)
+    os.umask(umask)
+    if folder:
+        tmp = Path(tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=where))
+        os.chmod(tmp, 0o777 & ~umask)  # what a plain mkdir() would have created
+    else:
+        fd, name = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=where)
+        tmp = Path(name)
+        os.fchmod(fd, 0o666 & ~umask)  # what a plain open() would have created
+        os.close(fd)
     try:
         yield tmp
-        os.replace(tmp, out)  # a folder (hf export) replaces a missing or empty folder
+        if out == STDOUT:
+            with tmp.open("rb") as fh:
+                shutil.copyfileobj(fh, sys.stdout.buffer)
+            sys.stdout.flush()
+        else:
+            os.replace(tmp, out)  # a folder (hf export) replaces a missing or empty folder
     finally:
         if tmp.is_dir():
             shutil.rmtree(tmp, ignore_errors=True)
@@ -376,13 +430,15 @@ EXPORT_FLAGS = (
     "category",
     "language",
     "profile",
+    "include_emulator",
+    "csv_raw",
 )
 
 COMMANDS = (
     Command(
         "run",
-        "ingest (default: the bundled sample), classify (emulator when no AWS credentials), "
-        "print statistics",
+        "ingest (default: the bundled sample), classify (the local emulator for the sample or "
+        "without AWS credentials; --backend bedrock for AWS), print statistics",
         ("common", "ingest", "contract", "worker"),
         _run,
     ),
@@ -467,7 +523,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="parallelprompt",
         description="Mine LLM chat logs for prompts with hidden parallel structure, through "
-        "AWS Bedrock. With no command, runs the demo job (`run`).",
+        "AWS Bedrock. The demo: `parallelprompt run` (the bundled sample, on the local "
+        "emulator). With no command, prints this help (exit status 2).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     subs = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -489,9 +546,14 @@ def version() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["work"] and argv is None:
+        from worker import signals  # light on purpose: a SIGTERM from now on is a graceful stop
+
+        signals.install()
     parser = build_parser()
-    if not args:
-        args = ["run"]
+    if not args:  # never a run by accident (with AWS credentials it would spend)
+        parser.print_help()
+        return EXIT_USAGE
     try:
         ns, unknown = parser.parse_known_args(args)
     except SystemExit as exc:  # --help, --version, or a usage error already printed
@@ -514,7 +576,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # the one place that turns errors into exit codes
         if not _is_user_error(exc):
             raise
-        print(f"parallelprompt {command.name}: {exc}", file=sys.stderr)
+        print(f"parallelprompt {command.name}: {terminal_safe(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
 
 

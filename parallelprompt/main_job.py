@@ -1,8 +1,14 @@
 """`parallelprompt run`: ingest, classify, report, in one command.
 
-With no dataset it ingests the bundled sample; with no AWS credentials (and no endpoint) it
-starts the local emulator on a free loopback port and says, everywhere, that the answers are
-heuristics and not a model's.
+With no dataset it ingests the bundled sample. Where the prompts go (``--backend``):
+
+* ``auto`` (default): an ``--endpoint-url`` if given; else the local emulator for the bundled
+  sample (the demo never spends) or when no AWS credentials are found; else Bedrock;
+* ``emulator``: a local emulator on a free loopback port (or the one at ``--endpoint-url``);
+* ``bedrock``: AWS Bedrock.
+
+A Bedrock run needs ``--max-cost-usd`` (see :mod:`worker.spending`). Emulator answers are
+said, everywhere, to be heuristics and not a model's.
 """
 
 from __future__ import annotations
@@ -13,12 +19,13 @@ import os
 import sys
 
 from parallelprompt.settings import Settings
+from parallelprompt.textsafe import terminal_safe
 
 UNLIMITED_RPM = 600_000.0
 UNLIMITED_TPM = 6_000_000_000.0
 EMULATOR_NOTICE = (
     "answers come from the local Bedrock emulator: heuristics, not a model's "
-    "(set AWS credentials to classify with Bedrock)"
+    "(pass --backend bedrock and --max-cost-usd to classify with Bedrock)"
 )
 
 
@@ -30,6 +37,17 @@ def aws_credentials_available() -> bool:
         return botocore.session.get_session().get_credentials() is not None
     except Exception:  # a broken profile: no usable credentials
         return False
+
+
+def starts_emulator(s: Settings) -> bool:
+    """Whether `run` starts a local emulator (see the module doc)."""
+    backend, endpoint = s.worker.backend, s.worker.endpoint_url
+    if backend == "bedrock" or endpoint is not None:
+        return False
+    if backend == "emulator":
+        return True
+    bundled_sample = s.ingest.dataset is None and not s.ingest.data_files
+    return bundled_sample or not aws_credentials_available()
 
 
 def style_notice(s: Settings) -> str:
@@ -56,7 +74,7 @@ async def _main_job(s: Settings) -> int:
     summary = await ingest(s, progress=not s.common.quiet)
     print(summary.line(), flush=True)
 
-    use_emulator = s.worker.endpoint_url is None and not aws_credentials_available()
+    use_emulator = starts_emulator(s)
     if use_emulator:
         print(f"note: {EMULATOR_NOTICE}", file=sys.stderr, flush=True)
         print(f"note: {style_notice(s)}", file=sys.stderr, flush=True)
@@ -65,12 +83,12 @@ async def _main_job(s: Settings) -> int:
         from worker.run import work
 
         result = await work(s)
-        print(result.line(), flush=True)
+        print(terminal_safe(result.line()), flush=True)
         code = result.exit_code
 
     stats = compute_stats(connect_sync(s.common.db))
     print()
-    print(format_stats(stats))
+    print(terminal_safe(format_stats(stats)))
     db = s.common.db.resolve()
     print(f"\nresults: {db}")
     print(f"  parallelprompt stats --db {db}")
@@ -94,10 +112,9 @@ async def _work_on_emulator(s: Settings) -> int:
         worker = dataclasses.replace(
             s.worker,
             endpoint_url=emu.endpoint,
-            backend="emulator",
             rpm=emu_settings.rpm or UNLIMITED_RPM,
             tpm=emu_settings.tpm or UNLIMITED_TPM,
         )
         result = await work(dataclasses.replace(s, worker=worker))
-    print(result.line(), flush=True)
+    print(terminal_safe(result.line()), flush=True)
     return result.exit_code

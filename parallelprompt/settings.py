@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,13 +36,35 @@ def opt(
     env: str | None = None,
     kind: str = "value",
     choices: Sequence[str] | None = None,
+    convert: Any = None,
 ) -> Any:
-    """Declare a setting. ``kind`` is value | bool | list."""
-    meta = {"help": help, "flag": flag, "env": env, "kind": kind, "choices": choices}
+    """Declare a setting. ``kind`` is value | bool | list; ``convert`` parses a raw string
+    (default: the annotated type)."""
+    meta = {
+        "help": help,
+        "flag": flag,
+        "env": env,
+        "kind": kind,
+        "choices": choices,
+        "convert": convert,
+    }
     if isinstance(default, list | tuple):
         items = tuple(default)
         return field(default_factory=lambda: items, metadata=meta)
     return field(default=default, metadata=meta)
+
+
+NO_BUDGET = math.inf
+
+
+def budget(raw: str) -> float:
+    """A spending cap in USD, or ``none`` (:data:`NO_BUDGET`): run without one, knowingly."""
+    if raw.strip().lower() == "none":
+        return NO_BUDGET
+    value = float(raw)
+    if not math.isfinite(value):
+        raise ValueError(raw)
+    return value
 
 
 @dataclass(frozen=True)
@@ -129,9 +153,12 @@ class WorkerSettings:
         "AWS_ENDPOINT_URL_BEDROCK_RUNTIME works too)",
     )
     backend: str = opt(
-        "bedrock",
-        "what --endpoint-url serves, recorded with the run (emulator: heuristic answers)",
-        choices=("bedrock", "emulator"),
+        "auto",
+        "where to send prompts. `run`: auto uses the local emulator for the bundled sample or "
+        "without AWS credentials, emulator always starts one, bedrock uses AWS. `work`: what "
+        "must answer at the endpoint (auto: anything). The backend recorded with a run is "
+        "always the one that answered, never this flag",
+        choices=("auto", "bedrock", "emulator"),
     )
     concurrency: int = opt(32, "in-flight calls per worker process")
     rpm: float = opt(1000.0, "requests/min quota shared by the whole fleet")
@@ -140,7 +167,12 @@ class WorkerSettings:
     read_timeout: float = opt(120.0, "read timeout, seconds")
     max_attempts: int = opt(8, "attempts per prompt before it goes to the dead letters")
     lease_seconds: float = opt(300.0, "lease length; extended while a call is in flight")
-    max_cost_usd: float | None = opt(None, "stop claiming when this budget would be exceeded")
+    max_cost_usd: float | None = opt(
+        None,
+        "stop claiming when this budget would be exceeded; required for Bedrock "
+        "(`none`: no budget, knowingly)",
+        convert=budget,
+    )
     grace_seconds: float = opt(30.0, "on SIGTERM/SIGINT, time to drain in-flight calls")
     flush_rows: int = opt(100, "flush results after this many rows ...")
     flush_ms: float = opt(50.0, "... or after this many milliseconds")
@@ -254,6 +286,17 @@ class OutputSettings:
     category: str | None = opt(None, "restrict to this category")
     language: str | None = opt(None, "restrict to this language")
     profile: str | None = opt(None, "rule profile to report (default: the run's own)")
+    include_emulator: bool = opt(
+        False,
+        "export a run answered by the local emulator (heuristics, not a model); refused without it",
+        kind="bool",
+    )
+    csv_raw: bool = opt(
+        False,
+        "write CSV cells as they are (default: cells starting with = + - @ tab or CR get a "
+        "leading ' so spreadsheets do not run them as formulas)",
+        kind="bool",
+    )
     gold: Path | None = opt(
         None,
         "compare-rules: judge this labelled gold set (JSON Lines) instead of the database",
@@ -293,6 +336,7 @@ class Option:
     help: str
     choices: Sequence[str] | None
     type: Any
+    convert: Any
 
 
 def options(section: str) -> list[Option]:
@@ -313,6 +357,7 @@ def options(section: str) -> list[Option]:
                 help=meta["help"],
                 choices=meta["choices"],
                 type=hints[f.name],
+                convert=meta["convert"] or _scalar_type(hints[f.name]),
             )
         )
     return out
@@ -339,7 +384,7 @@ class SettingsError(ValueError):
 
 
 def _convert(opt_: Option, raw: str, origin: str) -> Any:
-    conv = _scalar_type(opt_.type)
+    conv = opt_.convert
     try:
         value = conv(raw)
     except (TypeError, ValueError):
@@ -409,7 +454,7 @@ def add_arguments(parser: argparse.ArgumentParser, sections: Sequence[str]) -> N
                     default=None,
                     metavar=None if o.choices else o.name.upper(),  # choices: {a,b} in --help
                     choices=o.choices,
-                    type=_scalar_type(o.type),
+                    type=o.convert,
                     help=help_,
                 )
 
@@ -441,9 +486,32 @@ def build(
     return settings
 
 
+#: AWS region names: us-east-1, eu-central-1, ap-southeast-2, us-gov-west-1, ...
+REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
+
+
+def _check_finite(s: Settings) -> None:
+    """NaN and infinity pass every comparison check (and hang limiters): refuse them all."""
+    for section in _SECTION_TYPES:
+        values = getattr(s, section)
+        for o in options(section):
+            value = getattr(values, o.name)
+            if not isinstance(value, float) or math.isfinite(value):
+                continue
+            if o.convert is budget and value == NO_BUDGET:
+                continue
+            where = "" if section != "emulator" else "emulator "
+            raise SettingsError(f"{where}{o.flag} must be a finite number, got {value}")
+
+
 def check(s: Settings) -> None:
     """Reject values no run could use, with one clear sentence."""
+    _check_finite(s)
     w, e = s.worker, s.emulator
+    if w.region is not None and not REGION.fullmatch(w.region):
+        raise SettingsError(
+            f"--region {w.region!r} is not an AWS region name (like us-east-1 or eu-central-1)"
+        )
     positive = {
         "--concurrency": w.concurrency,
         "--rpm": w.rpm,

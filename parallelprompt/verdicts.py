@@ -14,7 +14,8 @@ def verdict_row(verdict: Verdict, contract: Contract) -> VerdictRow:
         profile=contract.profile.name,
         contract_version=contract.version,
         outcome=str(verdict.outcome),
-        reason=None if verdict.reason is None else str(verdict.reason),
+        # a failure's reason, or for a pass the cue that earned its tier
+        reason=verdict.cue if verdict.reason is None else str(verdict.reason),
         tier_label=verdict.tier_label,
         validation_passed=verdict.validation_passed,
         parallelizable=None if cand is None else cand.parallelizable,

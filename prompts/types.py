@@ -157,6 +157,7 @@ class Verdict:
     candidate: Candidate | None
     category: str | None
     is_novel_category: bool
+    cue: str | None = None  # high/medium: the name of the first cue that earned the tier
 
     @property
     def repairs(self) -> tuple[str, ...]:

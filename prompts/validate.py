@@ -15,9 +15,11 @@ def validate(
     no_structural_cue. A rule that raises yields FAILED/rule_error (never propagates)."""
     category, novel = normalise_category(candidate.category, categories)
 
-    def verdict(outcome: Outcome, reason: FailureReason | None, label: str) -> Verdict:
+    def verdict(
+        outcome: Outcome, reason: FailureReason | None, label: str, cue: str | None = None
+    ) -> Verdict:
         passed = outcome in (Outcome.HIGH, Outcome.MEDIUM)
-        return Verdict(outcome, reason, label, passed, candidate, category, novel)
+        return Verdict(outcome, reason, label, passed, candidate, category, novel, cue)
 
     labels = profile.labels
     if not candidate.parallelizable:
@@ -28,10 +30,13 @@ def validate(
             reason = rule.check(case)
             if reason is not None:
                 return verdict(Outcome.FAILED, reason, labels.schema_failure)
-        if any(cue.test(case) for cue in profile.high):
-            return verdict(Outcome.HIGH, None, labels.high)
-        if any(cue.test(case) for cue in profile.medium):
-            return verdict(Outcome.MEDIUM, None, labels.medium)
+        for outcome, cues, label in (
+            (Outcome.HIGH, profile.high, labels.high),
+            (Outcome.MEDIUM, profile.medium, labels.medium),
+        ):
+            earned = next((cue.name for cue in cues if cue.test(case)), None)
+            if earned is not None:
+                return verdict(outcome, None, label, earned)
     except Exception:  # a user's rule must not take down a worker: count it, visibly
         return verdict(Outcome.FAILED, FailureReason.rule_error, labels.schema_failure)
     return verdict(Outcome.FAILED, FailureReason.no_structural_cue, labels.no_cue)

@@ -58,7 +58,7 @@ def test_choices_are_shown_in_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["work", "--help"]) == 0
     out = capsys.readouterr().out
     assert "--api {converse,invoke}" in out
-    assert "--backend {bedrock,emulator}" in out
+    assert "--backend {auto,bedrock,emulator}" in out
     assert main(["export", "--help"]) == 0
     assert "--format {" in capsys.readouterr().out
 

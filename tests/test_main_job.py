@@ -52,6 +52,10 @@ def test_make_run_shows_failures_medium_tiers_and_unparseable_answers_with_reaso
     assert outcomes["unparseable"] > 0, outcomes
     assert sum(stats["failure_reasons"].values()) == outcomes["failed"]
     assert sum(stats["unparseable_reasons"].values()) == outcomes["unparseable"]
+    # a pass has a reason too: the cue that earned its tier
+    assert "medium tier earned by:" in out and "high tier earned by:" in out
+    assert sum(stats["medium_cues"].values()) == outcomes["medium_confidence"]
+    assert sum(stats["high_cues"].values()) == outcomes["high_confidence"]
     # invented items fail grounding; rambling is cut at max tokens; prose has no JSON
     assert stats["failure_reasons"].get("items_not_in_prompt", 0) > 0
     assert {"truncated", "no_json"} <= set(stats["unparseable_reasons"])

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from worker.pool import StopReason, Tuning, WorkEvent
-    from worker.run import EMULATOR_NOTICE, WorkSummary, work
+    from worker.run import WorkSummary, work
+    from worker.runs import EMULATOR_NOTICE
 
 __all__ = ["EMULATOR_NOTICE", "StopReason", "Tuning", "WorkEvent", "WorkSummary", "work"]
 
@@ -22,7 +23,7 @@ _HOME = {
     "StopReason": "worker.pool",
     "Tuning": "worker.pool",
     "WorkEvent": "worker.pool",
-    "EMULATOR_NOTICE": "worker.run",
+    "EMULATOR_NOTICE": "worker.runs",
     "WorkSummary": "worker.run",
     "work": "worker.run",
 }

@@ -19,6 +19,7 @@ import os
 import sys
 
 from parallelprompt import settings as settings_mod
+from parallelprompt.textsafe import terminal_safe
 
 
 def parser() -> argparse.ArgumentParser:
@@ -54,11 +55,12 @@ def run_worker(settings: settings_mod.Settings) -> int:
         signals.restore(previous)
     as_json = settings.common.log_format == "json"
     if summary.exit_code == 2:
-        error = f"error: {summary.message}"
+        error = f"error: {terminal_safe(str(summary.message))}"
         print(json_line("error", str(summary.message)) if as_json else error, file=sys.stderr)
     if summary.run_id is not None or summary.signal_name is not None:
         line = summary.line()
-        print(json_line("summary", line, **summary.as_dict()) if as_json else line, flush=True)
+        text = terminal_safe(line)
+        print(json_line("summary", line, **summary.as_dict()) if as_json else text, flush=True)
     return summary.exit_code
 
 

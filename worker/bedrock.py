@@ -8,6 +8,7 @@ concurrency (botocore's default of 10 would silently cap it).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
@@ -17,9 +18,13 @@ from typing import Any, Protocol
 import aioboto3
 import orjson
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
+from parallelprompt import provenance
+from parallelprompt.provenance import Backend
+from parallelprompt.textsafe import redact_text
 from worker import shape as shaping
-from worker.errors import Code, RetryableError, translate
+from worker.errors import CallError, Code, FatalError, RetryableError, translate
 
 DEFAULT_REGION = "us-east-1"
 
@@ -101,7 +106,69 @@ class Bedrock:
         meta = getattr(client, "meta", None)
         #: What the client actually uses (after the AWS chain and the defaults).
         self.region: str = getattr(meta, "region_name", None) or options.region or DEFAULT_REGION
-        self.endpoint: str = getattr(meta, "endpoint_url", None) or options.endpoint_url or "?"
+        #: What answers at the endpoint, from :meth:`identify`; every answer must match it.
+        self.backend: Backend | None = None
+
+    @property
+    def endpoint(self) -> str:
+        """The URL the client sends to (credentials redacted)."""
+        url = str(getattr(getattr(self._client, "meta", None), "endpoint_url", "") or "")
+        return redact_text(url or self.options.endpoint_url or "?")
+
+    async def identify(self, tries: int = 3, pause_s: float = 0.5) -> Backend:
+        """Ask the endpoint who it is, with a request that Bedrock refuses before any inference
+        (an invalid model id: nothing is billed). Any HTTP answer identifies it, from its
+        headers; credential errors are raised as the FatalError they are."""
+        last: CallError | None = None
+        for n in range(max(1, tries)):
+            if n:
+                await asyncio.sleep(pause_s * 2 ** (n - 1))
+            try:
+                resp = await self._client.converse(
+                    modelId=provenance.IDENTIFY_MODEL_ID,
+                    messages=[{"role": "user", "content": [{"text": "?"}]}],
+                    inferenceConfig={"maxTokens": 1},
+                )
+                _converse_reply(resp, 0.0)  # a 200 must at least be a Converse answer
+            except ClientError as exc:
+                error = translate(exc)
+                if isinstance(error, FatalError) and error.code is Code.CREDENTIALS:
+                    raise error from exc
+                self.backend = provenance.from_response(exc.response)
+                return self.backend
+            except Exception as exc:
+                last = translate(exc)
+                if isinstance(last, FatalError):
+                    raise last from exc
+                continue
+            self.backend = provenance.from_response(resp)
+            return self.backend
+        assert last is not None
+        where = f"{self.endpoint} (region {self.region})"
+        if last.code is Code.BAD_RESPONSE:
+            message = (
+                f"the endpoint {where} does not answer like Bedrock ({max(1, tries)} tries): "
+                f"{last.message} — check --endpoint-url (a wrong URL, a proxy?)"
+            )
+        else:
+            message = (
+                f"cannot reach the Bedrock endpoint {where} in {max(1, tries)} tries: "
+                f"{last.message} — check --endpoint-url, --region and the network"
+            )
+        raise FatalError(last.code, f"{message}; nothing was changed in the DB")
+
+    def _check_backend(self, resp: dict[str, Any]) -> None:
+        """An answer from anything other than what :meth:`identify` found stops the worker:
+        a run never mixes the emulator's answers with a model's."""
+        if self.backend is None:
+            return
+        got = provenance.from_response(resp)
+        if got.kind != self.backend.kind:
+            raise FatalError(
+                Code.VALIDATION,
+                f"{self.endpoint} answered as {got.label}, but this run talks to "
+                f"{self.backend.label}: the endpoint changed; restart the worker",
+            )
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -144,15 +211,19 @@ class Bedrock:
                 )
                 raw = await resp["body"].read()
                 latency = (time.perf_counter() - started) * 1000
+                self._check_backend(resp)
                 return _invoke_reply(raw, latency)
             request = shaping.converse(
                 self._builder.converse_request(prompt, max_tokens=limit, temperature=o.temperature),
                 o.shape,
             )
             resp = await self._client.converse(modelId=o.model_id, **request)
+        except CallError:
+            raise
         except Exception as exc:
             raise translate(exc) from exc
         latency = (time.perf_counter() - started) * 1000
+        self._check_backend(resp)
         return _converse_reply(resp, latency)
 
 

@@ -24,6 +24,7 @@ from typing import Any, TextIO
 import orjson
 from tqdm import tqdm
 
+from parallelprompt.textsafe import terminal_safe
 from worker.metrics import Counters
 
 FINISHED = ("done", "dead")
@@ -305,7 +306,9 @@ class Display:
 
     def log(self, event: str, message: str, **fields: Any) -> None:
         """A notable event (start, warning, stop); shown even in quiet mode."""
-        line = json_line(event, message, **fields) if self.json else f"{event}: {message}"
+        # text from the data (categories, errors) never drives the terminal; JSON escapes it
+        text = f"{event}: {terminal_safe(message)}"
+        line = json_line(event, message, **fields) if self.json else text
         if self._bar is not None:
             self._bar.write(line, file=self.stream)  # above the bar, which is redrawn
         else:

@@ -1,12 +1,16 @@
 """``work()``: one worker process from settings to summary line.
 
-Runs. A run is one configuration (model, API, contract version, rule profile, backend) applied
-to the queue. A worker continues the latest run when its configuration is the same; when the
-latest run differs and already holds results it refuses (exit 2) and says how to go on: pass
-``--new-run`` to classify everything again under a new run (old results are kept), or use a
-fresh ``--db``. A differing run without results is simply superseded.
+Who answers. Before anything else the worker asks the endpoint who it is (a request that
+Bedrock refuses unbilled, see :mod:`parallelprompt.provenance`): the emulator names itself in
+a response header. That, never a flag, is the backend recorded with the run, and every later
+answer must come from the same backend. ``--backend bedrock|emulator`` only demands one.
 
-Preflight. ``--new-run`` sends every finished prompt back to the ready set. Before doing that
+Spending guard. A Bedrock run without ``--max-cost-usd`` refuses to start, with one line that
+shows the estimate; ``--max-cost-usd none`` runs without a budget, knowingly.
+
+Runs. Which run a worker writes into (continue, start, refuse): :mod:`worker.runs`.
+
+Preflight. A new run may send every finished prompt back to the ready set. Before doing that
 to a DB that has finished prompts, the worker checks the configuration (credentials, model id,
 model access, endpoint) with one short model call: a configuration error then stops it with
 nothing changed in the DB (no new run, no reopened rows), instead of leaving an empty run and a
@@ -19,14 +23,16 @@ import asyncio
 import contextlib
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from catalogue import DEFAULT_MODEL, Pricing, eol_message, lookup, pricing
-from db import DatabaseError, Run, SqliteQueue, Status, is_storage_error
+from catalogue import DEFAULT_MODEL, ModelInfo, Pricing, eol_message, lookup
+from db import DatabaseError, SqliteQueue, is_storage_error
 from db.stats import throughput
-from parallelprompt.settings import Settings
+from parallelprompt.provenance import BEDROCK, EMULATOR, Backend
+from parallelprompt.settings import NO_BUDGET, Settings
+from parallelprompt.textsafe import redact_text, without_userinfo
 from prompts import Contract, Outcome, estimate_tokens
 from worker import signals
 from worker.bedrock import Bedrock, ClientOptions, profile_region_mismatch
@@ -34,11 +40,18 @@ from worker.errors import FatalError, PromptError, RetryableError
 from worker.metrics import Counters, MetricsServer
 from worker.pool import OnEvent, Pool, PoolConfig, StopReason, Tuning, WorkEvent
 from worker.progress import Display, human
+from worker.runs import (
+    EMULATOR_NOTICE,
+    ConfigError,
+    Identity,
+    choose_run,
+    reopens_rows,
+    run_pricing,
+)
 from worker.shape import Shape
 from worker.sizing import TokenPlan
+from worker.spending import budget_refusal
 from worker.store import Store
-
-EMULATOR_NOTICE = "answers came from the local emulator (heuristics, not a model)"
 
 OUTCOMES = tuple(o.value for o in Outcome)
 
@@ -142,108 +155,6 @@ class WorkSummary:
         return text
 
 
-class ConfigError(Exception):
-    """The worker cannot start with this configuration (exit 2, one line)."""
-
-
-def _backend_notice(backend: str) -> str:
-    return f"via the local emulator ({EMULATOR_NOTICE})" if backend == "emulator" else "on Bedrock"
-
-
-def run_pricing(settings: Settings) -> Pricing:
-    w = settings.worker
-    return pricing(w.model, w.price_in, w.price_out, w.price_cache_write, w.price_cache_read)
-
-
-def run_config(settings: Settings, contract: Contract, backend: str) -> dict[str, Any]:
-    """What a run records about itself; never credentials. ``prices`` (USD per million
-    tokens) let stats and the report price the cache's savings."""
-    w, k = settings.worker, settings.contract
-    config: dict[str, Any] = {
-        "model_id": w.model,
-        "api": w.api,
-        "region": w.region,
-        "endpoint_url": w.endpoint_url,
-        "contract_version": contract.version,
-        "rules": contract.profile.name,
-        "system_prompt": str(k.system_prompt) if k.system_prompt else "bundled",
-        "categories_file": str(k.categories_file) if k.categories_file else "bundled",
-        "max_tokens": k.max_tokens,
-        "size_max_tokens": k.size_max_tokens,
-        "max_tokens_retry": k.max_tokens_retry,
-        "temperature": k.temperature,
-        "prompt_cache": w.prompt_cache,
-        "system_prompt_tokens": estimate_tokens(contract.system_prompt),
-        "prices": run_pricing(settings).as_dict(),
-        "rpm": w.rpm,
-        "tpm": w.tpm,
-        "concurrency": w.concurrency,
-        "max_attempts": w.max_attempts,
-        "backend": backend,
-    }
-    if backend == "emulator":
-        config["notice"] = EMULATOR_NOTICE
-    return config
-
-
-def _same(run: Run, settings: Settings, contract: Contract, backend: str) -> bool:
-    return (run.model_id, run.api, run.contract_version, run.rules, run.backend) == (
-        settings.worker.model,
-        settings.worker.api,
-        contract.version,
-        contract.profile.name,
-        backend,
-    )
-
-
-async def _decide(
-    store: Store, settings: Settings, contract: Contract, backend: str
-) -> tuple[Run | None, bool]:
-    """``(run to continue, None)`` or ``(None, reopen)`` for a run to start; ConfigError when
-    refused."""
-    latest = await store.latest_run()
-    new_run = settings.worker.new_run
-    if latest is not None and _same(latest, settings, contract, backend):
-        if not new_run or await store.run_result_count(latest.id) == 0:
-            return latest, False  # a fleet started with --new-run creates one run, not one each
-    elif latest is not None and not new_run and await store.run_result_count(latest.id) > 0:
-        raise ConfigError(
-            f"this DB holds results of run {latest.id} (model {latest.model_id}, api "
-            f"{latest.api}, prompt version {latest.contract_version}, rules {latest.rules}, "
-            f"{_backend_notice(latest.backend)}); you asked for model {settings.worker.model}, "
-            f"api {settings.worker.api}, prompt version {contract.version}, rules "
-            f"{contract.profile.name}, {_backend_notice(backend)} — pass --new-run to classify "
-            "everything again under a new run, or use a fresh --db"
-        )
-    return None, new_run and latest is not None
-
-
-async def reopens_rows(store: Store, settings: Settings, contract: Contract, backend: str) -> int:
-    """How many finished prompts choosing the run would send back to ready (ConfigError when
-    the run would be refused)."""
-    run, reopen = await _decide(store, settings, contract, backend)
-    if run is not None or not reopen:
-        return 0
-    counts = await store.counts()
-    return counts[Status.DONE] + counts[Status.DEAD]
-
-
-async def choose_run(store: Store, settings: Settings, contract: Contract, backend: str) -> Run:
-    """Continue the latest run, start one, or refuse (ConfigError) — see the module doc."""
-    run, reopen = await _decide(store, settings, contract, backend)
-    if run is not None:
-        return run
-    return await store.start_run(
-        model_id=settings.worker.model,
-        api=settings.worker.api,
-        contract_version=contract.version,
-        rules=contract.profile.name,
-        backend=backend,
-        config=run_config(settings, contract, backend),
-        reopen=reopen,
-    )
-
-
 PREFLIGHT_PROMPT = "Say OK."
 
 
@@ -317,51 +228,40 @@ def _signals(stop: _Stop) -> Iterator[None]:
 async def work(
     settings: Settings,
     *,
-    backend_label: str | None = None,
     on_event: OnEvent | None = None,
     tuning: Tuning | None = None,
     display: Display | None = None,
 ) -> WorkSummary:
     """Drain the queue of ``settings.common.db`` through the model; never raises for the
-    expected failures (bad configuration, credentials, a refused run): they come back as a
-    summary with ``stop_reason`` FATAL and ``exit_code`` 2. ``backend_label`` defaults to
-    ``settings.worker.backend``. The signal handlers come first: a SIGTERM while the DB is
-    opened or the client created is a graceful stop too."""
+    expected failures (bad configuration, credentials, a refused run, no budget): they come
+    back as a summary with ``stop_reason`` FATAL and ``exit_code`` 2. The backend recorded is
+    the one that answers at the endpoint (see :mod:`worker.runs`). The signal handlers come
+    first: a SIGTERM while the DB is opened or the client created is a graceful stop too."""
     stop = _Stop()
     with _signals(stop):
-        return await _start(settings, backend_label, on_event, tuning, display, stop)
+        return await _start(settings, on_event, tuning, display, stop)
 
 
 async def _start(
     settings: Settings,
-    backend_label: str | None,
     on_event: OnEvent | None,
     tuning: Tuning | None,
     display: Display | None,
     stop: _Stop,
 ) -> WorkSummary:
     started = time.monotonic()
-    backend_label = backend_label or settings.worker.backend
     tuning = tuning or Tuning()
     display = display or Display(None, settings.common.log_format, settings.common.quiet)
     db = str(settings.common.db)
 
-    def fatal(message: str, run_id: int | None = None) -> WorkSummary:
-        return WorkSummary(
-            StopReason.FATAL,
-            message,
-            elapsed_s=time.monotonic() - started,
-            run_id=run_id,
-            db=db,
-            backend=backend_label,
-        )
+    def fatal(message: str) -> WorkSummary:
+        return WorkSummary(StopReason.FATAL, message, elapsed_s=time.monotonic() - started, db=db)
 
     def stopped() -> WorkSummary:  # a signal before anything was changed
         return WorkSummary(
             StopReason.SIGNAL,
             elapsed_s=time.monotonic() - started,
             db=db,
-            backend=backend_label,
             signal_name=stop.names[0],
         )
 
@@ -396,22 +296,7 @@ async def _start(
     try:
         if stop.names:
             return stopped()
-        try:
-            reopen = await reopens_rows(store, settings, contract, backend_label)
-        except ConfigError as exc:
-            return fatal(str(exc))
-        return await _work(
-            settings,
-            store,
-            contract,
-            reopen,
-            backend_label,
-            on_event,
-            tuning,
-            display,
-            started,
-            stop,
-        )
+        return await _work(settings, store, contract, on_event, tuning, display, started, stop)
     except Exception as exc:  # before any answer: nothing to keep, one line and exit 2
         if not is_storage_error(exc):
             raise
@@ -420,22 +305,48 @@ async def _start(
         await queue.close()
 
 
-async def _work(
-    settings: Settings,
-    store: Store,
-    contract: Contract,
-    reopen: int,
-    backend: str,
-    on_event: OnEvent | None,
-    tuning: Tuning,
-    display: Display,
-    started: float,
-    stop: _Stop,
-) -> WorkSummary:
+async def _identify(bedrock: Bedrock, settings: Settings, tuning: Tuning) -> Backend:
+    """What answers at the endpoint; ConfigError when it is not what ``--backend`` demands."""
+    backend = await bedrock.identify(tuning.preflight_tries, tuning.retry_base_s)
+    wanted = settings.worker.backend
+    if wanted in (BEDROCK, EMULATOR) and backend.kind != wanted:
+        raise ConfigError(
+            f"--backend {wanted}, but {bedrock.endpoint} is "
+            + (
+                f"the parallelprompt emulator ({backend.label})"
+                if backend.kind == EMULATOR
+                else "not the parallelprompt emulator"
+            ),
+        )
+    return backend
+
+
+async def _reopen_checked(
+    bedrock: Bedrock, reopen: int, tuning: Tuning, say: Callable[[str, str], None]
+) -> None:
+    """Before finished prompts go back to the queue, one real call proves the model works."""
+    say(
+        "preflight",
+        f"a new run will re-open {reopen:,} finished prompt(s): checking model "
+        f"{bedrock.options.model_id} with one preflight call first",
+    )
+    try:
+        await preflight(bedrock, tuning)
+    except FatalError as exc:
+        raise FatalError(
+            exc.code,
+            f"{exc} — checked before re-opening finished prompts for a new run; "
+            "nothing was changed in the DB",
+            exc.aws_code,
+        ) from exc
+
+
+def _start_notes(settings: Settings, price: Pricing, info: ModelInfo | None) -> list[str]:
+    """Warnings for the started line: credentials in the URL, an unknown or legacy model."""
     w = settings.worker
-    price = run_pricing(settings)
-    info = lookup(w.model)
     notes = []
+    if without_userinfo(w.endpoint_url) != w.endpoint_url:
+        notes.append("the user:password in --endpoint-url is ignored (AWS credentials sign calls)")
     if info is None:
         priced = (
             f"priced from --price-in ${price.price_in:g} / --price-out ${price.price_out:g} "
@@ -453,6 +364,23 @@ async def _work(
             f"{info.name} is legacy on Bedrock (end of life {info.eol}); see --model "
             f"{DEFAULT_MODEL}"
         )
+    return notes
+
+
+async def _work(
+    settings: Settings,
+    store: Store,
+    contract: Contract,
+    on_event: OnEvent | None,
+    tuning: Tuning,
+    display: Display,
+    started: float,
+    stop: _Stop,
+) -> WorkSummary:
+    w = settings.worker
+    price = run_pricing(settings)
+    info = lookup(w.model)
+    notes = _start_notes(settings, price, info)
     system_tokens = estimate_tokens(contract.system_prompt)
     shape = Shape.for_model(info, system_tokens, w.prompt_cache)
     k = settings.contract
@@ -466,7 +394,7 @@ async def _work(
         model_id=w.model,
         api=w.api,
         region=w.region,
-        endpoint_url=w.endpoint_url,
+        endpoint_url=without_userinfo(w.endpoint_url),
         concurrency=w.concurrency,
         connect_timeout=w.connect_timeout,
         read_timeout=w.read_timeout,
@@ -477,43 +405,35 @@ async def _work(
     counters = Counters()
     pool_ref, signal_names = stop.pools, stop.names
     metrics: MetricsServer | None = None
+    backend = Backend(BEDROCK)
+
+    def say(kind: str, message: str) -> None:
+        _say(display, on_event, kind, message)
+
     with _signals(stop):
         try:
             async with Bedrock.open(contract, options) as bedrock:
                 mismatch = profile_region_mismatch(w.model, bedrock.region)
-                if mismatch and backend != "emulator":
-                    notes.append(mismatch)
+                if mismatch and w.backend != EMULATOR:  # said before anything can fail
+                    say("warning", mismatch)
+                backend = await _identify(bedrock, settings, tuning)
+                if backend.kind == BEDROCK:
+                    refusal = budget_refusal(settings, contract)
+                    if refusal is not None:
+                        raise ConfigError(refusal)
+                identity = Identity.of(settings, contract, backend, bedrock.endpoint)
+                reopen = await reopens_rows(store, settings, identity)
                 if reopen:
-                    _say(
-                        display,
-                        on_event,
-                        "preflight",
-                        f"--new-run would re-open {reopen:,} finished prompt(s): checking model "
-                        f"{w.model} with one preflight call first",
-                    )
-                    try:
-                        await preflight(bedrock, tuning)
-                    except FatalError as exc:
-                        raise FatalError(
-                            exc.code,
-                            f"{exc} — checked before re-opening finished prompts for --new-run; "
-                            "nothing was changed in the DB",
-                            exc.aws_code,
-                        ) from exc
+                    await _reopen_checked(bedrock, reopen, tuning, say)
                 if signal_names:  # stopped before anything was changed
                     return WorkSummary(
                         StopReason.SIGNAL,
                         elapsed_s=time.monotonic() - started,
                         db=str(settings.common.db),
-                        backend=backend,
+                        backend=backend.kind,
                         signal_name=signal_names[0],
                     )
-                try:
-                    run = await choose_run(store, settings, contract, backend)
-                except ConfigError as exc:
-                    return WorkSummary(
-                        StopReason.FATAL, str(exc), db=str(settings.common.db), backend=backend
-                    )
+                run = await choose_run(store, settings, contract, identity, backend)
                 config = PoolConfig(
                     run_id=run.id,
                     model_id=w.model,
@@ -521,7 +441,7 @@ async def _work(
                     lease_seconds=w.lease_seconds,
                     max_attempts=w.max_attempts,
                     max_tokens=settings.contract.max_tokens,
-                    max_cost_usd=w.max_cost_usd,
+                    max_cost_usd=None if w.max_cost_usd == NO_BUDGET else w.max_cost_usd,
                     grace_seconds=w.grace_seconds,
                     exit_when_empty=w.exit_when_empty,
                     rpm=w.rpm,
@@ -557,19 +477,19 @@ async def _work(
                     f"run {run.id}: model {w.model} via {w.api} at {where}, concurrency "
                     f"{w.concurrency}, quota {w.rpm:g} rpm / {w.tpm:g} tpm shared by the fleet, "
                     f"prompt version {contract.version}, rules {contract.profile.name}"
-                    + (f"; {EMULATOR_NOTICE}" if backend == "emulator" else ""),
+                    + (f"; {EMULATOR_NOTICE}" if backend.kind == EMULATOR else ""),
                 )
                 for note in notes:
                     _say(display, on_event, "warning", note)
                 await pool.run()
-        except FatalError as exc:  # raised while opening the client, or by the preflight
+        except (FatalError, ConfigError) as exc:  # opening the client, identify, preflight, run
             pool_ref.clear()
             return WorkSummary(
                 StopReason.FATAL,
-                str(exc),
+                redact_text(str(exc)),
                 elapsed_s=time.monotonic() - started,
                 db=str(settings.common.db),
-                backend=backend,
+                backend=backend.kind,
             )
         finally:
             if metrics is not None:
@@ -595,7 +515,7 @@ async def _work(
         read_timeouts=counters.requests.get("read_timeout", 0),
         run_id=run.id,
         db=str(settings.common.db),
-        backend=backend,
+        backend=backend.kind,
         signal_name=signal_names[0] if signal_names else None,
     )
     _say(display, on_event, "finished", summary.line(), show=False)

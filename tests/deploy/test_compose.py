@@ -30,6 +30,15 @@ def compose() -> dict[str, Any]:
     return data
 
 
+#: The AWS SDK's own variables (the rehearsal overrides them with dummies).
+AWS_SDK_VARS = {
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
+}
+
+
 def known_env_vars() -> set[str]:
     return {
         o.env
@@ -40,21 +49,61 @@ def known_env_vars() -> set[str]:
 
 def test_services_and_profiles(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert set(services) == {"producer", "worker", "emulator", "cli"}
+    assert set(services) == {"producer", "worker", "rehearsal", "emulator", "cli"}
     assert services["emulator"]["profiles"] == ["local"]
-    assert "profiles" not in services["worker"] and "profiles" not in services["producer"]
+    assert services["rehearsal"]["profiles"] == ["local"]
+    assert services["worker"]["profiles"] == ["bedrock"]
+    assert "profiles" not in services["producer"]
     assert services["producer"]["restart"] == "no"
-    assert services["worker"]["restart"] in {"on-failure", "unless-stopped", "always"}
-    # workers start after the one-shot ingest finished
-    dep = services["worker"]["depends_on"]["producer"]["condition"]
-    assert dep == "service_completed_successfully"
-    # scaling: no fixed container name or host port on the worker
-    assert "container_name" not in services["worker"] and "ports" not in services["worker"]
+    for name in ("worker", "rehearsal", "emulator"):
+        # a fatal configuration error (exit 2) is retried a few times, never forever
+        restart = services[name]["restart"]
+        assert re.fullmatch(r"on-failure:[1-5]", restart), (name, restart)
+    for name in ("worker", "rehearsal"):
+        # workers start after the one-shot ingest finished
+        dep = services[name]["depends_on"]["producer"]["condition"]
+        assert dep == "service_completed_successfully"
+        # scaling: no fixed container name or host port on the worker
+        assert "container_name" not in services[name] and "ports" not in services[name]
+
+
+def _active(compose: dict[str, Any], profile: str | None) -> dict[str, Any]:
+    """The services `docker compose [--profile P] up` starts."""
+    return {
+        name: svc
+        for name, svc in compose["services"].items()
+        if "profiles" not in svc or profile in svc["profiles"]
+    }
+
+
+def _runs_worker(svc: dict[str, Any]) -> bool:
+    return bool(svc["command"][:3] == ["python", "-m", "worker"])
+
+
+def test_the_local_profile_cannot_reach_aws(compose: dict[str, Any]) -> None:
+    """Issue 11 §3: `--profile local up` wires every worker to the emulator by itself, on a
+    network with no route out; no worker runs without a profile."""
+    assert not any(_runs_worker(s) for s in _active(compose, None).values())
+    local = _active(compose, "local")
+    workers = [s for s in local.values() if _runs_worker(s)]
+    assert workers and "worker" not in local
+    for svc in workers:
+        env = svc["environment"]
+        assert env["PARALLELPROMPT_ENDPOINT_URL"] == "http://emulator:8787"
+        assert env["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"] == "http://emulator:8787"
+        assert env["PARALLELPROMPT_BACKEND"] == "emulator"
+        assert env["AWS_ACCESS_KEY_ID"] == "emulator"  # .env's keys never reach it
+        networks = svc["networks"]
+        assert networks and all(compose["networks"][n]["internal"] is True for n in networks)
+    assert local["emulator"]["networks"] == workers[0]["networks"]
+    bedrock = _active(compose, "bedrock")
+    assert bedrock["worker"]["environment"]["PARALLELPROMPT_BACKEND"] == "bedrock"
+    assert "emulator" not in bedrock and "rehearsal" not in bedrock
 
 
 def test_database_on_a_named_volume(compose: dict[str, Any]) -> None:
     assert "data" in compose["volumes"]
-    for name in ("producer", "worker"):
+    for name in ("producer", "worker", "rehearsal"):
         mounts = compose["services"][name]["volumes"]
         assert "data:/data" in mounts
         env = compose["services"][name].get("environment", {})
@@ -105,7 +154,7 @@ def _command_parser(module: str) -> argparse.ArgumentParser:
     return parser
 
 
-@pytest.mark.parametrize("service", ["producer", "worker", "emulator"])
+@pytest.mark.parametrize("service", ["producer", "worker", "rehearsal", "emulator"])
 def test_every_command_exists_and_accepts_its_flags(compose: dict[str, Any], service: str) -> None:
     command = compose["services"][service]["command"]
     assert command[:2] == ["python", "-m"]
@@ -124,7 +173,7 @@ def test_every_command_exists_and_accepts_its_flags(compose: dict[str, Any], ser
         if flag.startswith("--"):
             assert flag in done.stdout, f"{module} --help does not list {flag}"
     env = compose["services"][service].get("environment", {})
-    unknown = set(env) - known_env_vars()
+    unknown = set(env) - known_env_vars() - AWS_SDK_VARS
     assert not unknown, f"{service} sets unknown settings {unknown}"
 
 
@@ -150,6 +199,9 @@ def test_dockerfile() -> None:
     # every package the project installs is copied into the image
     for package in ("parallelprompt", "producer", "worker", "prompts", "db", "emulator"):
         assert f"COPY {package} " in text
+
+
+PROFILES = ("--profile", "local", "--profile", "bedrock")
 
 
 def test_admin_cli_service_starts_nothing_else(compose: dict[str, Any]) -> None:
@@ -232,7 +284,7 @@ def test_docker_compose_config_when_available(tmp_path: Path) -> None:
             "above still checked the file"
         )
     done = subprocess.run(
-        [*tool, "-f", str(ROOT / "docker-compose.yml"), "--profile", "local", "config", "-q"],
+        [*tool, "-f", str(ROOT / "docker-compose.yml"), *PROFILES, "config", "-q"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -209,7 +209,14 @@ def test_compose_fleet_shares_one_db_one_quota_and_survives_sigterm(tmp_path: Pa
         for fmt in ("jsonl", "csv"):
             out = exports / f"results.{fmt}"
             fleet.run(
-                f"export-{fmt}", "parallelprompt", "export", "--format", fmt, "--out", str(out)
+                f"export-{fmt}",
+                "parallelprompt",
+                "export",
+                "--format",
+                fmt,
+                "--include-emulator",  # the fleet ran against the emulator
+                "--out",
+                str(out),
             )
             assert out.stat().st_size > 0
         sources = query(db, "SELECT count(*) FROM sources")[0][0]

@@ -34,7 +34,8 @@ ORDER BY classified DESC, category;
 SELECT v.outcome, coalesce(v.reason, r.error_code, '(none)') AS reason, count(*) AS prompts
 FROM results AS r
 JOIN verdicts AS v ON v.result_id = r.id AND v.profile = :profile
-WHERE r.run_id = :run_id AND v.outcome IN ('failed', 'unparseable', 'dead')
+WHERE r.run_id = :run_id
+  AND v.outcome IN ('high_confidence', 'medium_confidence', 'failed', 'unparseable', 'dead')
   AND (:source IS NULL OR EXISTS (SELECT 1 FROM sources AS s
                                   WHERE s.work_id = r.work_id AND s.source = :source))
 GROUP BY 1, 2

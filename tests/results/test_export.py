@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -11,10 +13,16 @@ import pytest
 from datasets import Dataset, Value, load_dataset
 
 from db import connect_sync
-from db.export import COLUMNS, export
+from db.export import COLUMNS
+from db.export import export as export_any
 from tests.results.conftest import CASES, LMSYS, PHONES, SLOGANS
 
 LOADERS = {"jsonl": "json", "parquet": "parquet", "csv": "csv"}
+
+
+def export(conn: sqlite3.Connection, out: Path, **kw: Any) -> int:
+    """The fixture's run was answered by the emulator: exported knowingly."""
+    return export_any(conn, out, include_emulator=True, **kw)
 
 
 def _load(path: Path, fmt: str, cache: Path) -> Dataset:
@@ -72,7 +80,7 @@ def test_per_prompt_and_filters(results_db: Path, tmp_path: Path) -> None:
     out = tmp_path / "p.jsonl"
 
     def rows(**kw: object) -> list[dict[str, object]]:
-        n = export(conn, out, fmt="jsonl", **kw)  # type: ignore[arg-type]
+        n = export(conn, out, fmt="jsonl", **kw)
         lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
         assert len(lines) == n
         return lines
@@ -130,6 +138,47 @@ def _messages(conn: object, out: Path) -> list[str]:
     found = []
     for kw in ({"language": "x"}, {"source": "x"}, {"category": "x"}, {"tier": "x"}):
         with pytest.raises(ValueError) as exc:
-            export(conn, out, fmt="jsonl", **kw)  # type: ignore[arg-type]
+            export(conn, out, fmt="jsonl", **kw)
         found.append(str(exc.value))
     return found
+
+
+def test_an_emulator_run_is_refused_unless_asked_for(results_db: Path, tmp_path: Path) -> None:
+    """Issue 11 §3: heuristics never leave as a model's answers; every row names its backend."""
+    conn = connect_sync(results_db)
+    out = tmp_path / "x.jsonl"
+    with pytest.raises(ValueError, match=r"local emulator.*--include-emulator"):
+        export_any(conn, out, fmt="jsonl")
+    assert not out.exists()
+    assert export_any(conn, out, fmt="jsonl", include_emulator=True) == 14
+    backends = {json.loads(line)["backend"] for line in out.read_text().splitlines()}
+    assert backends == {"emulator"}
+    conn.execute("UPDATE runs SET backend = 'bedrock'")
+    conn.commit()
+    assert export_any(conn, out, fmt="jsonl") == 14
+    assert {json.loads(line)["backend"] for line in out.read_text().splitlines()} == {"bedrock"}
+
+
+def test_csv_cells_cannot_run_as_formulas(results_db: Path, tmp_path: Path) -> None:
+    """Issue 11 §7: OWASP's leading quote by default; raw on request; other formats untouched."""
+    import csv
+
+    conn = connect_sync(results_db)
+    hostile = ['=HYPERLINK("http://x","y")', "+1+2", "-3+4", "@SUM(A1)", "\tx", "\rx"]
+    ids = [r[0] for r in conn.execute("SELECT id FROM work ORDER BY id LIMIT 6")]
+    for work_id, text in zip(ids, hostile, strict=True):
+        conn.execute("UPDATE work SET prompt = ? WHERE id = ?", (text, work_id))
+    conn.commit()
+    out = tmp_path / "x.csv"
+    export(conn, out, fmt="csv")
+    with out.open(newline="", encoding="utf-8") as fh:
+        prompts = {r["prompt"] for r in csv.DictReader(fh)}
+    for text in hostile:
+        assert "'" + text in prompts and text not in prompts
+    export(conn, out, fmt="csv", csv_raw=True)
+    with out.open(newline="", encoding="utf-8") as fh:
+        raw = {r["prompt"] for r in csv.DictReader(fh)}
+    assert set(hostile) <= raw
+    jsonl = tmp_path / "x.jsonl"
+    export(conn, jsonl, fmt="jsonl")
+    assert set(hostile) <= {json.loads(line)["prompt"] for line in jsonl.read_text().splitlines()}

@@ -3,6 +3,7 @@ dataset folder in the Hub's layout that ``datasets.load_dataset(folder)`` reads.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,16 @@ import yaml
 from datasets import Dataset, Features, Sequence, Value, concatenate_datasets, load_dataset
 
 from db import connect_sync
-from db.export import COLUMNS, export
+from db.export import PUBLISHED_COLUMNS
+from db.export import export as export_any
 from db.stats import PASSED_TIERS
 from parallelprompt.cli import main
+
+
+def export(conn: sqlite3.Connection, out: Path, **kw: Any) -> int:
+    """The fixture's run was answered by the emulator: exported knowingly."""
+    return export_any(conn, out, include_emulator=True, **kw)
+
 
 #: The published ParallelPrompt dataset card's features (data: string, n: float64).
 PUBLISHED = Features(
@@ -78,7 +86,7 @@ def test_hf_folder_loads_and_joins_the_published_dataset(results_db: Path, tmp_p
     assert shards == [f"train-{i:05d}-of-{n:05d}.parquet" for i in range(n)]
     meta = _front_matter(folder / "README.md")
     info = meta["dataset_info"]
-    assert [f["name"] for f in info["features"]] == list(COLUMNS)
+    assert [f["name"] for f in info["features"]] == list(PUBLISHED_COLUMNS)
     dtypes = {f["name"]: f.get("dtype") for f in info["features"]}
     assert dtypes["data"] == "string" and dtypes["n"] == "float64"
     assert info["splits"] == [
@@ -125,7 +133,8 @@ def test_cli_hf_export(
     results_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     folder = tmp_path / "published"
-    argv = ["export", "--db", str(results_db), "--format", "hf", "--out", str(folder)]
+    argv = ["export", "--db", str(results_db), "--format", "hf", "--include-emulator"]
+    argv += ["--out", str(folder)]
     assert main([*argv, "--passed", "--schema", "published"]) == 0
     assert "a dataset folder, published schema" in capsys.readouterr().out
     assert (folder / "README.md").exists()

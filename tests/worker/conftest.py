@@ -15,6 +15,7 @@ import pytest
 from db import SourceRow, SqliteQueue
 from emulator import Emulator
 from emulator.responders import Responder
+from emulator.server import EmulatorOptions
 from parallelprompt.settings import (
     CommonSettings,
     ContractSettings,
@@ -99,12 +100,16 @@ EmulatorFactory = Callable[..., Any]
 @pytest.fixture
 async def emulator() -> AsyncIterator[Callable[..., Any]]:
     """``emu = await emulator(responder=None, **EmulatorSettings fields)``; stopped at the end.
-    Its answers are the heuristic extractor's, exact, unless ``answer_style="realistic"``."""
+    Its answers are the heuristic extractor's, exact, unless ``answer_style="realistic"``.
+    ``announce=False``: the emulator stands in for real Bedrock (no emulator header)."""
     started: list[Emulator] = []
 
-    async def start(responder: Responder | None = None, **fields: Any) -> Emulator:
+    async def start(
+        responder: Responder | None = None, *, announce: bool = True, **fields: Any
+    ) -> Emulator:
         settings = dataclasses.replace(EmulatorSettings(port=0, answer_style="exact"), **fields)
-        emu = Emulator(settings, responder)
+        options = dataclasses.replace(EmulatorOptions.from_settings(settings), announce=announce)
+        emu = Emulator(settings, responder, options=options)
         await emu.start()
         started.append(emu)
         return emu

@@ -13,9 +13,10 @@ import pytest
 
 from db import SqliteQueue
 from emulator import FixedResponder, ScriptedResponder
+from parallelprompt.settings import Settings
 from tests.answers import answer
 from worker import StopReason, WorkEvent, work
-from worker.run import EMULATOR_NOTICE
+from worker.runs import EMULATOR_NOTICE
 
 from .conftest import FAST, fill, make_settings, quiet_display
 
@@ -77,7 +78,6 @@ async def test_every_outcome_is_reached_and_stored(db: Path, emulator: Any) -> N
     events: list[WorkEvent] = []
     summary = await work(
         make_settings(db, emu.endpoint, max_attempts=4),
-        backend_label="emulator",
         tuning=FAST,
         display=quiet_display(),
         on_event=events.append,
@@ -102,8 +102,9 @@ async def test_every_outcome_is_reached_and_stored(db: Path, emulator: Any) -> N
             "JOIN verdicts v ON v.result_id = r.id",
         )
     }
-    assert got[HIGH] == ("high_confidence", None)
-    assert got[MEDIUM] == ("medium_confidence", None)
+    # a pass stores the cue that earned its tier as its reason
+    assert got[HIGH][0] == "high_confidence" and got[HIGH][1]
+    assert got[MEDIUM][0] == "medium_confidence" and got[MEDIUM][1]
     assert got[NOT_PAR] == ("not_parallelizable", None)
     assert got[FAILED] == ("failed", "both_data_and_n")
     assert got[UNPARSEABLE][0] == "unparseable"
@@ -287,24 +288,24 @@ async def test_budget_stop_finishes_in_flight_work_and_says_so(db: Path, emulato
 
 
 async def test_rerun_with_another_model_is_refused_until_new_run(db: Path, emulator: Any) -> None:
-    emu = await emulator(FixedResponder(SCRIPT[NOT_PAR]))
+    emu = await emulator(FixedResponder(SCRIPT[NOT_PAR]), announce=False)  # a model's answers
     await fill(db, ["first prompt", "second prompt"])
-    first = await work(make_settings(db, emu.endpoint), tuning=FAST, display=quiet_display())
+
+    def settings(**worker: Any) -> Settings:
+        return make_settings(db, emu.endpoint, max_cost_usd=5.0, **worker)
+
+    first = await work(settings(), tuning=FAST, display=quiet_display())
     assert first.processed == 2 and first.run_id == 1
-    same = await work(make_settings(db, emu.endpoint), tuning=FAST, display=quiet_display())
+    same = await work(settings(), tuning=FAST, display=quiet_display())
     assert same.run_id == 1 and same.processed == 0 and same.stop_reason is StopReason.DRAINED
     other_model = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
-    refused = await work(
-        make_settings(db, emu.endpoint, model=other_model), tuning=FAST, display=quiet_display()
-    )
+    refused = await work(settings(model=other_model), tuning=FAST, display=quiet_display())
     assert refused.exit_code == 2
     message = refused.message or ""
     assert "holds results of run 1" in message and "--new-run" in message
     assert other_model in message and "fresh --db" in message
     renewed = await work(
-        make_settings(db, emu.endpoint, model=other_model, new_run=True),
-        tuning=FAST,
-        display=quiet_display(),
+        settings(model=other_model, new_run=True), tuning=FAST, display=quiet_display()
     )
     assert renewed.run_id == 2 and renewed.processed == 2
     assert rows(db, "SELECT run_id, count(*) FROM results GROUP BY run_id") == [(1, 2), (2, 2)]

@@ -1,0 +1,41 @@
+"""The spending guard: a Bedrock run starts only with a budget, or with ``none`` written out."""
+
+from __future__ import annotations
+
+from catalogue import pricing
+from db import connect_sync
+from db.estimate import estimate, expected_tokens
+from parallelprompt.settings import Settings
+from prompts import Contract
+
+
+def budget_refusal(settings: Settings, contract: Contract) -> str | None:
+    """None when the run may spend; else the one line that refuses it, with the estimate."""
+    w = settings.worker
+    if w.max_cost_usd is not None:
+        return None
+    price = pricing(w.model, w.price_in, w.price_out, w.price_cache_write, w.price_cache_read)
+    conn = connect_sync(settings.common.db, existing=True)
+    try:
+        est = estimate(
+            conn,
+            model=w.model,
+            price_in=price.price_in,
+            price_out=price.price_out,
+            rpm=w.rpm,
+            tpm=w.tpm,
+            max_tokens=settings.contract.max_tokens,
+            system_prompt_tokens=expected_tokens(contract.system_prompt),
+        )
+    finally:
+        conn.close()
+    cost = (
+        f"~${est['cost_on_demand_usd']:,.2f} (worst case ${est['cost_worst_case_usd']:,.2f})"
+        if price.known
+        else "an unknown amount (no price known for this model)"
+    )
+    return (
+        f"no budget for a Bedrock run: {est['pending_prompts']:,} pending prompts would cost "
+        f"{cost} with {w.model} — pass --max-cost-usd USD (or set PARALLELPROMPT_MAX_COST_USD), "
+        "or --max-cost-usd none to run without a budget"
+    )

@@ -32,6 +32,7 @@ from pathlib import Path
 
 from bench.lean import long_prompts, sample_prompts
 from db.connection import _statements, connect_sync
+from db.export import FORMATS
 from db.sql import migrations
 from parallelprompt.revalidate import revalidate
 from prompts.heuristic import heuristic_answer
@@ -139,10 +140,11 @@ def compact_size(db: Path) -> int:
     return db.stat().st_size
 
 
-def timed(args: Sequence[str]) -> tuple[float, str]:
+def timed(args: Sequence[str], exe: Path | None = None) -> tuple[float, str]:
+    """Seconds of one ``parallelprompt`` command (``exe``: another checkout's), and its stderr."""
     t0 = time.perf_counter()
     proc = subprocess.run(
-        [str(ROOT / ".venv/bin/parallelprompt"), *args],
+        [str(exe or ROOT / ".venv/bin/parallelprompt"), *args],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -154,10 +156,18 @@ def timed(args: Sequence[str]) -> tuple[float, str]:
     return elapsed, proc.stderr
 
 
-def row(name: str, seconds: float, target: float) -> None:
+def _in(cmd: Sequence[str], db: Path, folder: Path) -> tuple[str, ...]:
+    """``cmd`` on ``db``, its ``--out`` file inside ``folder``."""
+    folder.mkdir(exist_ok=True)
+    args = [str(folder / a) if prev == "--out" else a for prev, a in zip(("", *cmd[:-1]), cmd, strict=True)]
+    return (*args, "--db", str(db))
+
+
+def row(name: str, seconds: float, theirs: float, target: float) -> None:
     ok = "yes" if seconds <= target else "NO"
     print(
-        f"| {name} | {seconds:.1f} s | <= {target:g} s | {ok} | {os.getloadavg()[0]:.2f} |",
+        f"| {name} | {theirs:.1f} s | {seconds:.1f} s | {seconds / theirs:.2f} | <= {target:g} s "
+        f"| {ok} | {os.getloadavg()[0]:.2f} |",
         flush=True,
     )
 
@@ -168,59 +178,66 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--keep", type=Path, help="build the database here and keep it")
     p.add_argument("--pool", choices=("mixed", "sample"), default="mixed")
     p.add_argument("--storage-prompts", type=int, default=100_000, help="per pool, storage only")
+    p.add_argument(
+        "--baseline",
+        type=Path,
+        default=Path("/work/main"),
+        help="a checkout of main with its .venv: its commands on main's layout are the baseline",
+    )
     args = p.parse_args(argv)
     n = args.prompts
     print(f"bench.readside: {n:,} prompts ({args.pool} pool), {os.cpu_count()} cores", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-readside-") as tmp:
         db = args.keep or Path(tmp) / "results.db"
+        old = Path(tmp) / "main-layout.db"
         t0 = time.perf_counter()
-        build(db, n)
+        build(db, n, args.pool)
         mean = sqlite3.connect(db).execute("SELECT avg(chars) FROM work").fetchone()[0]
         print(f"built in {time.perf_counter() - t0:.0f} s; mean prompt {mean:.0f} characters\n")
-        print("| command | time | target | met | load (1 min) |")
-        print("|---|---:|---:|---|---:|")
-        dbf = ("--db", str(db))
-        seconds, err = timed(("revalidate", *dbf, "--rules", "default"))
-        row("revalidate --rules default", seconds, REVALIDATE_TARGET_S)
+        base = args.baseline / ".venv/bin/parallelprompt" if args.baseline else None
+        print("| command | main | ours | ours / main | target | met | load (1 min) |")
+        print("|---|---:|---:|---:|---:|---|---:|")
+        seconds, err = timed(("revalidate", "--db", str(db), "--rules", "default"))
         progress = [ln for ln in err.splitlines() if ln.startswith("revalidate:")]
+        main_layout_copy(db, old)
+        theirs = timed(("revalidate", "--db", str(old), "--rules", "default"), base)[0]
+        row("revalidate --rules default", seconds, theirs, REVALIDATE_TARGET_S)
         for cmd in (
-            ("stats", *dbf),
-            ("stats", *dbf, "--json"),
-            ("stats", *dbf, "--source", SOURCES[1]),
-            ("report", *dbf, "--out", f"{tmp}/report.html"),
-            *(
-                ("export", *dbf, "--format", fmt, "--out", f"{tmp}/out.{fmt}")
-                for fmt in ("jsonl", "csv", "parquet", "hf")
-            ),
+            ("stats",),
+            ("stats", "--json"),
+            ("stats", "--source", SOURCES[1]),
+            ("report", "--out", "report.html"),
+            *(("export", "--format", f, "--out", f"out.{f}") for f in FORMATS),
         ):
-            seconds, _ = timed(cmd)
-            row(" ".join(c for c in cmd if c not in dbf and not c.startswith(tmp)), seconds, 10)
+            seconds = timed(_in(cmd, db, Path(tmp) / "ours"))[0]
+            theirs = timed(_in(cmd, old, Path(tmp) / "main"), base)[0]
+            name = " ".join(c for c in cmd if c != "--out" and "." not in c)
+            row(name, seconds, theirs, TARGET_S)
         print(f"\nrevalidate progress lines: {len(progress)}; last: {progress[-1:]}")
-        seconds, _ = timed(("revalidate", *dbf, "--rules", "original"))
-        row("revalidate --rules original (second profile)", seconds, REVALIDATE_TARGET_S)
-        print("\nbytes per prompt, vacuumed, verdicts under two profiles:\n")
+        print("\nbytes per prompt, vacuumed:\n")
         print(
-            "| pool | prompts | mean prompt chars | main's layout | ours | ratio (target <= 0.50) |"
+            "| pool | profiles | prompts | mean prompt chars | main's layout | ours | ours / main |"
         )
-        print("|---|---:|---:|---:|---:|---:|")
-        storage_row(db, Path(tmp) / "main-layout.db", args.pool, n)
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        storage_row(db, old, args.pool, n, 1, copy=False)
     for kind in ("sample", "mixed"):
-        if args.storage_prompts and kind != args.pool:
+        if args.storage_prompts:
             with tempfile.TemporaryDirectory(prefix="bench-readside-") as tmp:
                 db = Path(tmp) / "results.db"
                 build(db, args.storage_prompts, kind)
                 for rules in ("default", "original"):
                     revalidate(db, rules=rules)
-                storage_row(db, Path(tmp) / "main-layout.db", kind, args.storage_prompts)
+                storage_row(db, Path(tmp) / "main-layout.db", kind, args.storage_prompts, 2)
     return 0
 
 
-def storage_row(db: Path, old: Path, kind: str, n: int) -> None:
-    main_layout_copy(db, old)
+def storage_row(db: Path, old: Path, kind: str, n: int, profiles: int, copy: bool = True) -> None:
+    if copy:
+        main_layout_copy(db, old)
     ours, theirs = compact_size(db), compact_size(old)
     mean = sqlite3.connect(db).execute("SELECT avg(chars) FROM work").fetchone()[0]
     print(
-        f"| {kind} | {n:,} | {mean:.0f} | {theirs / n:,.0f} | {ours / n:,.0f} "
+        f"| {kind} | {profiles} | {n:,} | {mean:.0f} | {theirs / n:,.0f} | {ours / n:,.0f} "
         f"| {ours / theirs:.2f} |",
         flush=True,
     )

@@ -159,7 +159,8 @@ def timed(args: Sequence[str], exe: Path | None = None) -> tuple[float, str]:
 def _in(cmd: Sequence[str], db: Path, folder: Path) -> tuple[str, ...]:
     """``cmd`` on ``db``, its ``--out`` file inside ``folder``."""
     folder.mkdir(exist_ok=True)
-    args = [str(folder / a) if prev == "--out" else a for prev, a in zip(("", *cmd[:-1]), cmd, strict=True)]
+    before = ("", *cmd[:-1])
+    args = [str(folder / a) if b == "--out" else a for b, a in zip(before, cmd, strict=True)]
     return (*args, "--db", str(db))
 
 

@@ -1,21 +1,25 @@
-"""Read-side commands and storage at 1M prompts.
+"""Read-side commands and storage at 1M prompts, against main's code on main's layout.
 
-    .venv/bin/python -m bench.readside                 # 1M prompts, about 10 minutes
-    .venv/bin/python -m bench.readside --prompts 100000
+    .venv/bin/python -m bench.readside                 # 1M prompts, about 15 minutes
+    .venv/bin/python -m bench.readside --prompts 100000 --storage-prompts 20000
 
-Builds a results database of N prompts (the bundled sample's real first user turns, cycled;
-each with its emulator-style lean answer), 10 % of them seen in a second source row, then:
+Builds a results database of N prompts, each with its emulator-style lean answer (the
+heuristic's), 10 % of them seen in a second source row. ``--pool mixed`` (default): 70 % the
+bundled sample's real first user turns, 30 % long prompts (lists, passages with questions,
+prose; 200-3,200 characters), a mean of about 470 characters; ``--pool sample``: the sample
+alone (mean 91). Then:
 
-1. ``revalidate`` under the run's own profile writes every verdict (timed: the re-judging of
-   N stored answers, with its progress lines on stderr);
-2. ``stats``, ``stats --source``, ``report`` and ``export`` in every format are timed, each a
-   separate ``parallelprompt`` process, as a user runs them;
-3. bytes per prompt: the database file against the same rows in main's layout (migrations up
-   to 0007, every verdict text stored in full), both built in this run, checkpointed and
-   vacuumed.
+1. ``revalidate`` under the run's own profile writes every verdict (timed, with its progress
+   lines on stderr); the same rows are copied into main's layout (migrations up to 0007, every
+   verdict text in full) and ``--baseline``'s ``parallelprompt revalidate`` (main's checkout,
+   default /work/main) re-judges them there;
+2. ``stats``, ``stats --source``, ``report`` and ``export`` in every format, each a separate
+   ``parallelprompt`` process as a user runs them, ours on ours and main's on main's layout;
+3. bytes per prompt of both files, checkpointed and vacuumed: the 1M database with one
+   profile's verdicts, and ``--storage-prompts`` of each pool with two profiles'.
 
 Targets (issue 12): every read command <= 10 s, revalidate <= 60 s, bytes per prompt halved.
-The machine is shared: the load average is printed beside the figures.
+The machine is shared: the load average is printed beside each figure.
 """
 
 from __future__ import annotations

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import os
 import sys
 
 from parallelprompt.settings import Settings
@@ -102,15 +101,13 @@ async def _work_on_emulator(s: Settings) -> int:
     from emulator import Emulator
     from worker.run import work
 
-    # Dummy keys: the emulator accepts any SigV4 signature. Only set when the chain is empty.
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "emulator")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "emulator")
     emu_settings = dataclasses.replace(s.emulator, host="127.0.0.1", port=0)
     async with Emulator(emu_settings) as emu:
         # The worker's limiter mirrors the emulator's quota; with none, it must not be the
         # bottleneck (the defaults are sized for a real Bedrock account).
         worker = dataclasses.replace(
             s.worker,
+            backend="emulator",  # the worker signs with dummy keys (worker.llm.LOCAL_CREDENTIALS)
             endpoint_url=emu.endpoint,
             rpm=emu_settings.rpm or UNLIMITED_RPM,
             tpm=emu_settings.tpm or UNLIMITED_TPM,

@@ -17,15 +17,13 @@ import asyncio
 import dataclasses
 import sys
 
+from parallelprompt.provenance import EMULATOR_NOTICE
 from parallelprompt.settings import Settings
 from parallelprompt.textsafe import terminal_safe
 
 UNLIMITED_RPM = 600_000.0
 UNLIMITED_TPM = 6_000_000_000.0
-EMULATOR_NOTICE = (
-    "answers come from the local Bedrock emulator: heuristics, not a model's "
-    "(pass --backend bedrock and --max-cost-usd to classify with Bedrock)"
-)
+EMULATOR_HINT = "pass --backend bedrock and --max-cost-usd to classify with Bedrock"
 
 
 def aws_credentials_available() -> bool:
@@ -75,7 +73,7 @@ async def _main_job(s: Settings) -> int:
 
     use_emulator = starts_emulator(s)
     if use_emulator:
-        print(f"note: {EMULATOR_NOTICE}", file=sys.stderr, flush=True)
+        print(f"note: {EMULATOR_NOTICE} ({EMULATOR_HINT})", file=sys.stderr, flush=True)
         print(f"note: {style_notice(s)}", file=sys.stderr, flush=True)
         code = await _work_on_emulator(s)
     else:
@@ -93,7 +91,7 @@ async def _main_job(s: Settings) -> int:
     print(f"  parallelprompt stats --db {db}")
     print(f"  sqlite3 {db} 'SELECT * FROM parallelizable_prompts LIMIT 5'")
     if use_emulator:
-        print(f"note: {EMULATOR_NOTICE}")
+        print(f"note: {EMULATOR_NOTICE} ({EMULATOR_HINT})")
     return code
 
 

@@ -30,7 +30,7 @@ from typing import Any
 from catalogue import DEFAULT_MODEL, ModelInfo, Pricing, eol_message, lookup
 from db import DatabaseError, SqliteQueue, is_storage_error
 from db.stats import throughput
-from parallelprompt.provenance import BEDROCK, EMULATOR, Backend
+from parallelprompt.provenance import BEDROCK, EMULATOR, EMULATOR_NOTICE, Backend
 from parallelprompt.settings import NO_BUDGET, Settings
 from parallelprompt.textsafe import redact_text, without_userinfo
 from prompts import Contract, Outcome, estimate_tokens
@@ -41,7 +41,6 @@ from worker.metrics import Counters, MetricsServer
 from worker.pool import OnEvent, Pool, PoolConfig, StopReason, Tuning, WorkEvent
 from worker.progress import Display, human
 from worker.runs import (
-    EMULATOR_NOTICE,
     ConfigError,
     Identity,
     choose_run,

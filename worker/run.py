@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from catalogue import DEFAULT_MODEL, ModelInfo, Pricing, eol_message, lookup
-from db import DatabaseError, SqliteQueue, is_storage_error
+from db import DatabaseError, SqliteQueue, is_locked_error, is_storage_error
 from db.stats import throughput
 from parallelprompt.provenance import BEDROCK, EMULATOR, EMULATOR_NOTICE, Backend
 from parallelprompt.settings import NO_BUDGET, Settings
@@ -284,15 +284,27 @@ async def _start(
             f"no database at {db}: run `parallelprompt ingest --db {db}` first (a worker "
             "started with --no-exit-when-empty waits for the producer instead)"
         )
-    try:
-        queue = await SqliteQueue.open(
-            settings.common.db,
-            backoff_base=tuning.db_backoff_base_s,
-            backoff_cap=tuning.db_backoff_cap_s,
-            busy_timeout_s=tuning.db_lock_wait_s,
-        )
-    except DatabaseError as exc:
-        return fatal(str(exc))
+    opening = time.monotonic()
+    while True:  # another process's long write lock (a migration, a bulk ingest): wait
+        try:
+            queue = await SqliteQueue.open(
+                settings.common.db,
+                backoff_base=tuning.db_backoff_base_s,
+                backoff_cap=tuning.db_backoff_cap_s,
+                busy_timeout_s=tuning.db_lock_wait_s,
+            )
+            break
+        except DatabaseError as exc:
+            if stop.names or not is_locked_error(exc.__cause__ or exc):
+                return stopped() if stop.names else fatal(str(exc))
+            waited = time.monotonic() - opening
+            _say(
+                display,
+                on_event,
+                "waiting",
+                "waiting for the database: another process has held its write lock for "
+                f"{waited:.0f} s",
+            )
     store = Store(queue, on_wait=lambda message: _say(display, on_event, "waiting", message))
     try:
         if stop.names:

@@ -30,8 +30,8 @@ class DatabaseError(RuntimeError):
     """The database cannot be used (newer schema, not a database, unwritable)."""
 
 
-def _configure(conn: sqlite3.Connection) -> None:
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+def _configure(conn: sqlite3.Connection, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
     mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
     if str(mode).lower() != "wal":
         raise DatabaseError(f"could not switch the database to WAL mode (got {mode!r})")
@@ -81,13 +81,18 @@ def _statements(script: str) -> list[str]:
 
 
 def connect_sync(
-    path: Path | str, *, existing: bool = False, readonly: bool = False
+    path: Path | str,
+    *,
+    existing: bool = False,
+    readonly: bool = False,
+    busy_timeout_ms: int = BUSY_TIMEOUT_MS,
 ) -> sqlite3.Connection:
     """A configured, migrated synchronous connection (CLI reports, tests, producers).
 
     ``existing``: the database must already exist (the read commands: a mistyped ``--db``
     is an error, not a new empty database). ``readonly``: an existing database opened
-    read-only, not migrated.
+    read-only, not migrated. ``busy_timeout_ms``: how long opening (and migrating) waits for
+    another process's write lock before it fails with "database is locked".
     """
     path = Path(path)
     if path.is_dir():
@@ -101,11 +106,11 @@ def connect_sync(
     if path.parent and not path.parent.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout_ms / 1000)
     except sqlite3.Error as exc:
         raise DatabaseError(access_problem(path) or f"{path}: {exc}") from exc
     try:
-        _configure(conn)
+        _configure(conn, busy_timeout_ms)
         migrate(conn)
     except sqlite3.DatabaseError as exc:
         conn.close()
@@ -136,8 +141,13 @@ def access_problem(path: Path) -> str | None:
 async def connect(path: Path | str, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> aiosqlite.Connection:
     """The process's async writer connection: configured and migrated. A write that waits
     longer than ``busy_timeout_ms`` for another process's lock fails with "database is
-    locked" (the worker then says it is waiting, and waits again)."""
-    connect_sync(path).close()  # configure + migrate once, synchronously
+    locked" (the worker then says it is waiting, and waits again). Opening waits for the lock
+    the same way, in a thread, so the event loop (and its signal handlers) keep running."""
+
+    def prepare() -> None:  # configure + migrate once, synchronously
+        connect_sync(path, busy_timeout_ms=busy_timeout_ms).close()
+
+    await asyncio.to_thread(prepare)
     conn = await aiosqlite.connect(path, isolation_level=None, timeout=busy_timeout_ms / 1000)
     await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
     await conn.execute("PRAGMA synchronous = NORMAL")

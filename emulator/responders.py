@@ -13,10 +13,11 @@ from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from emulator.style import REALISTIC, StyleRates, restyle
+from parallelprompt.provenance import EMULATOR_NOTICE
 from prompts import heuristic_answer
 
-#: Said by every run that uses the emulator.
-HEURISTIC_NOTICE = "answers are heuristics, not a model's"
+#: Said by every run that uses the emulator (the one notice, from provenance).
+HEURISTIC_NOTICE = EMULATOR_NOTICE
 
 
 class Responder(Protocol):

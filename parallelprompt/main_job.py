@@ -15,18 +15,15 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import os
 import sys
 
+from parallelprompt.provenance import EMULATOR_NOTICE
 from parallelprompt.settings import Settings
 from parallelprompt.textsafe import terminal_safe
 
 UNLIMITED_RPM = 600_000.0
 UNLIMITED_TPM = 6_000_000_000.0
-EMULATOR_NOTICE = (
-    "answers come from the local Bedrock emulator: heuristics, not a model's "
-    "(pass --backend bedrock and --max-cost-usd to classify with Bedrock)"
-)
+EMULATOR_HINT = "pass --backend bedrock and --max-cost-usd to classify with Bedrock"
 
 
 def aws_credentials_available() -> bool:
@@ -76,7 +73,7 @@ async def _main_job(s: Settings) -> int:
 
     use_emulator = starts_emulator(s)
     if use_emulator:
-        print(f"note: {EMULATOR_NOTICE}", file=sys.stderr, flush=True)
+        print(f"note: {EMULATOR_NOTICE} ({EMULATOR_HINT})", file=sys.stderr, flush=True)
         print(f"note: {style_notice(s)}", file=sys.stderr, flush=True)
         code = await _work_on_emulator(s)
     else:
@@ -94,7 +91,7 @@ async def _main_job(s: Settings) -> int:
     print(f"  parallelprompt stats --db {db}")
     print(f"  sqlite3 {db} 'SELECT * FROM parallelizable_prompts LIMIT 5'")
     if use_emulator:
-        print(f"note: {EMULATOR_NOTICE}")
+        print(f"note: {EMULATOR_NOTICE} ({EMULATOR_HINT})")
     return code
 
 
@@ -102,15 +99,13 @@ async def _work_on_emulator(s: Settings) -> int:
     from emulator import Emulator
     from worker.run import work
 
-    # Dummy keys: the emulator accepts any SigV4 signature. Only set when the chain is empty.
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "emulator")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "emulator")
     emu_settings = dataclasses.replace(s.emulator, host="127.0.0.1", port=0)
     async with Emulator(emu_settings) as emu:
         # The worker's limiter mirrors the emulator's quota; with none, it must not be the
         # bottleneck (the defaults are sized for a real Bedrock account).
         worker = dataclasses.replace(
             s.worker,
+            backend="emulator",  # the worker signs with dummy keys (worker.llm.LOCAL_CREDENTIALS)
             endpoint_url=emu.endpoint,
             rpm=emu_settings.rpm or UNLIMITED_RPM,
             tpm=emu_settings.tpm or UNLIMITED_TPM,

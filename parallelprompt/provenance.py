@@ -20,6 +20,8 @@ EMULATOR_HEADER = "x-parallelprompt-emulator"
 IDENTIFY_MODEL_ID = "parallelprompt-identify"
 BEDROCK = "bedrock"
 EMULATOR = "emulator"
+#: Said by every output of a run the emulator answered (defined here only).
+EMULATOR_NOTICE = "answers from the local emulator are heuristics, not a model's"
 
 
 def version() -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from . import lean, requests
 from .categories import CategorySet, normalise_category
@@ -73,20 +72,6 @@ class Contract:
     def with_profile(self, rules: str | RuleProfile) -> Contract:
         """The same prompt and categories judged under another profile (for revalidate)."""
         return replace(self, profile=resolve_profile(rules))
-
-    def converse_request(
-        self, prompt: str, *, max_tokens: int = 1024, temperature: float = 0.2
-    ) -> dict[str, Any]:
-        return requests.converse_request(
-            self.system_prompt, prompt, max_tokens=max_tokens, temperature=temperature
-        )
-
-    def invoke_body(
-        self, prompt: str, *, max_tokens: int = 1024, temperature: float = 0.2
-    ) -> dict[str, Any]:
-        return requests.invoke_body(
-            self.system_prompt, prompt, max_tokens=max_tokens, temperature=temperature
-        )
 
     def estimate_input_tokens(self, prompt: str) -> int:
         """Conservative input tokens of one request (system prompt + prompt)."""

@@ -15,7 +15,7 @@ import pytest
 
 from parallelprompt.cli import main
 from tests.other_user import run_locked_out
-from worker.bedrock import profile_region_mismatch
+from worker.llm.bedrock import profile_region_mismatch
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -4,6 +4,7 @@ each with its reasons, and the README's "why prompts failed" query has rows to s
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -77,3 +78,16 @@ def test_exact_answer_style_keeps_the_extractors_answers(
     outcomes = stats["outcomes"]
     assert outcomes["failed"] == 0 and outcomes["unparseable"] == 0, outcomes
     assert outcomes["high_confidence"] > 0
+
+
+@pytest.mark.usefixtures("offline")
+def test_the_emulator_run_needs_no_aws_keys_and_writes_none_into_the_environment(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker signs the emulator's calls with explicit dummy keys (worker.llm)."""
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    stats, out = run(tmp_path / "keyless.db", capsys, "realistic")
+    assert stats["outcomes"]["high_confidence"] > 0
+    assert "answers from the local emulator are heuristics, not a model's" in out
+    assert "AWS_ACCESS_KEY_ID" not in os.environ and "AWS_SECRET_ACCESS_KEY" not in os.environ

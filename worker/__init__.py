@@ -13,9 +13,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from parallelprompt.provenance import EMULATOR_NOTICE
     from worker.pool import StopReason, Tuning, WorkEvent
     from worker.run import WorkSummary, work
-    from worker.runs import EMULATOR_NOTICE
 
 __all__ = ["EMULATOR_NOTICE", "StopReason", "Tuning", "WorkEvent", "WorkSummary", "work"]
 
@@ -23,7 +23,7 @@ _HOME = {
     "StopReason": "worker.pool",
     "Tuning": "worker.pool",
     "WorkEvent": "worker.pool",
-    "EMULATOR_NOTICE": "worker.runs",
+    "EMULATOR_NOTICE": "parallelprompt.provenance",
     "WorkSummary": "worker.run",
     "work": "worker.run",
 }

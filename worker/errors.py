@@ -1,7 +1,8 @@
-"""Our error taxonomy for model calls, and the translation from botocore's exceptions.
+"""Our error taxonomy for model calls.
 
-Everything the Bedrock client can raise is turned into one of two types right at the boundary
-(:func:`translate`), so the pool never looks at botocore:
+Every adapter (:mod:`worker.llm`) turns whatever its client raises into one of these types
+right at the boundary (the Bedrock adapter: :func:`worker.llm.bedrock_errors.translate`), so the
+pool never looks at an SDK:
 
 * :class:`RetryableError` — the call may succeed later: throttling, a model that is warming up,
   5xx, model timeouts and model errors, connection and read timeouts, a garbled response.
@@ -10,27 +11,14 @@ Everything the Bedrock client can raise is turned into one of two types right at
   exhausted account quota. The run stops at once and gives its leases back.
 
 One kind of ``ValidationException`` is about a single prompt (it is too long for the model):
-that one is :class:`PromptError`, a dead letter for that prompt only.
+that one is :class:`PromptError`, a dead letter for that prompt only. Another kind says only that
+the backend found the request invalid (``request_invalid``): before any answer that is the
+configuration's fault, after answers it concerns the one prompt (the pool decides).
 """
 
 from __future__ import annotations
 
 import enum
-from typing import Any
-
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectionError,
-    CredentialRetrievalError,
-    HTTPClientError,
-    NoCredentialsError,
-    NoRegionError,
-    PartialCredentialsError,
-    ProfileNotFound,
-    ReadTimeoutError,
-)
-from botocore.parsers import ResponseParserError
 
 
 class Code(enum.StrEnum):
@@ -56,13 +44,23 @@ class Code(enum.StrEnum):
 
 
 class CallError(Exception):
-    """A failed model call, translated. ``code`` is ours, ``aws_code`` what AWS said."""
+    """A failed model call, translated. ``code`` is ours, ``aws_code`` what the backend said
+    (shown, never decided on). ``request_invalid``: the backend refused the request itself as
+    invalid (Bedrock's ValidationException)."""
 
-    def __init__(self, code: Code, message: str, aws_code: str | None = None) -> None:
+    def __init__(
+        self,
+        code: Code,
+        message: str,
+        aws_code: str | None = None,
+        *,
+        request_invalid: bool = False,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.aws_code = aws_code
+        self.request_invalid = request_invalid
 
     def __str__(self) -> str:
         head = self.aws_code or self.code.value
@@ -79,77 +77,3 @@ class FatalError(CallError):
 
 class PromptError(CallError):
     """This prompt can never succeed (e.g. too long for the model); it becomes a dead letter."""
-
-
-_RETRYABLE = {
-    "ThrottlingException": Code.THROTTLED,
-    "TooManyRequestsException": Code.THROTTLED,
-    "ModelNotReadyException": Code.MODEL_NOT_READY,
-    "InternalServerException": Code.SERVER,
-    "ServiceUnavailableException": Code.UNAVAILABLE,
-    "ModelTimeoutException": Code.MODEL_TIMEOUT,
-    "ModelErrorException": Code.MODEL_ERROR,
-    "ModelStreamErrorException": Code.MODEL_ERROR,
-}
-
-_FATAL = {
-    "AccessDeniedException": (Code.ACCESS_DENIED, "no access to this model in this account"),
-    "ResourceNotFoundException": (Code.NOT_FOUND, "the model is unknown, retired or not here"),
-    "UnrecognizedClientException": (Code.CREDENTIALS, "the AWS credentials are not valid"),
-    "InvalidSignatureException": (Code.CREDENTIALS, "the AWS credentials are not valid"),
-    "ExpiredTokenException": (Code.CREDENTIALS, "the AWS session token has expired"),
-    "ExpiredToken": (Code.CREDENTIALS, "the AWS session token has expired"),
-    "ServiceQuotaExceededException": (Code.QUOTA_EXCEEDED, "the account's quota is exhausted"),
-    "ValidationException": (Code.VALIDATION, "Bedrock rejected the request"),
-}
-
-# ValidationException messages that concern one prompt, not the configuration.
-_PROMPT_SPECIFIC = ("too long", "too many tokens", "context window", "context length")
-
-
-def translate(exc: BaseException) -> CallError:
-    """Our error for anything the Bedrock client raised (never raises itself)."""
-    if isinstance(exc, CallError):
-        return exc
-    if isinstance(exc, ClientError):
-        return _from_client_error(exc)
-    if isinstance(exc, ReadTimeoutError | TimeoutError):
-        return RetryableError(Code.READ_TIMEOUT, f"no answer in time ({exc})")
-    if isinstance(exc, ConnectionError | HTTPClientError):
-        return RetryableError(Code.CONNECTION, str(exc))
-    if isinstance(
-        exc,
-        NoCredentialsError | PartialCredentialsError | CredentialRetrievalError | ProfileNotFound,
-    ):
-        return FatalError(
-            Code.CREDENTIALS,
-            f"{exc} — configure AWS credentials (environment, profile or role), "
-            "or run `parallelprompt run` without credentials to use the local emulator",
-        )
-    if isinstance(exc, ResponseParserError):  # a 200 that is not Bedrock's (a proxy, HTML)
-        return RetryableError(Code.BAD_RESPONSE, f"not a Bedrock answer: {exc}"[:500])
-    if isinstance(exc, NoRegionError):
-        return FatalError(Code.VALIDATION, "no AWS region: pass --region or set AWS_REGION")
-    if isinstance(exc, BotoCoreError):
-        return RetryableError(Code.UNKNOWN, str(exc))
-    if isinstance(exc, OSError):
-        return RetryableError(Code.CONNECTION, str(exc))
-    return RetryableError(Code.UNKNOWN, f"{type(exc).__name__}: {exc}")
-
-
-def _from_client_error(exc: ClientError) -> CallError:
-    response: dict[str, Any] = exc.response or {}
-    error = response.get("Error") or {}
-    aws_code = str(error.get("Code") or "Unknown")
-    message = str(error.get("Message") or exc)
-    status = int((response.get("ResponseMetadata") or {}).get("HTTPStatusCode") or 0)
-    if aws_code in _RETRYABLE:
-        return RetryableError(_RETRYABLE[aws_code], message, aws_code)
-    if aws_code == "ValidationException" and any(p in message.lower() for p in _PROMPT_SPECIFIC):
-        return PromptError(Code.PROMPT_TOO_LONG, message, aws_code)
-    if aws_code in _FATAL:
-        code, hint = _FATAL[aws_code]
-        return FatalError(code, f"{hint}: {message}", aws_code)
-    if status >= 500 or status == 429:
-        return RetryableError(Code.SERVER if status >= 500 else Code.THROTTLED, message, aws_code)
-    return FatalError(Code.UNKNOWN, message, aws_code)

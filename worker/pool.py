@@ -30,10 +30,10 @@ from db import CompleteResult, Completion, FailOutcome, Failure, Lease, Status
 from db.storable import valid_text
 from parallelprompt.verdicts import verdict_row
 from prompts import Contract, estimate_tokens
-from worker.bedrock import Bedrock, Reply
 from worker.buffer import ResultBuffer
 from worker.errors import CallError, Code, FatalError, PromptError, RetryableError
 from worker.limiter import Limiter, LimiterConstants, Reservation
+from worker.llm.port import LLMClient, Reply, Request
 from worker.metrics import Counters
 from worker.progress import Display, RateMeter, queue_progress, snapshot
 from worker.sizing import TokenPlan, quota_tokens
@@ -92,6 +92,9 @@ class PoolConfig:
     lease_seconds: float
     max_attempts: int
     max_tokens: int
+    temperature: float
+    cache_prefix: bool  # ask for the system prompt to be cached (the model caches it)
+    read_timeout_s: float  # the client's --read-timeout, for the outage messages
     max_cost_usd: float | None
     grace_seconds: float
     exit_when_empty: bool
@@ -124,7 +127,7 @@ class Pool:
         self,
         *,
         store: Store,
-        bedrock: Bedrock,
+        client: LLMClient,
         contract: Contract,
         config: PoolConfig,
         pricing: Pricing,
@@ -134,7 +137,7 @@ class Pool:
         counters: Counters | None = None,
     ) -> None:
         self.store = store
-        self.bedrock = bedrock
+        self.client = client
         self.contract = contract
         self.config = config
         self.pricing = pricing
@@ -460,7 +463,7 @@ class Pool:
         """What Bedrock will reserve: input + max_tokens, less the cached prefix while the
         cache is known to be live (cache reads do not count toward the quota)."""
         tokens = self.contract.estimate_input_tokens(prompt) + max_tokens
-        if self.bedrock.options.shape.cache_point and self.clock() < self._cache_warm_until:
+        if self.config.cache_prefix and self.clock() < self._cache_warm_until:
             tokens -= self._system_tokens
         return tokens
 
@@ -469,7 +472,7 @@ class Pool:
         counters = self.counters
         counters.in_flight += 1
         try:
-            reply = await self.bedrock.call(prompt, max_tokens)
+            reply = await self.client.call(self._request(prompt, max_tokens))
         except CallError as exc:
             self._settle_failure(exc, reservation)
             raise
@@ -493,6 +496,12 @@ class Pool:
         counters.saved_usd += self.pricing.saved(reply.cache_read_tokens, reply.cache_write_tokens)
         return reply
 
+    def _request(self, prompt: str, max_tokens: int) -> Request:
+        c = self.config
+        return Request(
+            self.contract.system_prompt, prompt, max_tokens, c.temperature, c.cache_prefix
+        )
+
     def _cost(self, reply: Reply) -> float:
         return self.pricing.cost(
             reply.input_tokens,
@@ -502,9 +511,10 @@ class Pool:
         )
 
     def _prompt_specific(self, exc: FatalError) -> bool:
-        """A plain ValidationException once this process has had answers concerns one prompt
-        (the configuration was fine for those); before, it is a configuration error."""
-        return exc.aws_code == "ValidationException" and self.counters.requests["ok"] > 0
+        """A request the backend found invalid, once this process has had answers, concerns
+        one prompt (the configuration was fine for those); before, it is a configuration
+        error."""
+        return exc.request_invalid and self.counters.requests["ok"] > 0
 
     def _unreachable(self, exc: CallError) -> bool:
         """Whether "no answer" failures (connection errors, read timeouts) say the endpoint is
@@ -518,8 +528,7 @@ class Pool:
         return self._no_answer >= needed
 
     def _outage_message(self, exc: CallError) -> str:
-        options = self.bedrock.options
-        where = f"{self.bedrock.endpoint} (region {self.bedrock.region})"
+        where = self.client.description.where
         n, timeouts = self._no_answer, self._no_answer_timeouts
         mixed = f", {n - timeouts} of them connection failures" if timeouts < n else ""
         if exc.code is Code.BAD_RESPONSE:
@@ -535,7 +544,7 @@ class Pool:
                 "the network; nothing was marked dead"
             )
         return (
-            f"no answer within --read-timeout {options.read_timeout:g} s from {where} ({n} "
+            f"no answer within --read-timeout {self.config.read_timeout_s:g} s from {where} ({n} "
             f"calls in a row{mixed}); raise --read-timeout or check the endpoint; nothing was "
             f"marked dead ({TIMEOUT_BILLING})"
         )
@@ -552,7 +561,7 @@ class Pool:
                 self._timeout_warned = True
                 self._warn(
                     f"a call got no answer within --read-timeout "
-                    f"{self.bedrock.options.read_timeout:g} s; it is retried "
+                    f"{self.config.read_timeout_s:g} s; it is retried "
                     f"({TIMEOUT_BILLING})"
                 )
         if exc.code is Code.THROTTLED:

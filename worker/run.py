@@ -28,20 +28,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from catalogue import DEFAULT_MODEL, ModelInfo, Pricing, eol_message, lookup
-from db import DatabaseError, SqliteQueue, is_storage_error
+from db import DatabaseError, SqliteQueue, is_locked_error, is_storage_error
 from db.stats import throughput
-from parallelprompt.provenance import BEDROCK, EMULATOR, Backend
+from parallelprompt.provenance import BEDROCK, EMULATOR, EMULATOR_NOTICE, Backend
 from parallelprompt.settings import NO_BUDGET, Settings
 from parallelprompt.textsafe import redact_text, without_userinfo
 from prompts import Contract, Outcome, estimate_tokens
 from worker import signals
-from worker.bedrock import Bedrock, ClientOptions, profile_region_mismatch
 from worker.errors import FatalError, PromptError, RetryableError
+from worker.llm import LOCAL_CREDENTIALS, ClientOptions, LLMClient, Request, opened
 from worker.metrics import Counters, MetricsServer
 from worker.pool import OnEvent, Pool, PoolConfig, StopReason, Tuning, WorkEvent
 from worker.progress import Display, human
 from worker.runs import (
-    EMULATOR_NOTICE,
     ConfigError,
     Identity,
     choose_run,
@@ -156,9 +155,11 @@ class WorkSummary:
 
 
 PREFLIGHT_PROMPT = "Say OK."
+#: The adapter (:mod:`worker.llm.registry`): Bedrock Runtime, which the emulator speaks too.
+ADAPTER = "bedrock"
 
 
-async def preflight(bedrock: Bedrock, tuning: Tuning) -> None:
+async def preflight(client: LLMClient, request: Request, tuning: Tuning) -> None:
     """One model call that proves credentials, model id and access; FatalError if it cannot.
     Retryable failures are tried ``tuning.preflight_tries`` times (with backoff)."""
     last: RetryableError | None = None
@@ -166,7 +167,7 @@ async def preflight(bedrock: Bedrock, tuning: Tuning) -> None:
         if n:
             await asyncio.sleep(min(tuning.retry_cap_s, tuning.retry_base_s * 2**n))
         try:
-            await bedrock.call(PREFLIGHT_PROMPT)
+            await client.call(request)
             return
         except RetryableError as exc:
             last = exc
@@ -283,15 +284,27 @@ async def _start(
             f"no database at {db}: run `parallelprompt ingest --db {db}` first (a worker "
             "started with --no-exit-when-empty waits for the producer instead)"
         )
-    try:
-        queue = await SqliteQueue.open(
-            settings.common.db,
-            backoff_base=tuning.db_backoff_base_s,
-            backoff_cap=tuning.db_backoff_cap_s,
-            busy_timeout_s=tuning.db_lock_wait_s,
-        )
-    except DatabaseError as exc:
-        return fatal(str(exc))
+    opening = time.monotonic()
+    while True:  # another process's long write lock (a migration, a bulk ingest): wait
+        try:
+            queue = await SqliteQueue.open(
+                settings.common.db,
+                backoff_base=tuning.db_backoff_base_s,
+                backoff_cap=tuning.db_backoff_cap_s,
+                busy_timeout_s=tuning.db_lock_wait_s,
+            )
+            break
+        except DatabaseError as exc:
+            if stop.names or not is_locked_error(exc.__cause__ or exc):
+                return stopped() if stop.names else fatal(str(exc))
+            waited = time.monotonic() - opening
+            _say(
+                display,
+                on_event,
+                "waiting",
+                "waiting for the database: another process has held its write lock for "
+                f"{waited:.0f} s",
+            )
     store = Store(queue, on_wait=lambda message: _say(display, on_event, "waiting", message))
     try:
         if stop.names:
@@ -305,13 +318,13 @@ async def _start(
         await queue.close()
 
 
-async def _identify(bedrock: Bedrock, settings: Settings, tuning: Tuning) -> Backend:
+async def _identify(client: LLMClient, settings: Settings, tuning: Tuning) -> Backend:
     """What answers at the endpoint; ConfigError when it is not what ``--backend`` demands."""
-    backend = await bedrock.identify(tuning.preflight_tries, tuning.retry_base_s)
+    backend = await client.identify(tuning.preflight_tries, tuning.retry_base_s)
     wanted = settings.worker.backend
     if wanted in (BEDROCK, EMULATOR) and backend.kind != wanted:
         raise ConfigError(
-            f"--backend {wanted}, but {bedrock.endpoint} is "
+            f"--backend {wanted}, but {client.description.endpoint} is "
             + (
                 f"the parallelprompt emulator ({backend.label})"
                 if backend.kind == EMULATOR
@@ -322,16 +335,20 @@ async def _identify(bedrock: Bedrock, settings: Settings, tuning: Tuning) -> Bac
 
 
 async def _reopen_checked(
-    bedrock: Bedrock, reopen: int, tuning: Tuning, say: Callable[[str, str], None]
+    client: LLMClient,
+    request: Request,
+    reopen: int,
+    tuning: Tuning,
+    say: Callable[[str, str], None],
 ) -> None:
     """Before finished prompts go back to the queue, one real call proves the model works."""
     say(
         "preflight",
         f"a new run will re-open {reopen:,} finished prompt(s): checking model "
-        f"{bedrock.options.model_id} with one preflight call first",
+        f"{client.description.model} with one preflight call first",
     )
     try:
-        await preflight(bedrock, tuning)
+        await preflight(client, request, tuning)
     except FatalError as exc:
         raise FatalError(
             exc.code,
@@ -398,9 +415,16 @@ async def _work(
         concurrency=w.concurrency,
         connect_timeout=w.connect_timeout,
         read_timeout=w.read_timeout,
-        max_tokens=settings.contract.max_tokens,
-        temperature=settings.contract.temperature,
         shape=shape,
+        # The emulator accepts any signature: a real account's keys never sign its calls.
+        credentials=LOCAL_CREDENTIALS if w.backend == EMULATOR else None,
+    )
+    check = Request(
+        contract.system_prompt,
+        PREFLIGHT_PROMPT,
+        k.max_tokens,
+        k.temperature,
+        shape.cache_point,
     )
     counters = Counters()
     pool_ref, signal_names = stop.pools, stop.names
@@ -412,19 +436,19 @@ async def _work(
 
     with _signals(stop):
         try:
-            async with Bedrock.open(contract, options) as bedrock:
-                mismatch = profile_region_mismatch(w.model, bedrock.region)
-                if mismatch and w.backend != EMULATOR:  # said before anything can fail
-                    say("warning", mismatch)
-                backend = await _identify(bedrock, settings, tuning)
+            async with opened(ADAPTER, options) as client:
+                if w.backend != EMULATOR:  # said before anything can fail
+                    for warning in client.description.warnings:
+                        say("warning", warning)
+                backend = await _identify(client, settings, tuning)
                 if backend.kind == BEDROCK:
                     refusal = budget_refusal(settings, contract)
                     if refusal is not None:
                         raise ConfigError(refusal)
-                identity = Identity.of(settings, contract, backend, bedrock.endpoint)
+                identity = Identity.of(settings, contract, backend, client.description.endpoint)
                 reopen = await reopens_rows(store, settings, identity)
                 if reopen:
-                    await _reopen_checked(bedrock, reopen, tuning, say)
+                    await _reopen_checked(client, check, reopen, tuning, say)
                 if signal_names:  # stopped before anything was changed
                     return WorkSummary(
                         StopReason.SIGNAL,
@@ -441,6 +465,9 @@ async def _work(
                     lease_seconds=w.lease_seconds,
                     max_attempts=w.max_attempts,
                     max_tokens=settings.contract.max_tokens,
+                    temperature=settings.contract.temperature,
+                    cache_prefix=shape.cache_point,
+                    read_timeout_s=w.read_timeout,
                     max_cost_usd=None if w.max_cost_usd == NO_BUDGET else w.max_cost_usd,
                     grace_seconds=w.grace_seconds,
                     exit_when_empty=w.exit_when_empty,
@@ -453,7 +480,7 @@ async def _work(
                 )
                 pool = Pool(
                     store=store,
-                    bedrock=bedrock,
+                    client=client,
                     contract=contract,
                     config=config,
                     pricing=price,
@@ -469,7 +496,7 @@ async def _work(
                     metrics = MetricsServer(counters, pool.limiter, store.owner)
                     url = await metrics.start(w.metrics_host, w.metrics_port)
                     _say(display, on_event, "metrics", f"{url}/metrics and {url}/healthz")
-                where = f"{bedrock.endpoint} (region {bedrock.region})"
+                where = client.description.where
                 _say(
                     display,
                     on_event,

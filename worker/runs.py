@@ -22,13 +22,11 @@ import orjson
 
 from catalogue import Pricing, pricing
 from db import Run, Status
-from parallelprompt.provenance import EMULATOR, Backend
+from parallelprompt.provenance import EMULATOR, EMULATOR_NOTICE, Backend
 from parallelprompt.settings import Settings
 from parallelprompt.textsafe import redact_url
 from prompts import Contract, estimate_tokens
 from worker.store import Store
-
-EMULATOR_NOTICE = "answers came from the local emulator (heuristics, not a model)"
 
 
 class ConfigError(Exception):

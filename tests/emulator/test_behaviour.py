@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError, ReadTimeoutError
 
 from emulator import EmulatorOptions, FixedResponder, HeuristicResponder, ScriptedResponder
 from emulator.responders import count_tokens
+from parallelprompt.provenance import EMULATOR_NOTICE
 from prompts import heuristic_answer
 from tests.emulator.conftest import SYSTEM, EmulatorFactory, bedrock, converse, invoke
 
@@ -193,7 +194,7 @@ async def test_stats_duplicates_and_reset(running: EmulatorFactory) -> None:
         assert stats["prompts_seen"] == 3 and stats["duplicate_calls"] == 3
         assert sorted(stats["prompts"].values()) == [1, 2, 3]
         assert stats["input_tokens"] > 0 and stats["output_tokens"] == 6 * count_tokens(ANSWER)
-        assert stats["notice"] == "answers are heuristics, not a model's"
+        assert stats["notice"] == EMULATOR_NOTICE
         assert stats["admitted_last_minute"] == 6
         async with http.post(f"{emu.endpoint}/_emulator/reset") as resp:
             assert resp.status == 200

@@ -9,6 +9,8 @@ import pytest
 from catalogue import catalogue, eol_message, format_catalogue, lookup, pricing
 from prompts import Contract
 from worker import shape
+from worker.llm import Request
+from worker.llm.bedrock import converse_request, invoke_body
 from worker.sizing import TokenPlan, quota_tokens
 
 HAIKU_55 = "global.anthropic.claude-haiku-5-5"
@@ -65,12 +67,16 @@ def test_catalogue_listing() -> None:
 def test_shape_for_haiku_5_5_drops_temperature_turns_thinking_off_and_caches() -> None:
     contract = Contract.load()
     s = shape.Shape.for_model(lookup(HAIKU_55), 3000, caching=True)
-    req = shape.converse(contract.converse_request("Name 3 colours.", max_tokens=300), s)
+    req = shape.converse(
+        converse_request(Request(contract.system_prompt, "Name 3 colours.", 300, 0.2)), s
+    )
     assert "temperature" not in req["inferenceConfig"]
     assert req["inferenceConfig"]["maxTokens"] == 300
     assert req["additionalModelRequestFields"] == {"thinking": {"type": "disabled"}}
     assert req["system"][-1] == {"cachePoint": {"type": "default"}}
-    body = shape.invoke(contract.invoke_body("Name 3 colours."), s)
+    body = shape.invoke(
+        invoke_body(Request(contract.system_prompt, "Name 3 colours.", 1024, 0.2)), s
+    )
     assert "temperature" not in body and body["thinking"] == {"type": "disabled"}
     assert body["system"][0]["cache_control"] == {"type": "ephemeral"}
     assert body["system"][0]["text"] == contract.system_prompt
@@ -79,7 +85,9 @@ def test_shape_for_haiku_5_5_drops_temperature_turns_thinking_off_and_caches() -
 def test_shape_keeps_temperature_and_skips_a_prefix_below_the_minimum() -> None:
     contract = Contract.load()
     s = shape.Shape.for_model(lookup(HAIKU_45), 3000, caching=True)  # 4,096 minimum
-    req = shape.converse(contract.converse_request("Name 3 colours."), s)
+    req = shape.converse(
+        converse_request(Request(contract.system_prompt, "Name 3 colours.", 1024, 0.2)), s
+    )
     assert req["inferenceConfig"]["temperature"] == 0.2
     assert "additionalModelRequestFields" not in req
     assert len(req["system"]) == 1

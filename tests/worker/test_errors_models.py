@@ -12,7 +12,8 @@ from botocore.exceptions import (
 )
 
 from catalogue import DEFAULT_MODEL, base_model_id, lookup, pricing
-from worker.errors import Code, FatalError, PromptError, RetryableError, translate
+from worker.errors import Code, FatalError, PromptError, RetryableError
+from worker.llm.bedrock_errors import translate
 
 
 def client_error(code: str, status: int, message: str = "boom") -> ClientError:
@@ -59,6 +60,8 @@ def test_fatal_client_errors(code: str, status: int, ours: Code) -> None:
     err = translate(client_error(code, status))
     assert isinstance(err, FatalError)
     assert err.code is ours
+    # Only a request Bedrock found invalid may be one prompt's problem (the pool decides).
+    assert err.request_invalid is (code == "ValidationException")
 
 
 def test_a_too_long_prompt_is_that_prompt_s_problem_only() -> None:

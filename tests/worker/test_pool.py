@@ -13,10 +13,10 @@ import pytest
 
 from db import SqliteQueue
 from emulator import FixedResponder, ScriptedResponder
+from parallelprompt.provenance import EMULATOR_NOTICE
 from parallelprompt.settings import Settings
 from tests.answers import answer
 from worker import StopReason, WorkEvent, work
-from worker.runs import EMULATOR_NOTICE
 
 from .conftest import FAST, fill, make_settings, quiet_display
 

@@ -74,6 +74,35 @@ async def test_a_worker_blocked_on_the_write_lock_waits_and_says_so(
     assert rows(db, "SELECT status, count(*) FROM work GROUP BY status") == [("done", 60)]
 
 
+async def test_a_worker_that_starts_while_another_process_holds_the_write_lock_waits(
+    db: Path, emulator: Any
+) -> None:
+    """Opening (and migrating) the database waits too: a lock held from before the worker
+    starts for longer than the busy timeout is a wait with a line, not a fatal exit."""
+    emu = await emulator(ScriptedResponder(lambda prompt: answer(parallelizable=False)))
+    await fill(db, [f"prompt number {i}" for i in range(10)])
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # held before the worker opens the database
+    events: list[WorkEvent] = []
+    run = asyncio.create_task(
+        work(
+            make_settings(db, emu.endpoint, concurrency=2),
+            tuning=LOCK_WAIT,
+            display=quiet_display(),
+            on_event=events.append,
+        )
+    )
+    while sum(e.kind == "waiting" for e in events) < 2:  # two busy timeouts passed
+        assert not run.done(), run.result()
+        await asyncio.sleep(0.05)
+    holder.execute("COMMIT")
+    holder.close()
+    summary = await run
+    assert summary.stop_reason is StopReason.DRAINED, summary.message
+    assert summary.processed == 10
+    assert all("write lock" in e.message for e in events if e.kind == "waiting")
+
+
 @contextlib.contextmanager
 def small_disk(where: Path, size: str) -> Iterator[Path]:
     where.mkdir()

@@ -1,5 +1,10 @@
 """The Bedrock Runtime adapter: one aioboto3 client per process, our errors at the boundary.
 
+It owns the wire: the Converse request and the InvokeModel body (Anthropic Messages) built from
+a neutral :class:`~worker.llm.port.Request`, fitted to the model by :mod:`worker.shape`, and the
+replies parsed back. Everything it raises is a :class:`~worker.errors.CallError`
+(:mod:`worker.llm.bedrock_errors`).
+
 The client is entered once and shared by every task. botocore's own retries are off
 (``total_max_attempts=1``): every attempt must pass our limiter, and our taxonomy
 (:mod:`worker.errors`) decides what is retried. ``max_pool_connections`` is sized to the
@@ -10,10 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import aioboto3
 import orjson
@@ -24,9 +28,13 @@ from parallelprompt import provenance
 from parallelprompt.provenance import Backend
 from parallelprompt.textsafe import redact_text
 from worker import shape as shaping
-from worker.errors import CallError, Code, FatalError, RetryableError, translate
+from worker.errors import CallError, Code, FatalError, RetryableError
+from worker.llm.bedrock_errors import translate
+from worker.llm.port import ClientOptions, Description, Reply, Request
 
+NAME = "bedrock"
 DEFAULT_REGION = "us-east-1"
+ANTHROPIC_VERSION = "bedrock-2023-05-31"
 
 #: Cross-region inference profiles: the model id's prefix and the regions it is served from.
 PROFILE_REGIONS = {
@@ -57,51 +65,34 @@ def profile_region_mismatch(model_id: str, region: str) -> str | None:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """What the model answered, and what it cost in tokens."""
-
-    text: str | None
-    stop_reason: str | None
-    input_tokens: int  # uncached input, as Bedrock reports it
-    output_tokens: int
-    latency_ms: float
-    cache_read_tokens: int = 0
-    cache_write_tokens: int = 0
+def converse_request(request: Request) -> dict[str, Any]:
+    """Keyword arguments for ``client.converse(modelId=..., **request)``."""
+    return {
+        "system": [{"text": request.system}],
+        "messages": [{"role": "user", "content": [{"text": request.user}]}],
+        "inferenceConfig": {"maxTokens": request.max_tokens, "temperature": request.temperature},
+    }
 
 
-class RequestBuilder(Protocol):
-    """The part of :class:`prompts.Contract` the adapter needs."""
-
-    def converse_request(
-        self, prompt: str, *, max_tokens: int = ..., temperature: float = ...
-    ) -> dict[str, Any]: ...
-
-    def invoke_body(
-        self, prompt: str, *, max_tokens: int = ..., temperature: float = ...
-    ) -> dict[str, Any]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class ClientOptions:
-    model_id: str
-    api: str  # converse | invoke
-    region: str | None
-    endpoint_url: str | None
-    concurrency: int
-    connect_timeout: float
-    read_timeout: float
-    max_tokens: int
-    temperature: float
-    shape: shaping.Shape = shaping.AS_BUILT  # the catalogue's rules for the model
+def invoke_body(request: Request) -> dict[str, Any]:
+    """The Anthropic Messages body for InvokeModel (JSON-encode it as ``body``)."""
+    return {
+        "anthropic_version": ANTHROPIC_VERSION,
+        "max_tokens": request.max_tokens,
+        "temperature": request.temperature,
+        "system": request.system,
+        "messages": [{"role": "user", "content": [{"type": "text", "text": request.user}]}],
+    }
 
 
 class Bedrock:
     """Calls one model through Converse (default) or InvokeModel."""
 
-    def __init__(self, client: Any, builder: RequestBuilder, options: ClientOptions) -> None:
+    def __init__(
+        self, client: Any, options: ClientOptions, stack: contextlib.AsyncExitStack | None = None
+    ) -> None:
         self._client = client
-        self._builder = builder
+        self._stack = stack
         self.options = options
         meta = getattr(client, "meta", None)
         #: What the client actually uses (after the AWS chain and the defaults).
@@ -114,6 +105,18 @@ class Bedrock:
         """The URL the client sends to (credentials redacted)."""
         url = str(getattr(getattr(self._client, "meta", None), "endpoint_url", "") or "")
         return redact_text(url or self.options.endpoint_url or "?")
+
+    @property
+    def description(self) -> Description:
+        o = self.options
+        mismatch = profile_region_mismatch(o.model_id, self.region)
+        warnings = (mismatch,) if mismatch else ()
+        return Description(NAME, o.model_id, o.api, self.endpoint, self.region, warnings)
+
+    async def aclose(self) -> None:
+        stack, self._stack = self._stack, None
+        if stack is not None:
+            await stack.aclose()
 
     async def identify(self, tries: int = 3, pause_s: float = 0.5) -> Backend:
         """Ask the endpoint who it is, with a request that Bedrock refuses before any inference
@@ -170,39 +173,16 @@ class Bedrock:
                 f"{self.backend.label}: the endpoint changed; restart the worker",
             )
 
-    @classmethod
-    @contextlib.asynccontextmanager
-    async def open(cls, builder: RequestBuilder, options: ClientOptions) -> AsyncIterator[Bedrock]:
-        session = aioboto3.Session()
-        region = options.region or session.region_name or DEFAULT_REGION
-        config = Config(
-            retries={"total_max_attempts": 1, "mode": "standard"},
-            max_pool_connections=options.concurrency + 8,
-            connect_timeout=options.connect_timeout,
-            read_timeout=options.read_timeout,
-            tcp_keepalive=True,
-        )
-        client_cm = session.client(
-            "bedrock-runtime",
-            region_name=region,
-            endpoint_url=options.endpoint_url,
-            config=config,
-        )
-        async with client_cm as client:
-            yield cls(client, builder, options)
-
-    async def call(self, prompt: str, max_tokens: int | None = None) -> Reply:
-        """One attempt (``max_tokens`` defaults to the options'); raises
-        :class:`~worker.errors.CallError` subclasses only."""
+    async def call(self, request: Request) -> Reply:
+        """One attempt; raises :class:`~worker.errors.CallError` subclasses only."""
         o = self.options
-        limit = max_tokens or o.max_tokens
+        shape = o.shape
+        if shape.cache_point != request.cache_point:
+            shape = dataclasses.replace(shape, cache_point=request.cache_point)
         started = time.perf_counter()
         try:
             if o.api == "invoke":
-                body = shaping.invoke(
-                    self._builder.invoke_body(prompt, max_tokens=limit, temperature=o.temperature),
-                    o.shape,
-                )
+                body = shaping.invoke(invoke_body(request), shape)
                 resp = await self._client.invoke_model(
                     modelId=o.model_id,
                     body=orjson.dumps(body),
@@ -213,11 +193,9 @@ class Bedrock:
                 latency = (time.perf_counter() - started) * 1000
                 self._check_backend(resp)
                 return _invoke_reply(raw, latency)
-            request = shaping.converse(
-                self._builder.converse_request(prompt, max_tokens=limit, temperature=o.temperature),
-                o.shape,
+            resp = await self._client.converse(
+                modelId=o.model_id, **shaping.converse(converse_request(request), shape)
             )
-            resp = await self._client.converse(modelId=o.model_id, **request)
         except CallError:
             raise
         except Exception as exc:
@@ -225,6 +203,41 @@ class Bedrock:
         latency = (time.perf_counter() - started) * 1000
         self._check_backend(resp)
         return _converse_reply(resp, latency)
+
+
+async def open_client(options: ClientOptions) -> Bedrock:
+    """The registry's entry: one aioboto3 client, entered now, exited by ``aclose()``.
+    Explicit ``options.credentials`` (a local endpoint) replace the AWS chain."""
+    keys = options.credentials
+    session = (
+        aioboto3.Session()
+        if keys is None
+        else aioboto3.Session(
+            aws_access_key_id=keys.access_key, aws_secret_access_key=keys.secret_key
+        )
+    )
+    region = options.region or session.region_name or DEFAULT_REGION
+    config = Config(
+        retries={"total_max_attempts": 1, "mode": "standard"},
+        max_pool_connections=options.concurrency + 8,
+        connect_timeout=options.connect_timeout,
+        read_timeout=options.read_timeout,
+        tcp_keepalive=True,
+    )
+    stack = contextlib.AsyncExitStack()
+    try:
+        client = await stack.enter_async_context(
+            session.client(
+                "bedrock-runtime",
+                region_name=region,
+                endpoint_url=options.endpoint_url,
+                config=config,
+            )
+        )
+    except BaseException:
+        await stack.aclose()
+        raise
+    return Bedrock(client, options, stack)
 
 
 def _texts(blocks: Any) -> str | None:

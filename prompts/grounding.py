@@ -162,6 +162,23 @@ _LIGHT = frozenset(
         "uma",
         "ele",
         "ela",
+        # The scaffolding of a question that a model writes around a bare item of the prompt
+        # ("capital of japan" -> "What is the capital of Japan?"): light, like "the".
+        "what",
+        "who",
+        "whom",
+        "whose",
+        "which",
+        "where",
+        "when",
+        "why",
+        "how",
+        "does",
+        "were",
+        "will",
+        "would",
+        "could",
+        "should",
     }
 )
 

@@ -85,6 +85,17 @@ UPDATE work SET status = 'ready', lease_owner = NULL, lease_expires_at = NULL,
     attempts = max(attempts - 1, 0), updated_at = :now
 WHERE status = 'leased' AND lease_owner = :owner;
 
+-- name: release_dead
+-- Shutdown: the leases of workers that died (stopped, or a heartbeat :stale_s older than the
+-- freshest, as in claim) go back to ready, so that nothing stays leased when every worker has
+-- stopped (after a budget stop, say). The attempt stays charged: the dead worker may have
+-- called the model, and a claim of its lease would have charged it too.
+UPDATE work SET status = 'ready', lease_owner = NULL, lease_expires_at = NULL, updated_at = :now
+WHERE status = 'leased' AND lease_owner <> :owner
+  AND lease_owner IN (SELECT id FROM workers
+                      WHERE stopped_at IS NOT NULL
+                         OR heartbeat_at < (SELECT max(heartbeat_at) FROM workers) - :stale_s);
+
 -- name: insert_result
 INSERT INTO results (work_id, run_id, worker_id, model_id, raw_text, stop_reason,
                      input_tokens, output_tokens, cost_usd, latency_ms, attempts,

@@ -367,12 +367,18 @@ class SqliteQueue:
         return FailOutcome.DEAD if result.written else FailOutcome.LOST
 
     async def release(self, work_ids: Iterable[int] | None = None) -> int:
-        """Give leases back without charging the attempt (shutdown). ``None``: all of ours."""
+        """Give leases back without charging the attempt (shutdown). ``None``: all of ours, and
+        (their attempt left charged) those of dead workers, which nobody else may be left to
+        reclaim; returns how many of ours."""
         now = self.clock()
         async with write_tx_async(self.conn):
             if work_ids is None:
                 cur = await self.conn.execute(
                     query("release_owner"), {"owner": self.owner, "now": now}
+                )
+                await self.conn.execute(
+                    query("release_dead"),
+                    {"owner": self.owner, "now": now, "stale_s": STALE_HEARTBEAT_S},
                 )
                 return int(cur.rowcount)
             released = 0

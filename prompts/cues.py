@@ -149,9 +149,9 @@ QUESTION_MARK = re.compile(r"[?](?=\s|$|[\"'”’)\]*])|[？؟]")
 MULTIPLICITY = re.compile(
     r"\b(?:multiple|several|each|every|all|various|respectively|"
     r"varios|varias|cada|todos|todas|diversos|diversas|"
-    r"plusieurs|chaque|tous|toutes|divers|"
+    r"plusieurs|chaque|chacun|chacune|tous|toutes|divers|"
     r"mehrere|jede|jeden|jeder|jedes|alle|verschiedene|"
-    r"diversi|ogni|tutti|tutte|vari|alcuni|"
+    r"diversi|ogni|ognuno|ognuna|ciascuno|ciascuna|tutti|tutte|vari|alcuni|"
     r"vários|várias|"
     r"несколько|каждый|каждого|каждое|каждую|все|различные)\b"
     r"|每个|每一|各个|多个|几个|所有|分别|それぞれ|各々|複数|いくつか"

@@ -162,6 +162,23 @@ _LIGHT = frozenset(
         "uma",
         "ele",
         "ela",
+        # The scaffolding of a question that a model writes around a bare item of the prompt
+        # ("capital of japan" -> "What is the capital of Japan?"): light, like "the".
+        "what",
+        "who",
+        "whom",
+        "whose",
+        "which",
+        "where",
+        "when",
+        "why",
+        "how",
+        "does",
+        "were",
+        "will",
+        "would",
+        "could",
+        "should",
     }
 )
 
@@ -276,9 +293,12 @@ class Grounder:
     def _scored(self, fragment: str, cutoff: float) -> float:
         if self._verbatim(fragment):
             return 1.0
-        frag = trim(key(fragment))
+        whole_key = key(fragment)
+        frag = trim(whole_key)
         if not frag:
-            return 1.0
+            # Nothing but punctuation, symbols or emoji ("???", "🚀"): grounded only when the
+            # prompt holds it.
+            return 1.0 if not whole_key or self._found(whole_key) else 0.0
         if "name_" in frag:
             frag = resolve_placeholders(frag, self._texts[0])
         if self._found(frag):

@@ -318,11 +318,21 @@ def _d_template(case: Case) -> FailureReason | None:
         return FailureReason.template_missing_data
     if c.data is None and "{data}" in template:
         return FailureReason.template_unexpected_data
-    if c.context is not None and "{context}" not in template:
+    if c.context is not None and "{context}" not in template and _passage(c.context):
         return FailureReason.template_missing_context
     if c.context is None and "{context}" in template:
         return FailureReason.template_unexpected_context
     return None
+
+
+# A context of at most this many words that the template leaves out is a shared instruction
+# ("Translate the following sentences into German") that the template restates: harmless. A
+# longer one is a passage the subtasks need, so leaving it out fails.
+SHORT_CONTEXT_WORDS = 12
+
+
+def _passage(context: str) -> bool:
+    return len(context.split()) > SHORT_CONTEXT_WORDS
 
 
 def _d_pointers(case: Case) -> FailureReason | None:
@@ -371,7 +381,7 @@ DEFAULT = RuleProfile(
     name="default",
     description="Stricter schema, grounding checks and multilingual cues that fix the "
     "original's misses.",
-    revision="3",
+    revision="4",
     schema=(
         SchemaRule("types", "no unusable types (non-string items, non-list data, bad n)", _d_types),
         SchemaRule("category", "a category is given", _d_category),

@@ -171,6 +171,8 @@ class Pool:
         self._no_answer_timeouts = 0  # of which read timeouts
         self._timeout_warned = False
         self._cost_others = 0.0  # the run's spend recorded by others (and earlier processes)
+        self._fleet_concurrency = 0  # the live workers' concurrency, ours included
+        self._cost_at_refresh = 0.0  # our spend when we last read the others'
         self._meter = RateMeter(time.monotonic())
         self._cost_recorded = 0.0  # our own spend as last recorded in the workers table
         self._price_warned = False
@@ -265,6 +267,12 @@ class Pool:
                 free = c.concurrency - len(self._tasks)
             if await self._held_back_by_disk():
                 continue
+            if self._budget_in_reach():
+                # Others' spend is read at their heartbeats: near the end of the budget, read
+                # it (and publish ours) before every claim, or the fleet overshoots by a
+                # heartbeat's worth of everybody's calls.
+                await self._beat()
+                await self._refresh_cost()
             n = self._affordable(free)
             if n <= 0 and self._tasks:
                 # The answers in flight will tell what a call really costs (the guess before
@@ -361,6 +369,17 @@ class Pool:
         est_in = self.contract.estimate_input_tokens("") + 200
         return self.pricing.cost(est_in, self.config.max_tokens)
 
+    def _budget_in_reach(self) -> bool:
+        """Whether the fleet's calls in flight plus one heartbeat of others' calls could reach
+        the budget (then every claim reads the spend fresh)."""
+        budget = self.config.max_cost_usd
+        if budget is None:
+            return False
+        if self._fleet_concurrency != self.config.concurrency:
+            return True  # others share the run (or have not been seen yet): read it each time
+        per_call = max(self._expected_cost(), 1e-12)
+        return budget - self._spent() <= 2 * self.config.concurrency * per_call
+
     def _affordable(self, free: int) -> int:
         budget = self.config.max_cost_usd
         if budget is None:
@@ -374,7 +393,11 @@ class Pool:
                 )
             return free
         per_call = max(self._expected_cost(), 1e-12)
-        room = budget - self._spent() - len(self._tasks) * per_call
+        # Our calls in flight, and as many as the other live workers may have in flight.
+        others = max(0, self._fleet_concurrency - self.config.concurrency)
+        room = budget - self._spent() - (len(self._tasks) + others) * per_call
+        if others:  # every worker sees the same room: each takes its share of it
+            room *= self.config.concurrency / self._fleet_concurrency
         return max(0, min(free, math.floor(room / per_call)))
 
     # -- one lease --------------------------------------------------------------------------
@@ -681,12 +704,14 @@ class Pool:
         self._cost_recorded = spent
         self.limiter.set_fleet(fleet.live_workers, self.clock())
         self.counters.fleet_workers = fleet.live_workers
+        self._fleet_concurrency = fleet.total_concurrency
 
     async def _refresh_cost(self) -> None:
         if self.config.max_cost_usd is None:
             return
         total = await self.store.run_cost(self.config.run_id)
         self._cost_others = max(0.0, total - self._cost_recorded)
+        self._cost_at_refresh = self.counters.cost_usd
 
     async def _refresh_counts(self) -> None:
         done_before = self.counters.done

@@ -195,6 +195,33 @@ async def test_release_does_not_charge_the_attempt(db_path: Path) -> None:
     await other.close()
 
 
+async def test_a_stopping_worker_gives_back_the_leases_of_dead_workers(db_path: Path) -> None:
+    """After a kill -9, the killed worker's leases used to stay 'leased' whenever nobody claimed
+    again (every worker stopped on the budget): the last worker out now gives them back, the
+    attempt left charged; the leases of a live worker are left alone."""
+    await fill(db_path, 6)
+    clock = FakeClock()
+    killed = await SqliteQueue.open(db_path, "killed", clock=clock)
+    alive = await SqliteQueue.open(db_path, "alive", clock=clock)
+    last = await SqliteQueue.open(db_path, "last", clock=clock)
+    for q in (killed, alive, last):
+        await q.register_worker(1, 2)
+    await killed.claim(2, 300)
+    await alive.claim(2, 300)
+    clock.now += 60  # the killed worker never beats again
+    await alive.heartbeat(30)
+    await last.heartbeat(30)
+    assert await last.release() == 0  # none of its own
+    conn = connect_sync(db_path)
+    rows = conn.execute(
+        "SELECT status, lease_owner, sum(attempts), count(*) FROM work "
+        "GROUP BY status, lease_owner ORDER BY status, lease_owner"
+    ).fetchall()
+    assert rows == [("leased", "alive", 2, 2), ("ready", None, 2, 4)]
+    for q in (killed, alive, last):
+        await q.close()
+
+
 async def test_extend_keeps_the_lease(db_path: Path) -> None:
     await fill(db_path, 2)
     clock = FakeClock()

@@ -7,7 +7,8 @@ dicts keyed by the category, so an unhashable category raised TypeError there.
 
 `published(prompt, text)` returns (stage, tier, passed):
 - stage "fallback": no object decoded (the published code put a silent "not parallelizable",
-  or its bookkeeping `result["index"] = ...` raised on a decoded list or string);
+  its bookkeeping `result["index"] = ...` raised on a decoded list or string, or json raised
+  RecursionError out of the decoding);
 - stage "crash": the validator raised; is_parallelizable recorded "not parallelizable";
 - stage "said_no", "schema", "cues": the validator's own paths.
 """
@@ -151,8 +152,8 @@ def validate(result: dict[str, Any], prompt: str) -> tuple[str, str, bool]:
 def published(prompt: str, text: str) -> tuple[str, str, bool]:
     try:
         result = decode(text)
-    except Exception:  # RecursionError etc.: the API wrapper retried, then gave up
-        return ("crash", "not_parallelizable", False)
+    except Exception:  # RecursionError: the API wrapper retried, then gave up; nothing decoded
+        return ("fallback", "not_parallelizable", False)
     if not isinstance(result, dict):  # the fallback, or `result["index"] = ...` raising
         return ("fallback", "not_parallelizable", False)
     try:

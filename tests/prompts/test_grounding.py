@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from bench.grounding import GOLD, scored, table
 from parallelprompt.gold import load_gold
-from prompts import DEFAULT
+from prompts import DEFAULT, Contract, FailureReason
 from prompts.grounding import Grounder, key, resolve_placeholders
 
 PROMPT = (
@@ -41,11 +41,31 @@ def test_paraphrases_are_grounded(fragment: str) -> None:
         "What is the capital of France?",
         "Tell me about tigers",
         "Bob wants a short holiday in France",
+        "???",  # only punctuation, symbols or emoji: nothing to match a word against
+        "🚀🚀",
+        "\ufffd",  # what a lone surrogate in an answer becomes
     ],
 )
 def test_invented_fragments_are_not(fragment: str) -> None:
     grounder = Grounder(PROMPT, [], threshold=0.75)
     assert not grounder.grounded(fragment), grounder.score(fragment)
+
+
+def test_symbols_the_prompt_holds_are_grounded() -> None:
+    grounder = Grounder("Rate these emoji: 🚀, 🎉 and ???", [], threshold=0.75)
+    assert grounder.grounded("🚀")
+    assert grounder.grounded("???")
+    assert not grounder.grounded("🙂")
+
+
+def test_an_invented_symbol_item_fails_default() -> None:
+    prompt = "Translate these sentences into French: 1. Good morning. 2. Thank you."
+    answer = (
+        '{"parallelizable": true, "category": "Translation", "template": "Translate: {data}", '
+        '"data": ["Good morning.", "\\ud800", "🚀"]}'
+    )
+    verdict = Contract.load(rules="default").judge(prompt, answer, "end_turn")
+    assert verdict.reason is FailureReason.items_not_in_prompt
 
 
 def test_placeholders_resolve_in_both_directions() -> None:

@@ -5,6 +5,7 @@ every answer shape, including the ones our parser repairs under `default`."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from prompts import Contract, FailureReason, Outcome, Verdict
+from prompts.published import _greedy
 
 from .published_oracle import published
 
@@ -203,3 +205,30 @@ def answers(draw: st.DrawFn) -> str:
 @given(text=answers(), prompt=st.sampled_from([PROMPT, BARE_PROMPT, "List 5 ideas, each new"]))
 def test_original_agrees_on_generated_answers(text: str, prompt: str) -> None:
     agree(prompt, text)
+
+
+DEEP = "[" * 100_000 + "]" * 100_000
+GOOD = answer(data=["Good morning.", "Thank you."], template="Translate: {data}")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"{DEEP} ```json\n{GOOD}\n```",  # the whole text too deep: json raised out of the code
+        f"```json\n{DEEP}\n```\n{GOOD}",  # the fenced block too deep
+        f'Here: {{"x": {DEEP}}} {GOOD}',  # the greedy span too deep
+    ],
+)
+def test_a_nesting_too_deep_for_json_ended_the_published_decoding(text: str) -> None:
+    """Only JSONDecodeError moved the published code on to its next attempt; RecursionError
+    escaped, and the answer was stored as not parallelizable, whatever came after it."""
+    assert published(PROMPT, text)[2] is False
+    verdict = agree(PROMPT, text)
+    assert not verdict.validation_passed
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet='{}ab\n"', max_size=40))
+def test_the_greedy_span_is_the_published_regex_match(text: str) -> None:
+    match = re.search(r"\{.*\}", text, re.DOTALL)
+    assert _greedy(text) == ([match.group(0)] if match else [])

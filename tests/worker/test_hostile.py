@@ -175,3 +175,64 @@ async def test_junk_200s_among_answers_are_retried(db: Path, emulator: Any) -> N
         db, "SELECT count(*) FROM verdicts WHERE outcome = 'unparseable' AND reason = 'empty'"
     )
     assert empty == (0,)
+
+
+DEEP = "[" * 100_000 + "]" * 100_000
+MORE_HOSTILE = {
+    "deeply nested data": '{"parallelizable": true, "category": "Translation", '
+    f'"template": "Translate {{data}}", "data": {DEEP}}}',
+    "deeply nested answer": DEEP,
+    "ten megabytes": '{"parallelizable": true, "category": "Translation", '
+    '"template": "Translate {data}", "data": ["a", "' + "b" * 10_000_000 + '"]}',
+    "nul escapes": '{"parallelizable": true, "category": "Translation", '
+    '"template": "Translate \\u0000 {data}", "data": ["a\\u0000", "b"]}',
+    "raw nul": ORDINARY + "\x00",
+    "n -1e308": '{"parallelizable": true, "category": "Repeated Generation", '
+    '"template": "Write a poem", "n": -1e308}',
+    "n 1e400": '{"parallelizable": true, "category": "Repeated Generation", '
+    '"template": "Write a poem", "n": 1e400}',
+    "n NaN": '{"parallelizable": true, "category": "Repeated Generation", '
+    '"template": "Write a poem", "n": NaN}',
+    "n of 5000 digits": '{"parallelizable": true, "category": "Repeated Generation", '
+    '"template": "Write a poem", "n": ' + "9" * 5000 + "}",
+    "100k items": '{"parallelizable": true, "category": "Translation", '
+    '"template": "Translate {data}", "data": ['
+    + ", ".join(f'"item {i}"' for i in range(100_000))
+    + "]}",
+    "repeated keys": '{"parallelizable": true, "category": "Translation", "category": 7, '
+    '"template": "Translate {data}", "data": ["a", "b"], "data": null, "n": 3}',
+}
+
+
+async def test_more_hostile_answers_never_crash_a_worker(db: Path, emulator: Any) -> None:
+    """Answers the emulator's hostile fault does not produce: JSON nested too deep for json,
+    10 MB, NUL characters, n of -1e308 / 1e400 / NaN / 5000 digits, 100k items, repeated
+    keys. Each ends as one stored, counted outcome; the ordinary answers around them too."""
+    ordinary = [f"ordinary prompt {i}" for i in range(10)]
+    script = {**MORE_HOSTILE, **dict.fromkeys(ordinary, ORDINARY)}
+    emu = await emulator(ScriptedResponder(script))
+    await fill(db, [*ordinary[:5], *MORE_HOSTILE, *ordinary[5:]])
+    summary = await work(
+        make_settings(db, emu.endpoint, flush_rows=1000, flush_ms=60_000),
+        tuning=FAST,
+        display=quiet_display(),
+    )
+    total = len(ordinary) + len(MORE_HOSTILE)
+    assert summary.stop_reason is StopReason.DRAINED and summary.exit_code == 0
+    assert summary.processed == total
+    assert rows(db, "SELECT status, count(*) FROM work GROUP BY status") == [("done", total)]
+    got = {
+        prompt: (outcome, reason)
+        for prompt, outcome, reason in rows(
+            db,
+            "SELECT w.prompt, v.outcome, v.reason FROM work w JOIN results r ON r.work_id = w.id "
+            "JOIN verdicts v ON v.result_id = r.id",
+        )
+    }
+    assert len(got) == total, got
+    for prompt in ("n -1e308", "n 1e400", "n NaN"):
+        assert got[prompt] == ("failed", "n_invalid")
+    assert got["n of 5000 digits"][0] == "unparseable"
+    assert got["deeply nested answer"][0] == "unparseable"
+    assert got["nul escapes"] == ("failed", "items_not_in_prompt")
+    assert all(got[p] == ("not_parallelizable", None) for p in ordinary)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import socket
 import sqlite3
 from pathlib import Path
@@ -354,3 +355,32 @@ async def test_metrics_and_health_endpoint(db: Path, emulator: Any) -> None:
     assert 'parallelprompt_requests_total{result="ok"}' in text
     assert 'parallelprompt_queue_depth{status="ready"}' in text
     assert summary.processed == 24
+
+
+async def test_a_fleet_stops_on_the_budget_within_its_calls_in_flight(
+    db: Path, emulator: Any
+) -> None:
+    """Two workers on one run: each read the other's spend only at heartbeats, so together
+    they overshot the budget by a heartbeat's worth of both their calls. Near the budget every
+    claim now reads the spend fresh and leaves room for the other's calls in flight."""
+    emu = await emulator(FixedResponder(SCRIPT[NOT_PAR]))
+    await fill(db, [f"prompt number {i}" for i in range(600)])
+    budget, concurrency = 0.1, 8
+    tuning = dataclasses.replace(FAST, heartbeat_s=1.0)
+
+    def one() -> Any:
+        settings = make_settings(
+            db,
+            emu.endpoint,
+            max_cost_usd=budget,
+            price_in=2.0,
+            price_out=2.0,
+            concurrency=concurrency,
+        )
+        return work(settings, tuning=tuning, display=quiet_display())
+
+    first, second = await asyncio.gather(one(), one())
+    assert first.stop_reason is StopReason.BUDGET and second.stop_reason is StopReason.BUDGET
+    ((spent, calls),) = rows(db, "SELECT sum(cost_usd), count(*) FROM results")
+    per_call = spent / calls
+    assert spent <= budget + 2 * concurrency * per_call, (spent, calls)

@@ -1647,6 +1647,217 @@ def emit_lean() -> None:
         )
 
 
+ACME = (
+    "NAME_1 NAME_2, the CEO of Acme Corp., announced on Monday that the company will open a new "
+    "factory in Ohio. The factory is expected to create 1,200 jobs by 2025. NAME_2 said the "
+    'decision was driven by "strong demand" for the company\'s electric bikes.\n\nNAME_3, a '
+    "spokesperson for the governor, welcomed the news."
+)
+ACME_PROMPT = (
+    f"Read the following article and answer the questions.\n\n{ACME}\n\nQuestions:\n"
+    "1) Who is the CEO of Acme Corp.?\n2) How many jobs will the factory create?\n"
+    "3) What did NAME_3 do?"
+)
+ACME_NAMED = " ".join(
+    ACME.replace("NAME_1 NAME_2", "Alice Johnson")
+    .replace("NAME_2", "Johnson")
+    .replace("NAME_3", "Bob")
+    .split()
+)
+ACME_QUESTIONS = [
+    "Who is the CEO of Acme Corp.?",
+    "How many jobs will the factory create?",
+    "What did Bob do?",
+]
+QUIZ = "Give a one-word answer for each question:\nq1. capital of japan\nq2. largest ocean\nq3. fastest land animal"
+GERMAN = (
+    "Translate the following sentences into German:\n- Good morning\n- How much does this "
+    "cost?\n- Thank you very much"
+)
+NER_VISIT = (
+    "Identify all people, places, and organizations in this article about NAME_1's visit to London."
+)
+
+
+def emit_realistic() -> None:
+    """Answers in the shape Claude gives to the published system prompt, for the kinds of
+    prompts LMSYS/WildChat hold: names written for placeholders in a re-spaced passage, a
+    question written around a bare item, a short shared instruction that the template restates
+    instead of using {context}, the published prompt's own invented-article example."""
+    add(
+        "real/rc-acme-names",
+        "en",
+        "placeholder",
+        ACME_PROMPT,
+        body(
+            RC,
+            "{context}\n\nBased on the above article, answer this question: {data}",
+            context=ACME_NAMED,
+            data=ACME_QUESTIONS,
+        ),
+        HIGH,
+        grounded=True,
+    )
+    add(
+        "real/rc-acme-invented-question",
+        "en",
+        "invented_item",
+        ACME_PROMPT,
+        body(
+            RC,
+            "{context}\n\nAnswer this question: {data}",
+            context=ACME_NAMED,
+            data=[*ACME_QUESTIONS[:2], "Why did the governor resign?"],
+        ),
+        ITEMS,
+        grounded=False,
+    )
+    add(
+        "real/quiz-bare-items",
+        "en",
+        "exact",
+        QUIZ,
+        body(
+            RC,
+            "Give a one-word answer for this question: {data}",
+            data=["capital of Japan", "largest ocean", "fastest land animal"],
+        ),
+        HIGH,
+        grounded=True,
+    )
+    add(
+        "real/quiz-questions-written-out",
+        "en",
+        "question_written_out",
+        QUIZ,
+        body(
+            "Question Answering",
+            "Give a one-word answer: {data}",
+            novel=True,
+            description="Answering short factual questions",
+            data=[
+                "What is the capital of Japan?",
+                "What is the largest ocean?",
+                "What is the fastest land animal?",
+            ],
+        ),
+        HIGH,
+        grounded=True,
+    )
+    add(
+        "real/quiz-invented-question",
+        "en",
+        "invented_item",
+        QUIZ,
+        body(
+            "Question Answering",
+            "Give a one-word answer: {data}",
+            novel=True,
+            description="Answering short factual questions",
+            data=[
+                "What is the capital of Japan?",
+                "What is the largest ocean?",
+                "What is the tallest mountain?",
+            ],
+        ),
+        ITEMS,
+        grounded=False,
+    )
+    add(
+        "real/tr-instruction-as-context",
+        "en",
+        "short_context_unused",
+        GERMAN,
+        body(
+            TR,
+            "Translate into German: {data}",
+            context="Translate the following sentences into German",
+            data=["Good morning", "How much does this cost?", "Thank you very much"],
+        ),
+        HIGH,
+        grounded=True,
+    )
+    add(
+        "real/tr-invented-instruction-as-context",
+        "en",
+        "invented_context",
+        GERMAN,
+        body(
+            TR,
+            "Translate into German: {data}",
+            context="Use a formal register suitable for business letters",
+            data=["Good morning", "How much does this cost?", "Thank you very much"],
+        ),
+        CONTEXT,
+        grounded=False,
+    )
+    add(
+        "real/explain-tcp-udp",
+        "en",
+        "short_context_unused",
+        "Explain the difference between TCP and UDP, and give an example use case for each.",
+        body(
+            "Explanation",
+            "Give an example use case for {data}",
+            novel=True,
+            description="Explaining several concepts",
+            context="Explain the difference between TCP and UDP",
+            data=["TCP", "UDP"],
+        ),
+        HIGH,
+        grounded=True,
+    )
+    add(
+        "real/ner-invented-article",
+        "en",
+        "invented_context",
+        NER_VISIT,
+        body(
+            NER,
+            "Identify all instances of {data} in the following article.\n\n{context}",
+            context="Alice visited London last week where she met with the CEO of Microsoft. "
+            "During her stay, she also toured the British Museum and had dinner with her "
+            "friend Bob at The Ritz.",
+            data=["people", "places", "organizations"],
+        ),
+        CONTEXT,
+        grounded=False,
+    )
+    add(
+        "real/fr-chacun",
+        "fr",
+        "exact",
+        "Résume chacun de ces paragraphes en une phrase :\n\nParagraphe 1 : La pollution de "
+        "l'air est un problème majeur dans les grandes villes.\n\nParagraphe 2 : Le télétravail "
+        "s'est généralisé depuis la pandémie.",
+        body(
+            "Summarization",
+            "Résume ce paragraphe en une phrase : {data}",
+            novel=True,
+            description="Résumer plusieurs textes",
+            data=[
+                "La pollution de l'air est un problème majeur dans les grandes villes.",
+                "Le télétravail s'est généralisé depuis la pandémie.",
+            ],
+        ),
+        HIGH,
+        grounded=True,
+    )
+    add(
+        "real/it-translated-items",
+        "it",
+        "invented_item",
+        'Traduci in inglese queste frasi: "Ciao, come stai?", "Dov\'è il bagno?"',
+        body(
+            TR,
+            "Translate to English: {data}",
+            data=["Hello, how are you?", "Where is the bathroom?"],
+        ),
+        ITEMS,
+        grounded=False,
+    )
+
+
 def build() -> list[Case]:
     CASES.clear()
     for scenario in SCENARIOS:
@@ -1657,6 +1868,7 @@ def build() -> list[Case]:
     emit_hard_negatives()
     emit_self_contained()
     emit_lean()
+    emit_realistic()
     return list(CASES)
 
 

@@ -387,6 +387,8 @@ def add_finished_rows(db: Path, rows: int) -> None:
         " VALUES (?, ?, 40, 'done', 0, 0)",
         ((i.to_bytes(16, "big"), f"an old prompt, number {i}") for i in range(1, rows + 1)),
     )
+    # rows written around the queue: keep its running totals (db/migrations/0009) exact
+    conn.execute("UPDATE work_counts SET n = n + ? WHERE status = 'done'", (rows,))
     conn.execute(
         "INSERT INTO results (work_id, run_id, model_id, raw_text, stop_reason, input_tokens,"
         " output_tokens, cost_usd, attempts, created_at)"

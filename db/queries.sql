@@ -17,6 +17,10 @@ INSERT INTO work (text_hash, prompt, chars, flags, created_at, updated_at)
 SELECT text_hash, prompt, chars, flags, :now, :now FROM temp.stage WHERE true
 ON CONFLICT (text_hash) DO NOTHING;
 
+-- name: count_enqueued
+-- the running totals (work_counts) gain the prompts the enqueue just inserted as 'ready'
+UPDATE work_counts SET n = n + :n WHERE status = 'ready';
+
 -- name: enqueue_sources
 INSERT INTO sources (work_id, source, split, row_index, conversation_id, language, model,
                      toxic, redacted, ingest_id)

@@ -111,6 +111,8 @@ def enqueue_staged(
     conn.executemany(query("stage_row"), rows)
     # rowcount, not total_changes: the latter also counts the work_counts triggers' updates
     new_prompts = conn.execute(query("enqueue_work"), {"now": now}).rowcount
+    if new_prompts:
+        conn.execute(query("count_enqueued"), {"n": new_prompts})
     new_sources = conn.execute(
         query("enqueue_sources"), {"source": source, "split": split, "ingest_id": ingest_id}
     ).rowcount
@@ -190,6 +192,8 @@ class SqliteQueue:
                 await self.conn.executemany(query("stage_row"), staged)
                 # rowcount: total_changes would count the work_counts triggers' updates too
                 cur = await self.conn.execute(query("enqueue_work"), {"now": now})
+                if cur.rowcount:
+                    await self.conn.execute(query("count_enqueued"), {"n": cur.rowcount})
                 new_prompts += cur.rowcount
                 cur = await self.conn.execute(
                     query("enqueue_sources"),

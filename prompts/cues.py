@@ -8,7 +8,7 @@ the heuristic extractor.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from .grounding import key, trim
 
@@ -192,17 +192,81 @@ def count_original(pattern: re.Pattern[str], text: str) -> int:
 
 
 def requested_counts(prompt: str) -> list[int]:
-    """The numbers n for which the prompt asks for "n <output things>" (any language)."""
+    """The numbers n for which the prompt asks for "n <output things>" (any language).
+
+    The same matches as ``COUNT_REQUEST.finditer`` and ``COUNT_PLURAL.finditer`` on the
+    lower-cased prompt and ``CJK_COUNT.finditer`` on the prompt (``requested_counts_reference``),
+    found faster: those patterns open with a lookbehind and a long alternation, which ``re``
+    retries at every character (about 70 µs on a 500-character prompt). A match can only
+    start at a number (see ``number_starts``) and a CJK count needs a counter character, so
+    the patterns are tried only there."""
     lower = prompt.lower()
     counts: list[int] = []
-    for match in COUNT_REQUEST.finditer(lower):
-        counts.append(_number_value(match.group("num")))
-    for match in COUNT_PLURAL.finditer(lower):
-        if match.group("noun") not in UNITS:
+    starts = number_starts(lower)
+    if starts:
+        for match in _matches_from(COUNT_REQUEST, lower, starts):
             counts.append(_number_value(match.group("num")))
-    for match in CJK_COUNT.finditer(prompt):
-        counts.append(_number_value(match.group("num")))
+        for match in _matches_from(COUNT_PLURAL, lower, starts):
+            if match.group("noun") not in UNITS:
+                counts.append(_number_value(match.group("num")))
+    if _CJK_COUNTER.search(prompt):
+        for match in CJK_COUNT.finditer(prompt):
+            counts.append(_number_value(match.group("num")))
     return counts
+
+
+def requested_counts_reference(prompt: str) -> list[int]:
+    """``requested_counts`` as the three patterns' plain ``finditer`` (the test's reference)."""
+    lower = prompt.lower()
+    counts = [_number_value(m.group("num")) for m in COUNT_REQUEST.finditer(lower)]
+    counts += [
+        _number_value(m.group("num"))
+        for m in COUNT_PLURAL.finditer(lower)
+        if m.group("noun") not in UNITS
+    ]
+    counts += [_number_value(m.group("num")) for m in CJK_COUNT.finditer(prompt)]
+    return counts
+
+
+def _trie(words: Iterable[str]) -> str:
+    """An alternation of ``words`` grouped by first letter: ``re`` rejects a position on one
+    character compare per group instead of one per word. Longest first within a group, as
+    in ``_NUMBER`` (a failed lookahead backtracks into the others anyway)."""
+    groups: dict[str, list[str]] = {}
+    for word in words:
+        groups.setdefault(word[0], []).append(word[1:])
+    alternatives = []
+    for first, rests in sorted(groups.items()):
+        tails = sorted(set(rests), key=lambda r: (-len(r), r))
+        inner = "|".join(re.escape(t) for t in tails)
+        alternatives.append(re.escape(first) + (f"(?:{inner})" if inner else ""))
+    return "|".join(alternatives)
+
+
+# Where COUNT_REQUEST and COUNT_PLURAL can match: their common start (the lookbehind, a
+# number, whitespace), the number words as a trie.
+_NUMBER_START = re.compile(rf"(?<![\w.,])(?:\d{{1,4}}|{_trie(NUMBER_WORDS)})(?=\s)")
+# Every CJK_COUNT match ends with one of these (가 for 가지).
+_CJK_COUNTER = re.compile(r"[个個条條篇首句道种種则則项項点點つ件問题題개가]")
+
+
+def number_starts(lower: str) -> list[int]:
+    r"""Every offset where COUNT_REQUEST or COUNT_PLURAL can match, in order: where both
+    patterns' common start (``(?<![\w.,])``, ``_NUMBER``, whitespace) matches."""
+    return [m.start() for m in _NUMBER_START.finditer(lower)]
+
+
+def _matches_from(pattern: re.Pattern[str], text: str, starts: list[int]) -> Iterator[re.Match[str]]:
+    """What ``pattern.finditer(text)`` yields when it can only match at ``starts``: the first
+    match at or after the end of the previous one (matches are never empty here)."""
+    end = 0
+    for start in starts:
+        if start < end:
+            continue
+        match = pattern.match(text, start)
+        if match is not None:
+            yield match
+            end = match.end()
 
 
 def _number_value(token: str) -> int:

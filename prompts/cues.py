@@ -256,7 +256,9 @@ def number_starts(lower: str) -> list[int]:
     return [m.start() for m in _NUMBER_START.finditer(lower)]
 
 
-def _matches_from(pattern: re.Pattern[str], text: str, starts: list[int]) -> Iterator[re.Match[str]]:
+def _matches_from(
+    pattern: re.Pattern[str], text: str, starts: list[int]
+) -> Iterator[re.Match[str]]:
     """What ``pattern.finditer(text)`` yields when it can only match at ``starts``: the first
     match at or after the end of the previous one (matches are never empty here)."""
     end = 0

@@ -18,11 +18,10 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
-from db.connection import connect_sync, write_tx
+from db.connection import connect_sync
 from db.models import VerdictRow
 from db.queue import verdict_params
-from db.sql import query
-from db.stats import resolve_run, rq, snapshot
+from db.revalidation import comparison_rows, results_to_judge, run_to_judge, store_verdicts
 from parallelprompt.verdicts import verdict_row
 from prompts import Contract
 
@@ -63,12 +62,8 @@ def judge_range(
 ) -> Counter[str]:
     """Judge the run's results with ids in ``ids`` (inclusive) and store their verdicts in one
     transaction; returns the outcomes."""
-    rows = conn.execute(
-        rq("results_to_judge"), {"run_id": run_id, "first": ids[0], "last": ids[1]}
-    ).fetchall()
-    params = judge_batch(rows, contract)
-    with write_tx(conn):
-        conn.executemany(query("upsert_verdict"), params)
+    params = judge_batch(results_to_judge(conn, run_id, *ids), contract)
+    store_verdicts(conn, params)
     return Counter(p["outcome"] for p in params)
 
 
@@ -141,10 +136,9 @@ def revalidate(
     contract = Contract.load(system_prompt_path, categories_path, rules)
     conn = connect_sync(db_path)
     try:
-        run = resolve_run(conn, run_id)
+        run, ids = run_to_judge(conn, run_id)
         if run is None:
             raise LookupError("no run recorded yet: nothing to revalidate")
-        ids = [int(i) for (i,) in conn.execute(rq("run_result_ids"), {"run_id": run.id})]
         ranges = id_ranges(ids)
         jobs = default_jobs() if jobs is None else max(1, jobs)
         tally = _Tally(len(ids), progress)
@@ -209,16 +203,8 @@ def compare_rules(
 ) -> dict[str, Any]:
     """Per category, prompts passed under each of two profiles, and the outcome:reason under
     the other profile of every prompt that passes under only one."""
-    a, b = profiles
-    with snapshot(conn):
-        run = resolve_run(conn, run_id)
-        p = {"run_id": run.id if run else -1, "a": a, "b": b}
-        results, missing_a, missing_b = conn.execute(rq("compare_missing"), p).fetchone()
-        cats = conn.execute(rq("compare_categories"), p).fetchall()
-        diffs = conn.execute(rq("compare_differences"), p).fetchall()
-    return shape_comparison(
-        run.id if run else None, (a, b), (int(results), int(missing_a), int(missing_b)), cats, diffs
-    )
+    the_run, counts, cats, diffs = comparison_rows(conn, run_id, *profiles)
+    return shape_comparison(the_run, profiles, counts, cats, diffs)
 
 
 def shape_comparison(

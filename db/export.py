@@ -19,8 +19,9 @@ tab or carriage return) get a leading ``'`` (OWASP's rule) unless ``csv_raw``.
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,15 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from db.export_parts import (
+    PARALLEL_MIN,
+    Part,
+    Span,
+    database_file,
+    default_jobs,
+    later_parts,
+    spans,
+)
 from db.stats import (
     check_category,
     check_language,
@@ -96,6 +106,7 @@ PUBLISHED_COLUMNS = tuple(c for c in COLUMNS if c != "backend")
 
 Record = dict[str, Any]
 Row = tuple[Any, ...]
+Parts = Sequence[Part]
 
 
 def to_published(record: Record) -> Record:
@@ -200,26 +211,64 @@ def _tables(cursor: sqlite3.Cursor, backend: str, schema: str = "ours") -> Itera
 
 
 def _write_jsonl(
-    out: Path, cursor: sqlite3.Cursor, schema: str, backend: str, csv_raw: bool
+    out: Path, cursor: sqlite3.Cursor, schema: str, backend: str, csv_raw: bool, later: Parts = ()
 ) -> int:
     written = 0
     with out.open("wb") as fh:
         for chunk in _chunks(cursor, backend, schema):
             fh.write(b"".join(orjson.dumps(r) + b"\n" for r in chunk))
             written += len(chunk)
+        for part in later:
+            written += part.append_to(fh)
     return written
 
 
 def _write_parquet(
-    out: Path, cursor: sqlite3.Cursor, schema: str, backend: str, csv_raw: bool
+    out: Path, cursor: sqlite3.Cursor, schema: str, backend: str, csv_raw: bool, later: Parts = ()
 ) -> int:
     written = 0
     with pq.ParquetWriter(out, SCHEMAS[schema]) as writer:
-        for table in _tables(cursor, backend, schema):
+        for table in _all_tables(cursor, backend, schema, later):
             writer.write_table(table)
             written += table.num_rows
         if written == 0:
             writer.write_table(SCHEMAS[schema].empty_table())
+    return written
+
+
+def _all_tables(
+    cursor: sqlite3.Cursor, backend: str, schema: str, later: Parts
+) -> Iterator[pa.Table]:
+    """This process's tables, then the later parts' in order, cut again into tables of
+    ``CHUNK_ROWS`` rows: each is a Parquet row group, so the file is the same bytes however
+    the export was split."""
+    tables = itertools.chain(_tables(cursor, backend, schema), *(p.tables() for p in later))
+    if not later:
+        yield from tables
+        return
+    held: list[pa.Table] = []
+    rows = 0
+    for table in tables:
+        held.append(table)
+        rows += table.num_rows
+        while rows >= CHUNK_ROWS:
+            whole = pa.concat_tables(held)
+            yield whole.slice(0, CHUNK_ROWS).combine_chunks()
+            rest = whole.slice(CHUNK_ROWS)
+            held, rows = [rest], rest.num_rows
+    if rows:
+        yield pa.concat_tables(held).combine_chunks()
+
+
+def _write_arrow(
+    out: Path, cursor: sqlite3.Cursor, schema: str, backend: str, csv_raw: bool, later: Parts = ()
+) -> int:
+    """A part of a Parquet or ``hf`` export: the typed tables as an Arrow IPC stream."""
+    written = 0
+    with pa.ipc.new_stream(str(out), SCHEMAS[schema]) as writer:
+        for table in _tables(cursor, backend, schema):
+            writer.write_table(table)
+            written += table.num_rows
     return written
 
 
@@ -256,10 +305,18 @@ def csv_table(table: pa.Table, raw: bool = False) -> pa.Table:
     return pa.Table.from_arrays(columns, names=table.column_names)
 
 
-def _write_csv(out: Path, cursor: sqlite3.Cursor, schema: str, backend: str, csv_raw: bool) -> int:
+def _write_csv(
+    out: Path,
+    cursor: sqlite3.Cursor,
+    schema: str,
+    backend: str,
+    csv_raw: bool,
+    later: Parts = (),
+    header: bool = True,
+) -> int:
     written = 0
-    header = pa.schema([pa.field(name, pa.string()) for name in SCHEMAS[schema].names])
-    options = pacsv.WriteOptions(include_header=True)
+    names = pa.schema([pa.field(name, pa.string()) for name in SCHEMAS[schema].names])
+    options = pacsv.WriteOptions(include_header=header)
     writer: pacsv.CSVWriter | None = None
     try:
         for table in _tables(cursor, backend, schema):
@@ -268,15 +325,55 @@ def _write_csv(out: Path, cursor: sqlite3.Cursor, schema: str, backend: str, csv
                 writer = pacsv.CSVWriter(out, cells.schema, write_options=options)
             writer.write_table(cells)
             written += table.num_rows
-        if writer is None:  # no rows: the header alone
-            pacsv.write_csv(header.empty_table(), out, write_options=options)
+        if writer is None:  # no rows: the header alone (a part without a header: empty)
+            pacsv.write_csv(names.empty_table(), out, write_options=options)
     finally:
         if writer is not None:
             writer.close()
+    if later:
+        with out.open("r+b") as fh:  # not "ab": sendfile cannot write to an O_APPEND file
+            fh.seek(0, 2)
+            for part in later:
+                written += part.append_to(fh)
     return written
 
 
+def _write_csv_rows(
+    out: Path, cursor: sqlite3.Cursor, schema: str, backend: str, csv_raw: bool, later: Parts = ()
+) -> int:
+    """A part of a CSV export: its rows without the header."""
+    return _write_csv(out, cursor, schema, backend, csv_raw, header=False)
+
+
 WRITERS = {"jsonl": _write_jsonl, "csv": _write_csv, "parquet": _write_parquet}
+#: How a later part of each format is written (appended to the output by ``WRITERS``).
+PART_WRITERS = {
+    "jsonl": _write_jsonl,
+    "csv": _write_csv_rows,
+    "parquet": _write_arrow,
+    "hf": _write_arrow,
+}
+
+
+def _query(
+    conn: sqlite3.Connection, per: str, params: Mapping[str, Any], span: Span
+) -> sqlite3.Cursor:
+    first, last = span
+    return conn.execute(rq(f"export_by_{per}"), {**params, "first": first, "last": last})
+
+
+def write_part(path: Path, db_file: str, per: str, params: Mapping[str, Any], span: Span) -> int:
+    """Run in another process: the rows of ``span`` written to ``path`` as a part of the
+    export (``params`` carries the format, schema, backend and ``csv_raw`` besides the
+    query's parameters)."""
+    conn = sqlite3.connect(db_file)
+    try:
+        with snapshot(conn):
+            cursor = _query(conn, per, params, span)
+            write = PART_WRITERS[params["fmt"]]
+            return write(path, cursor, params["schema"], params["backend"], params["csv_raw"])
+    finally:
+        conn.close()
 
 
 def export(
@@ -295,6 +392,8 @@ def export(
     shard_rows: int = SHARD_ROWS,
     include_emulator: bool = False,
     csv_raw: bool = False,
+    jobs: int | None = None,
+    parallel_min: int = PARALLEL_MIN,
 ) -> int:
     """Write the run's verdicts (default: latest run, its own profile) to ``out``; returns the
     number of rows written. ``per="prompt"``: one row per unique prompt, with the source and
@@ -306,7 +405,10 @@ def export(
     ``tier``, a ``profile`` without verdicts, and when nothing was exported because a
     ``source``, ``language`` or ``category`` matches nothing in the database; LookupError for an
     unknown ``run_id``; ValueError for a run answered by the emulator unless
-    ``include_emulator``. Zero rows from filters that each match something is not an error."""
+    ``include_emulator``. Zero rows from filters that each match something is not an error.
+
+    From ``parallel_min`` ids to walk on, ``jobs`` processes (default: the cores, at most 4)
+    each read and encode a span of them (see :mod:`db.export_parts`)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r} (use {', '.join(FORMATS)})")
     if per not in PER:
@@ -335,27 +437,35 @@ def export(
             "source": source,
             "language": language,
         }
-        cursor = conn.execute(rq(f"export_by_{per}"), params)
+        low, high = conn.execute(rq("export_id_span"), {"per": per}).fetchone()
+        parts = spans(low, high, default_jobs() if jobs is None else jobs, parallel_min)
+        task = {**params, "fmt": fmt, "schema": schema, "backend": backend, "csv_raw": csv_raw}
+        folder = out if fmt == "hf" else out.parent
         if fmt == "hf":
-            from db.hf import CardFacts, write_hf
+            folder.mkdir(parents=True, exist_ok=True)
+        db_file = database_file(conn)
+        with later_parts(write_part, db_file, per, task, parts[1:], folder) as later:
+            cursor = _query(conn, per, params, parts[0])
+            if fmt == "hf":
+                from db.hf import CardFacts, write_hf
 
-            facts = CardFacts(
-                run=run_info(run),
-                profile=the_profile,
-                schema=schema,
-                per=per,
-                filters={
-                    "tier": list(tiers),
-                    "category": category,
-                    "source": source,
-                    "language": language,
-                },
-                sources=[str(r[0]) for r in conn.execute(rq("known_sources"))],
-            )
-            tables = _tables(cursor, backend, schema)
-            written = write_hf(out, tables, SCHEMAS[schema], facts, shard_rows)
-        else:
-            written = WRITERS[fmt](out, cursor, schema, backend, csv_raw)
+                facts = CardFacts(
+                    run=run_info(run),
+                    profile=the_profile,
+                    schema=schema,
+                    per=per,
+                    filters={
+                        "tier": list(tiers),
+                        "category": category,
+                        "source": source,
+                        "language": language,
+                    },
+                    sources=[str(r[0]) for r in conn.execute(rq("known_sources"))],
+                )
+                tables = _all_tables(cursor, backend, schema, later)
+                written = write_hf(out, tables, SCHEMAS[schema], facts, shard_rows)
+            else:
+                written = WRITERS[fmt](out, cursor, schema, backend, csv_raw, later)
         if not written:  # a filter that matches nothing at all is a typo, not an empty result
             check_source(conn, source)
             check_language(conn, language)

@@ -161,7 +161,8 @@ ORDER BY 1;
 -- The texts are rebuilt from their pointers into the prompt as in the view verdict_texts
 -- (migration 0008).
 -- One row per source row whose prompt has a verdict; duplicates fan out with their own
--- source and row index. CROSS JOIN fixes the join order: sources are scanned in id order, so
+-- source and row index. :first and :last bound the source row ids (a part of a parallel
+-- export, or the whole table). CROSS JOIN fixes the join order: sources are scanned in id order, so
 -- ORDER BY needs no sort (a sort of millions of rows would be held in temp storage).
 SELECT s.source, s.row_index, w.prompt, v.parallelizable, v.category, v.is_novel_category,
        v.category_description,
@@ -178,7 +179,8 @@ FROM sources AS s
 CROSS JOIN results AS r ON r.work_id = s.work_id AND r.run_id = :run_id
 CROSS JOIN verdicts AS v ON v.result_id = r.id AND v.profile = :profile
 CROSS JOIN work AS w ON w.id = s.work_id
-WHERE (:source IS NULL OR s.source = :source)
+WHERE s.id BETWEEN :first AND :last
+  AND (:source IS NULL OR s.source = :source)
   AND (:language IS NULL OR coalesce(s.language, 'unknown') = :language COLLATE NOCASE)
   AND (:tiers IS NULL OR v.tier_label IN (SELECT value FROM json_each(:tiers)))
   AND (:category IS NULL OR v.category = :category COLLATE NOCASE)
@@ -186,7 +188,8 @@ ORDER BY s.id;
 
 -- name: export_by_prompt
 -- One row per unique prompt, in the order they were processed; source and row index are those
--- of its first source row (the first that matches the source and language filters). Results
+-- of its first source row (the first that matches the source and language filters); :first and
+-- :last bound the result ids. Results
 -- are scanned in id order (no sort), hence the CROSS JOINs and the unindexed +r.run_id.
 SELECT s.source, s.row_index, w.prompt, v.parallelizable, v.category, v.is_novel_category,
        v.category_description,
@@ -207,11 +210,19 @@ LEFT JOIN sources AS s ON s.id = (
     WHERE s2.work_id = r.work_id
       AND (:source IS NULL OR s2.source = :source)
       AND (:language IS NULL OR coalesce(s2.language, 'unknown') = :language COLLATE NOCASE))
-WHERE +r.run_id = :run_id
+WHERE r.id BETWEEN :first AND :last AND +r.run_id = :run_id
   AND ((:source IS NULL AND :language IS NULL) OR s.id IS NOT NULL)
   AND (:tiers IS NULL OR v.tier_label IN (SELECT value FROM json_each(:tiers)))
   AND (:category IS NULL OR v.category = :category COLLATE NOCASE)
 ORDER BY r.id;
+
+-- name: export_id_span
+-- The ids an export walks, min and max (both rowid look-ups): source rows, or results (per
+-- prompt; every run's, which only sets where a parallel export splits).
+SELECT CASE WHEN :per = 'source' THEN (SELECT min(id) FROM sources)
+            ELSE (SELECT min(id) FROM results) END,
+       CASE WHEN :per = 'source' THEN (SELECT max(id) FROM sources)
+            ELSE (SELECT max(id) FROM results) END;
 
 -- name: pending_work
 SELECT count(*), coalesce(sum(chars), 0) FROM work WHERE status IN ('ready', 'leased');

@@ -1,0 +1,67 @@
+"""An export split across processes by id range writes the same bytes as one process."""
+
+from __future__ import annotations
+
+import filecmp
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from db import connect_sync
+from db.export import FORMATS, export
+from db.export_parts import ALL_IDS, spans
+from tests.results.conftest import LMSYS
+
+
+def _export(db: Path, out: Path, jobs: int, **kw: Any) -> int:
+    conn = connect_sync(db, existing=True)
+    try:
+        return export(conn, out, include_emulator=True, jobs=jobs, parallel_min=1, **kw)
+    finally:
+        conn.close()
+
+
+def _same(a: Path, b: Path) -> bool:
+    if a.is_dir():
+        files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+        assert files == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+        return all(filecmp.cmp(a / f, b / f, shallow=False) for f in files)
+    return filecmp.cmp(a, b, shallow=False)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},
+        {"per": "prompt"},
+        {"schema": "published", "shard_rows": 4},
+        {"per": "prompt", "source": LMSYS, "tier": ["high_confidence", "not_parallelizable"]},
+        {"category": "no-such-category-in-this-part", "source": LMSYS},
+    ],
+    ids=["source", "prompt", "published", "filtered", "empty"],
+)
+def test_parallel_export_is_byte_identical(
+    fmt: str, kw: dict[str, Any], results_db: Path, tmp_path: Path
+) -> None:
+    one, three = tmp_path / f"one.{fmt}", tmp_path / f"three.{fmt}"
+    if kw.get("category"):
+        with pytest.raises(ValueError):  # a category that matches nothing is an error either way
+            _export(results_db, one, 1, fmt=fmt, **kw)
+        with pytest.raises(ValueError):
+            _export(results_db, three, 3, fmt=fmt, **kw)
+        assert not [p for p in tmp_path.rglob(".export-part-*")]
+        return
+    rows = _export(results_db, one, 1, fmt=fmt, **kw)
+    assert _export(results_db, three, 3, fmt=fmt, **kw) == rows
+    assert rows > 0
+    assert _same(one, three)
+    assert not [p for p in tmp_path.rglob(".export-part-*")], "part files are removed"
+
+
+def test_spans_cover_the_ids_in_order() -> None:
+    assert spans(1, 10, jobs=3, parallel_min=1) == [(ALL_IDS[0], 3), (4, 6), (7, 10)]
+    assert spans(1, 10, jobs=3, parallel_min=11) == [ALL_IDS]  # too few to split
+    assert spans(None, None, jobs=3, parallel_min=1) == [ALL_IDS]  # nothing to walk
+    assert spans(1, 10, jobs=1, parallel_min=1) == [ALL_IDS]

@@ -51,62 +51,46 @@ from db.stats import (
     run_info,
     snapshot,
 )
+from prompts.published import FIELD_TYPES
 
-COLUMNS = (
-    "source",
-    "source_index",
-    "prompt",
-    "parallelizable",
-    "category",
-    "is_novel_category",
-    "category_description",
-    "serial",
-    "template",
-    "context",
-    "data",
-    "n",
-    "validation_passed",
-    "validation_tier",
-    "backend",
-)
+#: Our columns: where the row came from, the published dataset's nine answer fields
+#: (``prompts.published.FIELD_TYPES``), how it was judged, and the backend that answered. The
+#: export queries select them in this order.
+COLUMN_TYPES: dict[str, str] = {
+    "source": "text",
+    "source_index": "int",
+    "prompt": "text",
+    **FIELD_TYPES,
+    "validation_passed": "bool",
+    "validation_tier": "text",
+    "backend": "text",
+}
+COLUMNS = tuple(COLUMN_TYPES)
 FORMATS = ("jsonl", "parquet", "csv", "hf")
 SCHEMA_NAMES = ("ours", "published")
 SHARD_ROWS = 500_000  # rows per data/train-*.parquet shard of an hf export
 PER = ("source", "prompt")
 CHUNK_ROWS = 20_000
 
-SCHEMA = pa.schema(
-    [
-        ("source", pa.string()),
-        ("source_index", pa.int64()),
-        ("prompt", pa.string()),
-        ("parallelizable", pa.bool_()),
-        ("category", pa.string()),
-        ("is_novel_category", pa.bool_()),
-        ("category_description", pa.string()),
-        ("serial", pa.string()),
-        ("template", pa.string()),
-        ("context", pa.string()),
-        ("data", pa.list_(pa.string())),
-        ("n", pa.int64()),
-        ("validation_passed", pa.bool_()),
-        ("validation_tier", pa.string()),
-        ("backend", pa.string()),
-    ]
-)
+_ARROW = {"text": pa.string(), "int": pa.int64(), "bool": pa.bool_(), "list": pa.list_(pa.string())}
+SCHEMA = pa.schema([(name, _ARROW[kind]) for name, kind in COLUMN_TYPES.items()])
 
-#: The published dataset card's dtypes where they differ from ours.
-#: ``backend`` is ours: the published columns stay exactly the card's, so they concatenate.
-_PUBLISHED_BASE = SCHEMA.remove(SCHEMA.get_field_index("backend"))
-PUBLISHED_SCHEMA = _PUBLISHED_BASE.set(
-    SCHEMA.get_field_index("data"), pa.field("data", pa.string())
-).set(SCHEMA.get_field_index("n"), pa.field("n", pa.float64()))
-SCHEMAS = {"ours": SCHEMA, "published": PUBLISHED_SCHEMA}
+#: The published dataset card's dtypes where they differ from ours: ``data`` is JSON text,
+#: ``n`` a float. ``backend`` is ours: the published columns stay exactly the card's, so they
+#: concatenate.
+PUBLISHED_TYPES = {"data": pa.string(), "n": pa.float64()}
 PUBLISHED_COLUMNS = tuple(c for c in COLUMNS if c != "backend")
+PUBLISHED_SCHEMA = pa.schema(
+    [(name, PUBLISHED_TYPES.get(name, SCHEMA.field(name).type)) for name in PUBLISHED_COLUMNS]
+)
+SCHEMAS = {"ours": SCHEMA, "published": PUBLISHED_SCHEMA}
 
 Record = dict[str, Any]
 Row = tuple[Any, ...]
 Parts = Sequence[Part]
+
+_BOOL_AT = tuple(i for i, kind in enumerate(COLUMN_TYPES.values()) if kind == "bool")
+_LIST_AT = tuple(i for i, kind in enumerate(COLUMN_TYPES.values()) if kind == "list")
 
 
 def to_published(record: Record) -> Record:
@@ -119,33 +103,18 @@ def to_published(record: Record) -> Record:
     }
 
 
-def _bool(value: Any) -> bool | None:
-    return None if value is None else bool(value)
-
-
 def to_record(row: Sequence[Any], backend: str) -> Record:
-    """One query row (``export_by_source`` / ``export_by_prompt``) as a typed record."""
-    (source, index, prompt, par, category, novel, desc, serial, template, context, data, n) = row[
-        :12
-    ]
-    passed, tier = row[12], row[13]
-    return {
-        "source": source,
-        "source_index": index,
-        "prompt": prompt,
-        "parallelizable": _bool(par),
-        "category": category,
-        "is_novel_category": _bool(novel),
-        "category_description": desc,
-        "serial": serial,
-        "template": template,
-        "context": context,
-        "data": None if data is None else orjson.loads(data),
-        "n": n,
-        "validation_passed": bool(passed),
-        "validation_tier": tier,
-        "backend": backend,
-    }
+    """One query row (``export_by_source`` / ``export_by_prompt``: every column but
+    ``backend``, in ``COLUMNS`` order) as a typed record: booleans from SQLite's 0/1, lists
+    from their JSON text."""
+    values = [*row, backend]
+    for i in _BOOL_AT:
+        if values[i] is not None:
+            values[i] = bool(values[i])
+    for i in _LIST_AT:
+        if values[i] is not None:
+            values[i] = orjson.loads(values[i])
+    return dict(zip(COLUMNS, values, strict=True))
 
 
 def _row_chunks(cursor: sqlite3.Cursor) -> Iterator[list[Row]]:
@@ -167,42 +136,28 @@ def _bools(values: Sequence[Any]) -> pa.Array:
     return pa.array(values, pa.int64()).cast(pa.bool_())
 
 
+def _column(values: list[Any], kind: str, arrow_type: pa.DataType) -> pa.Array:
+    """One column of query values in its Arrow type."""
+    if kind == "bool":
+        return _bools(values)
+    if kind == "list" and pa.types.is_list(arrow_type):
+        return pa.array([None if v is None else orjson.loads(v) for v in values], arrow_type)
+    if kind == "int" and pa.types.is_floating(arrow_type):
+        return pa.array(values, pa.int64()).cast(arrow_type)
+    return pa.array(values, arrow_type)  # the published ``data``: the stored JSON text
+
+
 def to_table(rows: Sequence[Row], backend: str, schema: str = "ours") -> pa.Table:
     """Query rows as one typed Arrow table, column by column (no per-row dicts)."""
+    target = SCHEMAS[schema]
     if not rows:
-        return SCHEMAS[schema].empty_table()
-    cols = [list(c) for c in zip(*rows, strict=True)]
-    (source, index, prompt, par, category, novel, desc, serial, template, context, data, n) = cols[
-        :12
-    ]
-    passed, tier = cols[12], cols[13]
-    if schema == "published":
-        data_array = pa.array(data, pa.string())  # stored as orjson's text of the list
-        n_array = pa.array(n, pa.int64()).cast(pa.float64())
-    else:
-        data_array = pa.array(
-            [None if d is None else orjson.loads(d) for d in data], pa.list_(pa.string())
-        )
-        n_array = pa.array(n, pa.int64())
+        return target.empty_table()
+    values = dict(zip(COLUMNS, (list(c) for c in zip(*rows, strict=True)), strict=False))
+    values["backend"] = [backend] * len(rows)
     columns = [
-        pa.array(source, pa.string()),
-        pa.array(index, pa.int64()),
-        pa.array(prompt, pa.string()),
-        _bools(par),
-        pa.array(category, pa.string()),
-        _bools(novel),
-        pa.array(desc, pa.string()),
-        pa.array(serial, pa.string()),
-        pa.array(template, pa.string()),
-        pa.array(context, pa.string()),
-        data_array,
-        n_array,
-        _bools(passed),
-        pa.array(tier, pa.string()),
+        _column(values[field.name], COLUMN_TYPES[field.name], field.type) for field in target
     ]
-    if schema == "ours":
-        columns.append(pa.array([backend] * len(rows), pa.string()))
-    return pa.Table.from_arrays(columns, schema=SCHEMAS[schema])
+    return pa.Table.from_arrays(columns, schema=target)
 
 
 def _tables(cursor: sqlite3.Cursor, backend: str, schema: str = "ours") -> Iterator[pa.Table]:

@@ -23,18 +23,21 @@ from .parse import candidate_from_object, parse_answer
 from .types import Candidate, Coercion, ParseFailure, ParseFailureReason
 
 _FENCE = re.compile(r"```json\s*(.*?)\s*```", re.DOTALL)
-FIELDS = (
-    "parallelizable",
-    "category",
-    "is_novel_category",
-    "category_description",
-    "serial",
-    "template",
-    "context",
-    "data",
-    "n",
-)
-_TEXT_FIELDS = ("category", "category_description", "serial", "template", "context")
+#: The published dataset's nine answer fields, in its column order, each with its kind of
+#: value: the one declaration that the parser, the exports and the dataset card derive from.
+FIELD_TYPES: dict[str, str] = {
+    "parallelizable": "bool",
+    "category": "text",
+    "is_novel_category": "bool",
+    "category_description": "text",
+    "serial": "text",
+    "template": "text",
+    "context": "text",
+    "data": "list",
+    "n": "int",
+}
+FIELDS = tuple(FIELD_TYPES)
+_TEXT_FIELDS = tuple(k for k, kind in FIELD_TYPES.items() if kind == "text")
 
 
 def decode_published(text: str | None) -> Any:

@@ -9,20 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from prompts import Candidate, Contract, Outcome, ParseFailure, heuristic_answer, parse_answer
+from prompts.published import FIELDS
 
 CONTRACT = Contract.load()
 ORIGINAL = CONTRACT.with_profile("original")
-FIELDS = (
-    "parallelizable",
-    "category",
-    "is_novel_category",
-    "category_description",
-    "serial",
-    "template",
-    "context",
-    "data",
-    "n",
-)
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 json_values: st.SearchStrategy[Any] = st.recursive(

@@ -10,6 +10,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ _SEPARATORS = re.compile(r"[\s_\-/.,:;|&+]+")
 _DROP = re.compile(r"[^\w ]+")
 
 
+@lru_cache(maxsize=4096)  # pure; answers repeat a few hundred labels
 def label_key(label: str) -> str:
     """Case-, spacing- and punctuation-insensitive key of a label ("Comparative_analysis" ->
     "comparative analysis"). Parenthesised asides ("(NER)") are dropped."""

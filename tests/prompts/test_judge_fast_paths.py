@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bench.readside import prompt_pool
-from prompts import Contract, cues, heuristic_answer, lean
+from prompts import Contract, Verdict, cues, heuristic_answer, lean
 from prompts import categories as categories_module
 from prompts.published import published_shape
 
@@ -32,7 +32,7 @@ def _corpus() -> list[tuple[str, str]]:
     return pairs
 
 
-def _verdicts(pairs: list[tuple[str, str]]) -> list[object]:
+def _verdicts(pairs: list[tuple[str, str]]) -> list[Verdict]:
     out = []
     for rules in ("default", "original"):
         contract = Contract.load(rules=rules)

@@ -117,12 +117,28 @@ def to_record(row: Sequence[Any], backend: str) -> Record:
     return dict(zip(COLUMNS, values, strict=True))
 
 
+def with_texts(row: Sequence[Any]) -> Row:
+    """A query row with its serial, template and context rebuilt from their pointers into the
+    prompt (``db.texts.expand_splice``; the view ``verdict_texts`` does it in SQL): the row in
+    ``COLUMNS`` order, ``backend`` aside."""
+    (source, index, prompt, par, category, novel, desc) = row[:7]
+    serial, serial_at, serial_to, template, template_at, template_to = row[7:13]
+    context, context_at, context_to = row[13:16]
+    if serial_at is not None:
+        serial = prompt[:serial_at] + (serial or "") + prompt[serial_to:]
+    if template_at is not None:
+        template = prompt[:template_at] + (template or "") + prompt[template_to:]
+    if context_at is not None:
+        context = prompt[context_at:context_to]
+    return (source, index, prompt, par, category, novel, desc, serial, template, context, *row[16:])
+
+
 def _row_chunks(cursor: sqlite3.Cursor) -> Iterator[list[Row]]:
     while True:
         rows = cursor.fetchmany(CHUNK_ROWS)
         if not rows:
             return
-        yield rows
+        yield [with_texts(r) for r in rows]
 
 
 def _chunks(cursor: sqlite3.Cursor, backend: str, schema: str = "ours") -> Iterator[list[Record]]:

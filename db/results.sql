@@ -158,22 +158,17 @@ GROUP BY 1
 ORDER BY 1;
 
 -- name: export_by_source
--- The texts are rebuilt from their pointers into the prompt as in the view verdict_texts
--- (migration 0008).
+-- serial, template and context come as stored, with their pointers into the prompt: db.export
+-- rebuilds the texts (db.texts.expand_splice, the arithmetic of the view verdict_texts,
+-- migration 0008) in Python, cheaper than SQLite's substr on every row.
 -- One row per source row whose prompt has a verdict; duplicates fan out with their own
 -- source and row index. :first and :last bound the source row ids (a part of a parallel
 -- export, or the whole table). CROSS JOIN fixes the join order: sources are scanned in id order, so
 -- ORDER BY needs no sort (a sort of millions of rows would be held in temp storage).
 SELECT s.source, s.row_index, w.prompt, v.parallelizable, v.category, v.is_novel_category,
        v.category_description,
-       CASE WHEN v.serial_at IS NULL THEN v.serial
-            ELSE substr(w.prompt, 1, v.serial_at) || coalesce(v.serial, '')
-                 || substr(w.prompt, v.serial_to + 1) END AS serial,
-       CASE WHEN v.template_at IS NULL THEN v.template
-            ELSE substr(w.prompt, 1, v.template_at) || coalesce(v.template, '')
-                 || substr(w.prompt, v.template_to + 1) END AS template,
-       CASE WHEN v.context_at IS NULL THEN v.context
-            ELSE substr(w.prompt, v.context_at + 1, v.context_to - v.context_at) END AS context,
+       v.serial, v.serial_at, v.serial_to, v.template, v.template_at, v.template_to,
+       v.context, v.context_at, v.context_to,
        v.data_json, v.n, v.validation_passed, v.tier_label
 FROM sources AS s
 CROSS JOIN results AS r ON r.work_id = s.work_id AND r.run_id = :run_id
@@ -187,20 +182,15 @@ WHERE s.id BETWEEN :first AND :last
 ORDER BY s.id;
 
 -- name: export_by_prompt
+-- The texts as in export_by_source.
 -- One row per unique prompt, in the order they were processed; source and row index are those
 -- of its first source row (the first that matches the source and language filters); :first and
 -- :last bound the result ids. Results
 -- are scanned in id order (no sort), hence the CROSS JOINs and the unindexed +r.run_id.
 SELECT s.source, s.row_index, w.prompt, v.parallelizable, v.category, v.is_novel_category,
        v.category_description,
-       CASE WHEN v.serial_at IS NULL THEN v.serial
-            ELSE substr(w.prompt, 1, v.serial_at) || coalesce(v.serial, '')
-                 || substr(w.prompt, v.serial_to + 1) END AS serial,
-       CASE WHEN v.template_at IS NULL THEN v.template
-            ELSE substr(w.prompt, 1, v.template_at) || coalesce(v.template, '')
-                 || substr(w.prompt, v.template_to + 1) END AS template,
-       CASE WHEN v.context_at IS NULL THEN v.context
-            ELSE substr(w.prompt, v.context_at + 1, v.context_to - v.context_at) END AS context,
+       v.serial, v.serial_at, v.serial_to, v.template, v.template_at, v.template_to,
+       v.context, v.context_at, v.context_to,
        v.data_json, v.n, v.validation_passed, v.tier_label
 FROM results AS r
 CROSS JOIN verdicts AS v ON v.result_id = r.id AND v.profile = :profile

@@ -65,3 +65,30 @@ def test_spans_cover_the_ids_in_order() -> None:
     assert spans(1, 10, jobs=3, parallel_min=11) == [ALL_IDS]  # too few to split
     assert spans(None, None, jobs=3, parallel_min=1) == [ALL_IDS]  # nothing to walk
     assert spans(1, 10, jobs=1, parallel_min=1) == [ALL_IDS]
+
+
+def test_texts_rebuilt_in_python_match_the_view(results_db: Path, tmp_path: Path) -> None:
+    """The export rebuilds serial/template/context from their pointers as verdict_texts does."""
+    import json
+    import sqlite3
+
+    conn = sqlite3.connect(results_db)
+    pointed = conn.execute(
+        "SELECT count(*) FROM verdicts WHERE serial_at IS NOT NULL OR template_at IS NOT NULL"
+        " OR context_at IS NOT NULL"
+    ).fetchone()[0]
+    assert pointed > 0, "the fixture has verdicts stored as pointers"
+    view = {
+        prompt: (serial, template, context)
+        for prompt, serial, template, context in conn.execute(
+            "SELECT w.prompt, t.serial, t.template, t.context FROM verdict_texts AS t"
+            " JOIN results AS r ON r.id = t.result_id JOIN work AS w ON w.id = r.work_id"
+            " WHERE t.profile = 'default'"
+        )
+    }
+    out = tmp_path / "p.jsonl"
+    _export(results_db, out, 1, fmt="jsonl", per="prompt")
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == len(view)
+    for r in rows:
+        assert (r["serial"], r["template"], r["context"]) == view[r["prompt"]]

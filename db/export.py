@@ -84,6 +84,11 @@ PUBLISHED_SCHEMA = pa.schema(
     [(name, PUBLISHED_TYPES.get(name, SCHEMA.field(name).type)) for name in PUBLISHED_COLUMNS]
 )
 SCHEMAS = {"ours": SCHEMA, "published": PUBLISHED_SCHEMA}
+#: What the CSV writer builds: lists as their JSON text (a CSV cell holds text).
+CSV_SCHEMAS = {
+    name: pa.schema([(f.name, pa.string() if pa.types.is_list(f.type) else f.type) for f in schema])
+    for name, schema in SCHEMAS.items()
+}
 
 Record = dict[str, Any]
 Row = tuple[Any, ...]
@@ -103,17 +108,20 @@ def to_published(record: Record) -> Record:
     }
 
 
-def to_record(row: Sequence[Any], backend: str) -> Record:
-    """One query row (``export_by_source`` / ``export_by_prompt``: every column but
-    ``backend``, in ``COLUMNS`` order) as a typed record: booleans from SQLite's 0/1, lists
-    from their JSON text."""
+def to_record(row: Sequence[Any], backend: str, *, raw_lists: bool = False) -> Record:
+    """One row (``with_texts``: every column but ``backend``, in ``COLUMNS`` order) as a typed
+    record: booleans from SQLite's 0/1, lists from their JSON text; with ``raw_lists`` the list
+    stays that text, as an ``orjson.Fragment`` that ``orjson.dumps`` copies as it is.
+
+    The stored text is orjson's own (``db.queue.verdict_params`` is its only writer, and always
+    was), so the fragment is byte for byte what dumping the decoded list gives."""
     values = [*row, backend]
     for i in _BOOL_AT:
         if values[i] is not None:
             values[i] = bool(values[i])
     for i in _LIST_AT:
         if values[i] is not None:
-            values[i] = orjson.loads(values[i])
+            values[i] = orjson.Fragment(values[i]) if raw_lists else orjson.loads(values[i])
     return dict(zip(COLUMNS, values, strict=True))
 
 
@@ -142,10 +150,12 @@ def _row_chunks(cursor: sqlite3.Cursor) -> Iterator[list[Row]]:
 
 
 def _chunks(cursor: sqlite3.Cursor, backend: str, schema: str = "ours") -> Iterator[list[Record]]:
-    convert = to_published if schema == "published" else None
+    """Records to dump as JSON; in our schema the lists go out as their stored JSON text."""
     for rows in _row_chunks(cursor):
-        records = [to_record(r, backend) for r in rows]
-        yield [convert(r) for r in records] if convert else records
+        if schema == "published":
+            yield [to_published(to_record(r, backend)) for r in rows]
+        else:
+            yield [to_record(r, backend, raw_lists=True) for r in rows]
 
 
 def _bools(values: Sequence[Any]) -> pa.Array:
@@ -163,9 +173,11 @@ def _column(values: list[Any], kind: str, arrow_type: pa.DataType) -> pa.Array:
     return pa.array(values, arrow_type)  # the published ``data``: the stored JSON text
 
 
-def to_table(rows: Sequence[Row], backend: str, schema: str = "ours") -> pa.Table:
-    """Query rows as one typed Arrow table, column by column (no per-row dicts)."""
-    target = SCHEMAS[schema]
+def to_table(rows: Sequence[Row], backend: str, schema: str | pa.Schema = "ours") -> pa.Table:
+    """Query rows as one typed Arrow table, column by column (no per-row dicts). ``schema``:
+    a name of ``SCHEMAS``, or a schema whose list columns are strings (``CSV_SCHEMAS``: the
+    lists as their stored JSON text)."""
+    target = SCHEMAS[schema] if isinstance(schema, str) else schema
     if not rows:
         return target.empty_table()
     values = dict(zip(COLUMNS, (list(c) for c in zip(*rows, strict=True)), strict=False))
@@ -176,7 +188,9 @@ def to_table(rows: Sequence[Row], backend: str, schema: str = "ours") -> pa.Tabl
     return pa.Table.from_arrays(columns, schema=target)
 
 
-def _tables(cursor: sqlite3.Cursor, backend: str, schema: str = "ours") -> Iterator[pa.Table]:
+def _tables(
+    cursor: sqlite3.Cursor, backend: str, schema: str | pa.Schema = "ours"
+) -> Iterator[pa.Table]:
     for rows in _row_chunks(cursor):
         yield to_table(rows, backend, schema)
 
@@ -254,8 +268,11 @@ def neutralise(text: str) -> str:
 
 
 def neutralise_column(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
-    """``neutralise`` on every cell of a string column, as one Arrow compute step."""
+    """``neutralise`` on every cell of a string column, as one Arrow compute step (the column
+    as it is when no cell needs it: no copy of every prompt)."""
     risky = pc.fill_null(pc.match_substring_regex(column, _FORMULA_RE), False)
+    if not pc.any(risky).as_py():
+        return column
     return pc.if_else(risky, pc.binary_join_element_wise("'", column, ""), column)
 
 
@@ -290,7 +307,7 @@ def _write_csv(
     options = pacsv.WriteOptions(include_header=header)
     writer: pacsv.CSVWriter | None = None
     try:
-        for table in _tables(cursor, backend, schema):
+        for table in _tables(cursor, backend, CSV_SCHEMAS[schema]):
             cells = csv_table(table, csv_raw)
             if writer is None:
                 writer = pacsv.CSVWriter(out, cells.schema, write_options=options)

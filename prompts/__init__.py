@@ -38,7 +38,7 @@ if TYPE_CHECKING:
         ParseFailureReason,
         Verdict,
     )
-    from prompts.validate import validate
+    from prompts.validation import validate
 
 __all__ = [
     "CANONICAL_CATEGORIES",
@@ -95,7 +95,7 @@ _HOME = {
     "heuristic_answer": "prompts.heuristic",
     "normalise_category": "prompts.categories",
     "parse_answer": "prompts.parse",
-    "validate": "prompts.validate",
+    "validate": "prompts.validation",
 }
 
 

@@ -13,7 +13,7 @@ from .parse import parse_answer
 from .profiles import PROFILES, RuleProfile
 from .published import parse_published
 from .types import FailureReason, Outcome, ParseFailure, Verdict
-from .validate import validate
+from .validation import validate
 
 CATEGORIES_PLACEHOLDER = "{categories}"
 _BUNDLED_PROMPT = Path(__file__).with_name("system_prompt.md")

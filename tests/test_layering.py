@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import ast
+import inspect
 import tomllib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -141,3 +142,21 @@ def test_the_check_sees_imports_anywhere_in_a_module() -> None:
     assert violations({"db.verdicts": ["prompts.types"], "prompts.x": ["db.models"]}) == [
         "prompts.x imports db.models (prompts -> db: sideways)"
     ]
+
+
+def test_a_package_exports_no_name_of_its_own_submodules() -> None:
+    """The packages' ``__init__`` load their names on first use (so that importing a settings
+    section stays cheap); a name shared with a submodule would then be the module once that
+    submodule was imported (``prompts.validate``, ``producer.ingest`` were)."""
+    import importlib
+    import pkgutil
+
+    for package in LEVEL:
+        if not ROOT.joinpath(*package.split("."), "__init__.py").exists():
+            continue
+        module = importlib.import_module(package)
+        submodules = {m.name for m in pkgutil.iter_modules(module.__path__)}
+        clash = submodules & set(getattr(module, "__all__", ()))
+        assert not clash, f"{package} exports {clash}, also its submodules"
+        for name in getattr(module, "__all__", ()):
+            assert not inspect.ismodule(getattr(module, name)), f"{package}.{name}"

@@ -127,7 +127,7 @@ async def emulator() -> AsyncIterator[Callable[..., Any]]:
 
 @pytest.fixture
 def worker_env(tmp_path: Path) -> Iterator[dict[str, str]]:
-    """Environment for a ``python -m worker`` subprocess (dummy credentials only)."""
+    """Environment for a ``parallelprompt work`` subprocess (dummy credentials only)."""
     import os
 
     env = dict(os.environ)

@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from db.connection import connect_sync
+from db.errors import NoSuchRun
 from db.models import VerdictRow
 from db.queue import verdict_params
 from db.revalidation import comparison_rows, results_to_judge, run_to_judge, store_verdicts
-from parallelprompt.verdicts import verdict_row
+from db.verdicts import verdict_row
 from prompts import Contract
 
 BATCH = 5_000  # results read, judged and written per step
@@ -138,7 +139,7 @@ def revalidate(
     try:
         run, ids = run_to_judge(conn, run_id)
         if run is None:
-            raise LookupError("no run recorded yet: nothing to revalidate")
+            raise NoSuchRun("no run recorded yet: nothing to revalidate")
         ranges = id_ranges(ids)
         jobs = default_jobs() if jobs is None else max(1, jobs)
         tally = _Tally(len(ids), progress)

@@ -1,7 +1,7 @@
-"""``work()``: one worker process from settings to summary line.
+"""``work()``: one worker process from its settings sections to summary line.
 
 Who answers. Before anything else the worker asks the endpoint who it is (a request that
-Bedrock refuses unbilled, see :mod:`parallelprompt.provenance`): the emulator names itself in
+Bedrock refuses unbilled, see :mod:`common.provenance`): the emulator names itself in
 a response header. That, never a flag, is the backend recorded with the run, and every later
 answer must come from the same backend. ``--backend bedrock|emulator`` only demands one.
 
@@ -25,15 +25,16 @@ import signal
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from catalogue import DEFAULT_MODEL, ModelInfo, Pricing, eol_message, lookup
+from common.provenance import BEDROCK, EMULATOR, EMULATOR_NOTICE, Backend
+from common.textsafe import redact_text, without_userinfo
 from db import DatabaseError, SqliteQueue, is_locked_error, is_storage_error
 from db.stats import throughput
-from parallelprompt.provenance import BEDROCK, EMULATOR, EMULATOR_NOTICE, Backend
-from parallelprompt.settings import NO_BUDGET, Settings
-from parallelprompt.textsafe import redact_text, without_userinfo
-from prompts import Contract, Outcome, estimate_tokens
+from prompts import Contract, ContractError, Outcome, estimate_tokens
+from prompts.settings import ContractSettings
 from worker import signals
 from worker.errors import FatalError, PromptError, RetryableError
 from worker.llm import LOCAL_CREDENTIALS, ClientOptions, LLMClient, Request, opened
@@ -47,6 +48,7 @@ from worker.runs import (
     reopens_rows,
     run_pricing,
 )
+from worker.settings import NO_BUDGET, Job, WorkerSettings
 from worker.shape import Shape
 from worker.sizing import TokenPlan
 from worker.spending import budget_refusal
@@ -227,33 +229,37 @@ def _signals(stop: _Stop) -> Iterator[None]:
 
 
 async def work(
-    settings: Settings,
+    worker: WorkerSettings,
+    contract: ContractSettings,
     *,
+    db: Path,
+    log_format: str = "auto",
+    quiet: bool = False,
     on_event: OnEvent | None = None,
     tuning: Tuning | None = None,
     display: Display | None = None,
 ) -> WorkSummary:
-    """Drain the queue of ``settings.common.db`` through the model; never raises for the
+    """Drain the queue of the database ``db`` through the model; never raises for the
     expected failures (bad configuration, credentials, a refused run, no budget): they come
     back as a summary with ``stop_reason`` FATAL and ``exit_code`` 2. The backend recorded is
     the one that answers at the endpoint (see :mod:`worker.runs`). The signal handlers come
     first: a SIGTERM while the DB is opened or the client created is a graceful stop too."""
     stop = _Stop()
+    display = display or Display(None, log_format, quiet)
     with _signals(stop):
-        return await _start(settings, on_event, tuning, display, stop)
+        return await _start(Job(worker, contract, db), on_event, tuning, display, stop)
 
 
 async def _start(
-    settings: Settings,
+    settings: Job,
     on_event: OnEvent | None,
     tuning: Tuning | None,
-    display: Display | None,
+    display: Display,
     stop: _Stop,
 ) -> WorkSummary:
     started = time.monotonic()
     tuning = tuning or Tuning()
-    display = display or Display(None, settings.common.log_format, settings.common.quiet)
-    db = str(settings.common.db)
+    db = str(settings.db)
 
     def fatal(message: str) -> WorkSummary:
         return WorkSummary(StopReason.FATAL, message, elapsed_s=time.monotonic() - started, db=db)
@@ -277,9 +283,9 @@ async def _start(
             settings.contract.categories_file,
             settings.contract.rules,
         )
-    except ValueError as exc:
+    except ContractError as exc:
         return fatal(str(exc))
-    if settings.worker.exit_when_empty and not settings.common.db.exists():
+    if settings.worker.exit_when_empty and not settings.db.exists():
         return fatal(
             f"no database at {db}: run `parallelprompt ingest --db {db}` first (a worker "
             "started with --no-exit-when-empty waits for the producer instead)"
@@ -288,7 +294,7 @@ async def _start(
     while True:  # another process's long write lock (a migration, a bulk ingest): wait
         try:
             queue = await SqliteQueue.open(
-                settings.common.db,
+                settings.db,
                 backoff_base=tuning.db_backoff_base_s,
                 backoff_cap=tuning.db_backoff_cap_s,
                 busy_timeout_s=tuning.db_lock_wait_s,
@@ -313,12 +319,12 @@ async def _start(
     except Exception as exc:  # before any answer: nothing to keep, one line and exit 2
         if not is_storage_error(exc):
             raise
-        return fatal(f"cannot write to the database {settings.common.db}: {exc}")
+        return fatal(f"cannot write to the database {settings.db}: {exc}")
     finally:
         await queue.close()
 
 
-async def _identify(client: LLMClient, settings: Settings, tuning: Tuning) -> Backend:
+async def _identify(client: LLMClient, settings: Job, tuning: Tuning) -> Backend:
     """What answers at the endpoint; ConfigError when it is not what ``--backend`` demands."""
     backend = await client.identify(tuning.preflight_tries, tuning.retry_base_s)
     wanted = settings.worker.backend
@@ -358,7 +364,7 @@ async def _reopen_checked(
         ) from exc
 
 
-def _start_notes(settings: Settings, price: Pricing, info: ModelInfo | None) -> list[str]:
+def _start_notes(settings: Job, price: Pricing, info: ModelInfo | None) -> list[str]:
     """Warnings for the started line: credentials in the URL, an unknown or legacy model."""
     w = settings.worker
     notes = []
@@ -385,7 +391,7 @@ def _start_notes(settings: Settings, price: Pricing, info: ModelInfo | None) -> 
 
 
 async def _work(
-    settings: Settings,
+    settings: Job,
     store: Store,
     contract: Contract,
     on_event: OnEvent | None,
@@ -453,7 +459,7 @@ async def _work(
                     return WorkSummary(
                         StopReason.SIGNAL,
                         elapsed_s=time.monotonic() - started,
-                        db=str(settings.common.db),
+                        db=str(settings.db),
                         backend=backend.kind,
                         signal_name=signal_names[0],
                     )
@@ -515,7 +521,7 @@ async def _work(
                 StopReason.FATAL,
                 redact_text(str(exc)),
                 elapsed_s=time.monotonic() - started,
-                db=str(settings.common.db),
+                db=str(settings.db),
                 backend=backend.kind,
             )
         finally:
@@ -541,7 +547,7 @@ async def _work(
         released=counters.released,
         read_timeouts=counters.requests.get("read_timeout", 0),
         run_id=run.id,
-        db=str(settings.common.db),
+        db=str(settings.db),
         backend=backend.kind,
         signal_name=signal_names[0] if signal_names else None,
     )

@@ -21,15 +21,16 @@ from typing import Any
 import orjson
 
 from catalogue import Pricing, pricing
+from common.errors import ParallelPromptError
+from common.provenance import EMULATOR, EMULATOR_NOTICE, Backend
+from common.textsafe import redact_url
 from db import Run, Status
-from parallelprompt.provenance import EMULATOR, EMULATOR_NOTICE, Backend
-from parallelprompt.settings import Settings
-from parallelprompt.textsafe import redact_url
 from prompts import Contract, estimate_tokens
+from worker.settings import Job
 from worker.store import Store
 
 
-class ConfigError(Exception):
+class ConfigError(ParallelPromptError):
     """The worker cannot start with this configuration (exit 2, one line)."""
 
 
@@ -43,9 +44,7 @@ class Identity:
     endpoint: str
 
     @classmethod
-    def of(
-        cls, settings: Settings, contract: Contract, backend: Backend, endpoint_url: str
-    ) -> Identity:
+    def of(cls, settings: Job, contract: Contract, backend: Backend, endpoint_url: str) -> Identity:
         return cls(
             model_id=settings.worker.model,
             api=settings.worker.api,
@@ -80,13 +79,13 @@ def endpoint_key(backend: Backend, endpoint_url: str) -> str:
     return redact_url(endpoint_url) or ""
 
 
-def run_pricing(settings: Settings) -> Pricing:
+def run_pricing(settings: Job) -> Pricing:
     w = settings.worker
     return pricing(w.model, w.price_in, w.price_out, w.price_cache_write, w.price_cache_read)
 
 
 def run_config(
-    settings: Settings, contract: Contract, identity: Identity, backend: Backend
+    settings: Job, contract: Contract, identity: Identity, backend: Backend
 ) -> dict[str, Any]:
     """What a run records about itself; never credentials (URL userinfo is redacted).
     ``prices`` (USD per million tokens) let stats and the report price the cache's savings."""
@@ -145,7 +144,7 @@ def same_run(run: Run, identity: Identity, endpoint_url: str | None) -> bool:
     return Identity.of_run(run) == legacy and config.get("endpoint_url") == redact_url(endpoint_url)
 
 
-async def decide(store: Store, settings: Settings, identity: Identity) -> Choice:
+async def decide(store: Store, settings: Job, identity: Identity) -> Choice:
     """The run to use (see the module doc); ConfigError when refused."""
     latest = await store.latest_run()
     new_run = settings.worker.new_run
@@ -168,7 +167,7 @@ async def decide(store: Store, settings: Settings, identity: Identity) -> Choice
     return Choice(None, reopen=True)
 
 
-async def reopens_rows(store: Store, settings: Settings, identity: Identity) -> int:
+async def reopens_rows(store: Store, settings: Job, identity: Identity) -> int:
     """How many finished prompts choosing the run would send back to ready (ConfigError when
     the run would be refused)."""
     choice = await decide(store, settings, identity)
@@ -179,7 +178,7 @@ async def reopens_rows(store: Store, settings: Settings, identity: Identity) -> 
 
 
 async def choose_run(
-    store: Store, settings: Settings, contract: Contract, identity: Identity, backend: Backend
+    store: Store, settings: Job, contract: Contract, identity: Identity, backend: Backend
 ) -> Run:
     """Continue the latest run, start one, or refuse (ConfigError) — see the module doc."""
     choice = await decide(store, settings, identity)

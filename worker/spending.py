@@ -5,17 +5,17 @@ from __future__ import annotations
 from catalogue import pricing
 from db import connect_sync
 from db.estimate import estimate, expected_tokens
-from parallelprompt.settings import Settings
 from prompts import Contract
+from worker.settings import Job
 
 
-def budget_refusal(settings: Settings, contract: Contract) -> str | None:
+def budget_refusal(settings: Job, contract: Contract) -> str | None:
     """None when the run may spend; else the one line that refuses it, with the estimate."""
     w = settings.worker
     if w.max_cost_usd is not None:
         return None
     price = pricing(w.model, w.price_in, w.price_out, w.price_cache_write, w.price_cache_read)
-    conn = connect_sync(settings.common.db, existing=True)
+    conn = connect_sync(settings.db, existing=True)
     try:
         est = estimate(
             conn,

@@ -226,8 +226,8 @@ def _all_tables(
     cursor: sqlite3.Cursor, backend: str, schema: str, later: Parts
 ) -> Iterator[pa.Table]:
     """This process's tables, then the later parts' in order, cut again into tables of
-    ``CHUNK_ROWS`` rows: each is a Parquet row group, so the file is the same bytes however
-    the export was split."""
+    ``CHUNK_ROWS`` rows (zero-copy slices): each is a Parquet row group, so the file is the
+    same bytes however the export was split (a table of several chunks encodes as one)."""
     tables = itertools.chain(_tables(cursor, backend, schema), *(p.tables() for p in later))
     if not later:
         yield from tables
@@ -238,12 +238,12 @@ def _all_tables(
         held.append(table)
         rows += table.num_rows
         while rows >= CHUNK_ROWS:
-            whole = pa.concat_tables(held)
-            yield whole.slice(0, CHUNK_ROWS).combine_chunks()
+            whole = pa.concat_tables(held)  # no copy: slices of the same buffers
+            yield whole.slice(0, CHUNK_ROWS)
             rest = whole.slice(CHUNK_ROWS)
             held, rows = [rest], rest.num_rows
     if rows:
-        yield pa.concat_tables(held).combine_chunks()
+        yield pa.concat_tables(held)
 
 
 def _write_arrow(

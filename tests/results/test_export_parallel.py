@@ -60,6 +60,19 @@ def test_parallel_export_is_byte_identical(
     assert not [p for p in tmp_path.rglob(".export-part-*")], "part files are removed"
 
 
+@pytest.mark.parametrize("fmt", ["parquet", "hf"])
+def test_parts_recut_into_the_same_row_groups(
+    fmt: str, results_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tables of 4 rows: the spans' tables end mid-group and are re-cut across the boundary."""
+    import db.export
+
+    monkeypatch.setattr(db.export, "CHUNK_ROWS", 4)
+    one, three = tmp_path / f"one.{fmt}", tmp_path / f"three.{fmt}"
+    assert _export(results_db, one, 1, fmt=fmt) == _export(results_db, three, 3, fmt=fmt) > 8
+    assert _same(one, three)
+
+
 def test_spans_cover_the_ids_in_order() -> None:
     assert spans(1, 10, jobs=3, parallel_min=1) == [(ALL_IDS[0], 3), (4, 6), (7, 10)]
     assert spans(1, 10, jobs=3, parallel_min=11) == [ALL_IDS]  # too few to split

@@ -19,7 +19,7 @@ import multiprocessing
 import os
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -27,6 +27,8 @@ import pyarrow as pa
 
 #: Below this many ids to walk, an export stays in one process (starting one costs more).
 PARALLEL_MIN = 200_000
+#: How often a part being written is checked for more bytes to append.
+FOLLOW_S = 0.05
 #: The whole id range: one span.
 ALL_IDS = (-(2**63), 2**63 - 1)
 
@@ -64,18 +66,24 @@ class Part:
         self.future, self.path = future, path
 
     def append_to(self, fh: BinaryIO) -> int:
-        """Wait for the part, copy its bytes to the end of ``fh``; returns its rows."""
-        rows = self.future.result()
+        """Copy the part's bytes to the end of ``fh`` as the other process writes them (in the
+        kernel, ``sendfile``), until it is done; returns its rows. The copy of what is already
+        written overlaps the rest of its work instead of following it."""
         fh.flush()
-        out_fd = fh.fileno()
+        out_fd, offset = fh.fileno(), 0
         with self.path.open("rb") as src:
-            size, offset = os.fstat(src.fileno()).st_size, 0
-            while offset < size:
-                sent = os.sendfile(out_fd, src.fileno(), offset, size - offset)
-                if sent == 0:  # pragma: no cover - the file shrank under us
+            while True:
+                done = self.future.done()  # before the size: a finished part is all written
+                size = os.fstat(src.fileno()).st_size
+                while offset < size:
+                    sent = os.sendfile(out_fd, src.fileno(), offset, size - offset)
+                    if sent == 0:  # pragma: no cover - the file shrank under us
+                        break
+                    offset += sent
+                if done:
                     break
-                offset += sent
-        return rows
+                wait([self.future], timeout=FOLLOW_S)
+        return self.future.result()
 
     def tables(self) -> Iterator[pa.Table]:
         """Wait for the part, then its record batches (an Arrow IPC stream), in order."""
@@ -105,6 +113,8 @@ def later_parts(
         yield []
         return
     paths = [folder / f".export-part-{os.getpid()}-{k}" for k in range(1, len(later) + 1)]
+    for path in paths:
+        path.touch()  # there to follow before its process opens it
     # fork: the parts need nothing but the imported modules; no Arrow thread runs yet.
     context = multiprocessing.get_context("fork")
     try:

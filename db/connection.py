@@ -184,6 +184,15 @@ def connect_bulk(path: Path | str) -> sqlite3.Connection:
     return conn
 
 
+def database_file(conn: sqlite3.Connection) -> str | None:
+    """The file of the connection's main database (for another process to open); None in
+    memory."""
+    for _seq, name, file in conn.execute("PRAGMA database_list"):
+        if name == "main":
+            return str(file) or None
+    return None
+
+
 def checkpoint(conn: sqlite3.Connection) -> None:
     """Copy the WAL into the database file as far as no reader needs it; never waits for
     readers (a worker reading keeps its snapshot; its own commits checkpoint the rest)."""

@@ -31,12 +31,12 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from db.connection import database_file
 from db.errors import QueryError
 from db.export_parts import (
     PARALLEL_MIN,
     Part,
     Span,
-    database_file,
     default_jobs,
     later_parts,
     spans,

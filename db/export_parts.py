@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
-import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from pathlib import Path
@@ -49,14 +48,6 @@ def spans(low: int | None, high: int | None, jobs: int, parallel_min: int) -> li
     firsts = [ALL_IDS[0], *cuts]
     lasts = [c - 1 for c in cuts] + [high]
     return list(zip(firsts, lasts, strict=True))
-
-
-def database_file(conn: sqlite3.Connection) -> str | None:
-    """The file of the connection's main database; None in memory."""
-    for _seq, name, file in conn.execute("PRAGMA database_list"):
-        if name == "main":
-            return str(file) or None
-    return None
 
 
 class Part:

@@ -8,7 +8,7 @@
 -- name: run_summary
 -- The statistics of a run in one pass over its verdicts, in the order of the index
 -- verdicts_summary (no sort): one row per outcome, contract version, parallelizable,
--- category, novelty and reason, with every sum the statistics need (db/stats.py splits it
+-- category, novelty and reason, with every sum the statistics need (results/stats.py splits it
 -- into outcomes, categories, reasons, novel labels, totals and cache figures); then one row
 -- for the run's results without a verdict under the profile ('unjudged').
 SELECT v.outcome, v.contract_version, v.parallelizable, v.category, v.is_novel_category,

@@ -85,7 +85,7 @@ def _run(s: Settings) -> int:
 def _stats(s: Settings) -> int:
     import orjson
 
-    from db.stats import compute_stats, format_stats
+    from results.stats import compute_stats, format_stats
 
     conn = _existing_db(s)
     with _filters_are_user_errors():
@@ -113,8 +113,8 @@ def _stats(s: Settings) -> int:
 
 
 def _measured_levers(conn: sqlite3.Connection, stats: dict[str, Any]) -> list[dict[str, Any]]:
-    from db.stats import resolve_run
     from parallelprompt.costs import measured_levers
+    from results.stats import resolve_run
 
     run = resolve_run(conn, stats["run"]["id"]) if stats["run"] else None
     rows = measured_levers(stats, run.config_json if run else None)
@@ -122,8 +122,8 @@ def _measured_levers(conn: sqlite3.Connection, stats: dict[str, Any]) -> list[di
 
 
 def _export(s: Settings) -> int:
-    from db.export import export
-    from db.stats import PASSED_TIERS
+    from results.export import export
+    from results.stats import PASSED_TIERS
 
     o = s.output
     if o.out is None:
@@ -173,7 +173,7 @@ def _output_folder(s: Settings, out: Path) -> Path:
 
 
 def _report(s: Settings) -> int:
-    from db.report import render_report
+    from results.report import render_report
 
     out = _output_path(s, s.output.out or Path("report.html"))
     with _filters_are_user_errors():
@@ -186,7 +186,7 @@ def _report(s: Settings) -> int:
 
 def _estimate(s: Settings) -> int:
     from catalogue.levers import format_levers
-    from db.estimate import format_estimate
+    from results.estimate import format_estimate
 
     result, rows = estimate_for(s)
     print(format_estimate(result))
@@ -200,8 +200,8 @@ def estimate_for(s: Settings) -> tuple[dict[str, Any], list[Lever]]:
     """The ``estimate`` command's figures for these settings: the projection before caching
     and the cost per lever (warns when no price is known)."""
     from catalogue import lookup, pricing
-    from db.estimate import estimate, expected_tokens
     from parallelprompt.costs import estimate_levers
+    from results.estimate import estimate, expected_tokens
     from worker.sizing import TokenPlan
 
     contract = load_contract(s)
@@ -251,7 +251,7 @@ def _models(s: Settings) -> int:
 def _status(s: Settings) -> int:
     import orjson
 
-    from db.status import format_status, status
+    from results.status import format_status, status
 
     result = status(_existing_db(s))
     if s.output.json:
@@ -262,7 +262,7 @@ def _status(s: Settings) -> int:
 
 
 def _revalidate(s: Settings) -> int:
-    from parallelprompt.revalidate import format_revalidation, print_progress, revalidate
+    from results.revalidate import format_revalidation, print_progress, revalidate
 
     load_contract(s)  # an unknown --rules or a bad prompt/categories file: one-line error
     _existing_db(s).close()
@@ -281,7 +281,7 @@ def _revalidate(s: Settings) -> int:
 def _compare(s: Settings) -> int:
     if s.output.gold is not None:
         return _compare_gold(s, s.output.gold)
-    from parallelprompt.revalidate import compare_rules, format_comparison
+    from results.revalidate import compare_rules, format_comparison
 
     result = compare_rules(_existing_db(s), run_id=s.output.run_id)
     print(terminal_safe(format_comparison(result)))

@@ -22,7 +22,7 @@ def estimate_levers(
     rpm: float,
     tpm: float,
 ) -> list[Lever]:
-    """Levers for ``db.estimate``'s projection of the pending prompts."""
+    """Levers for ``results.estimate``'s projection of the pending prompts."""
     prompts = int(est["pending_prompts"])
     per_prompt = float(est["input_tokens_per_prompt"] or 0.0)
     rest = max(0.0, per_prompt - system_tokens)

@@ -65,8 +65,8 @@ def main_job(s: Settings) -> int:
 
 async def _main_job(s: Settings) -> int:
     from db import connect_sync
-    from db.stats import compute_stats, format_stats
     from producer.ingest import ingest
+    from results.stats import compute_stats, format_stats
 
     summary = await ingest(s, progress=not s.common.quiet)
     print(summary.line(), flush=True)

@@ -29,11 +29,11 @@ from typing import Any
 
 from catalogue import DEFAULT_MODEL, ModelInfo, Pricing, eol_message, lookup
 from db import DatabaseError, SqliteQueue, is_locked_error, is_storage_error
-from db.stats import throughput
 from parallelprompt.provenance import BEDROCK, EMULATOR, EMULATOR_NOTICE, Backend
 from parallelprompt.settings import NO_BUDGET, Settings
 from parallelprompt.textsafe import redact_text, without_userinfo
 from prompts import Contract, Outcome, estimate_tokens
+from results.stats import throughput
 from worker import signals
 from worker.errors import FatalError, PromptError, RetryableError
 from worker.llm import LOCAL_CREDENTIALS, ClientOptions, LLMClient, Request, opened
@@ -72,7 +72,7 @@ class WorkSummary:
     cache_read_tokens: int = 0
     saved_usd: float = 0.0
     elapsed_s: float = 0.0
-    active_s: float = 0.0  # registered as the run's worker until stopped (see db.stats)
+    active_s: float = 0.0  # registered as the run's worker until stopped (see results.stats)
     lost_leases: int = 0
     released: int = 0
     read_timeouts: int = 0

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from catalogue import pricing
 from db import connect_sync
-from db.estimate import estimate, expected_tokens
 from parallelprompt.settings import Settings
 from prompts import Contract
+from results.estimate import estimate, expected_tokens
 
 
 def budget_refusal(settings: Settings, contract: Contract) -> str | None:

@@ -17,11 +17,11 @@ import pytest
 
 from catalogue import lookup
 from db import connect_sync
-from db.stats import compute_stats
 from emulator.process import spawn
 from parallelprompt.cli import estimate_for
 from parallelprompt.settings import CommonSettings, EmulatorSettings, IngestSettings
 from producer.ingest import ingest
+from results.stats import compute_stats
 from tests.worker.conftest import FAST, fill, make_settings
 from tests.worker.procs import start_worker, worker_env
 from worker.metrics import Counters

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
-from db.stats import contract_label, format_cache, read_stats_rows, rq, shape_stats, snapshot
+from results.stats import contract_label, format_cache, read_stats_rows, rq, shape_stats, snapshot
 
 CHARTS = (
     "funnel",
@@ -317,7 +317,7 @@ def chart_throughput(
     timeline: Sequence[tuple[float, int, int, float]], stats: Mapping[str, Any] | None = None
 ) -> str:
     """Prompts/s per time bucket, and the run's throughput (``stats``'s figure) as a dashed
-    line: one definition everywhere, see :func:`db.stats.throughput`."""
+    line: one definition everywhere, see :func:`results.stats.throughput`."""
     if not timeline:
         return no_data("throughput over time")
     bucket = (timeline[1][0] - timeline[0][0]) if len(timeline) > 1 else 1.0

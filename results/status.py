@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from db.sql import query
-from db.stats import (
+from results.stats import (
     EMULATED_COST,
     backend_note,
     cache_usage,

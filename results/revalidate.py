@@ -22,9 +22,9 @@ from db.connection import connect_sync, write_tx
 from db.models import VerdictRow
 from db.queue import verdict_params
 from db.sql import query
-from db.stats import resolve_run, rq, snapshot
 from parallelprompt.verdicts import verdict_row
 from prompts import Contract
+from results.stats import resolve_run, rq, snapshot
 
 BATCH = 5_000  # results read, judged and written per step
 #: Below this many results the judging stays in this process (starting workers costs more).

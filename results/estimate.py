@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from db.stats import rq, snapshot
+from results.stats import rq, snapshot
 
 BYTES_PER_TOKEN = 4.0  # expected tokenizer rate (English prose); observed ratios replace it
 CHARS_PER_TOKEN = 4.0  # the same for the prompts, whose length is stored in characters

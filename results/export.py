@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from db.stats import (
+from results.stats import (
     check_category,
     check_language,
     check_profile,
@@ -337,7 +337,7 @@ def export(
         }
         cursor = conn.execute(rq(f"export_by_{per}"), params)
         if fmt == "hf":
-            from db.hf import CardFacts, write_hf
+            from results.hf import CardFacts, write_hf
 
             facts = CardFacts(
                 run=run_info(run),

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from results.stats import rq, snapshot
+from db import readside
 
 BYTES_PER_TOKEN = 4.0  # expected tokenizer rate (English prose); observed ratios replace it
 CHARS_PER_TOKEN = 4.0  # the same for the prompts, whose length is stored in characters
@@ -122,11 +122,11 @@ def estimate(
 ) -> dict[str, Any]:
     """Estimate for the pending (ready or leased) prompts with ``model`` at the given prices
     (USD per million tokens) and quota. Observed usage of the same model is preferred."""
-    with snapshot(conn):
-        pending, chars = conn.execute(rq("pending_work")).fetchone()
-        row = conn.execute(rq("completed_usage"), {"model": model}).fetchone()
+    with readside.snapshot(conn):
+        pending, chars = readside.pending_work(conn)
+        row = readside.completed_usage(conn, model)
         if not row[0]:
-            row = conn.execute(rq("completed_usage"), {"model": None}).fetchone()
+            row = readside.completed_usage(conn, None)
     observed = Observed(*(int(x) for x in row)) if row[0] else None
     result = project(
         pending=int(pending),

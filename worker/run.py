@@ -29,11 +29,11 @@ from typing import Any
 
 from catalogue import DEFAULT_MODEL, ModelInfo, Pricing, eol_message, lookup
 from db import DatabaseError, SqliteQueue, is_locked_error, is_storage_error
+from db.readside import throughput
 from parallelprompt.provenance import BEDROCK, EMULATOR, EMULATOR_NOTICE, Backend
 from parallelprompt.settings import NO_BUDGET, Settings
 from parallelprompt.textsafe import redact_text, without_userinfo
 from prompts import Contract, Outcome, estimate_tokens
-from results.stats import throughput
 from worker import signals
 from worker.errors import FatalError, PromptError, RetryableError
 from worker.llm import LOCAL_CREDENTIALS, ClientOptions, LLMClient, Request, opened

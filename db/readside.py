@@ -1,0 +1,174 @@
+"""The read side's queries: each a small function over a named query of ``db/results.sql``.
+
+``results/`` (statistics, report, estimate, status) calls these and does the arithmetic and the
+formatting; it never holds SQL. Rows come back as the queries return them (tuples); the
+callers shape them. Everything a command reads should run inside one :func:`snapshot`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import orjson
+
+from db.models import Run
+from db.sql import named_queries, query
+
+Row = tuple[Any, ...]
+
+
+def rq(name: str) -> str:
+    """A named query of ``db/results.sql``."""
+    return named_queries("results.sql")[name]
+
+
+@contextlib.contextmanager
+def snapshot(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One read transaction: every query inside sees the same committed state (WAL)."""
+    if conn.in_transaction:
+        yield conn
+        return
+    conn.execute("BEGIN")
+    try:
+        yield conn
+    finally:
+        conn.execute("COMMIT")
+
+
+def resolve_run(conn: sqlite3.Connection, run_id: int | None) -> Run | None:
+    """The run asked for, or the latest one; ``None`` when no run was ever started.
+
+    Raises LookupError when an explicit ``run_id`` does not exist.
+    """
+    if run_id is None:
+        row = conn.execute(query("latest_run")).fetchone()
+        return Run(*row) if row else None
+    row = conn.execute(query("run_by_id"), {"id": run_id}).fetchone()
+    if row is None:
+        raise LookupError(f"no run with id {run_id} in this database")
+    return Run(*row)
+
+
+# -- filter values ----------------------------------------------------------------------------
+
+#: What a filter can name: ``*_exists`` and ``known_*`` queries of each.
+FILTERS = ("profile", "source", "language", "category")
+
+
+def value_exists(conn: sqlite3.Connection, kind: str, value: str) -> bool:
+    """Whether some row has this ``kind`` (one of :data:`FILTERS`) of value."""
+    return bool(conn.execute(rq(f"{kind}_exists"), {"value": value}).fetchone()[0])
+
+
+def known_values(conn: sqlite3.Connection, kind: str) -> list[str]:
+    """The values of ``kind`` in the database, the most frequent first (profiles: by name)."""
+    plural = "categories" if kind == "category" else f"{kind}s"
+    return [str(v) for (v,) in conn.execute(rq(f"known_{plural}"))]
+
+
+# -- statistics -------------------------------------------------------------------------------
+
+
+def scope(run: Run | None, profile: str | None, source: str | None) -> dict[str, Any]:
+    """The common parameters of the statistics queries (no run: a run id that matches none)."""
+    return {"run_id": run.id if run else -1, "profile": profile, "source": source}
+
+
+def run_summary(conn: sqlite3.Connection, p: Mapping[str, Any]) -> list[Row]:
+    """The run's verdicts in one pass, grouped (see ``run_summary`` in results.sql)."""
+    return conn.execute(rq("run_summary"), p).fetchall()
+
+
+def source_summary(conn: sqlite3.Connection, p: Mapping[str, Any]) -> list[Row]:
+    """The run's source rows in one pass, per source, language, outcome, parallelizable."""
+    return conn.execute(rq("source_summary"), p).fetchall()
+
+
+def novel_examples(conn: sqlite3.Connection, p: Mapping[str, Any], examples: int) -> list[Row]:
+    """(label, description, prompt): the first ``examples`` prompts of each novel label."""
+    return conn.execute(rq("novel_examples"), {**p, "examples": examples}).fetchall()
+
+
+def results_before(conn: sqlite3.Connection, p: Mapping[str, Any], ids: Sequence[int]) -> list[Row]:
+    """(id, the run's results up to it) for each result id."""
+    return conn.execute(
+        rq("results_before"), {**p, "ids": orjson.dumps(list(ids)).decode()}
+    ).fetchall()
+
+
+def corpus_totals(conn: sqlite3.Connection, source: str | None) -> Row:
+    """(unique prompts, source rows) ingested, whatever has been processed."""
+    row: Row = conn.execute(rq("corpus_totals"), {"source": source}).fetchone()
+    return row
+
+
+def queue_rows(conn: sqlite3.Connection) -> list[Row]:
+    """(status, prompts) from the running totals: constant time at any table size."""
+    return conn.execute(query("running_counts")).fetchall()
+
+
+def worker_sessions(conn: sqlite3.Connection, run_id: int) -> list[Row]:
+    """(started, stopped or last heartbeat) of the run's workers."""
+    return conn.execute(rq("worker_sessions"), {"run_id": run_id}).fetchall()
+
+
+def timeline(
+    conn: sqlite3.Connection, run_id: int, source: str | None, t0: float, bucket: float
+) -> list[Row]:
+    """(bucket, prompts, tokens, cost) of the run's results per ``bucket`` seconds from t0."""
+    p = {"run_id": run_id, "source": source, "t0": t0, "bucket": bucket}
+    return conn.execute(rq("timeline"), p).fetchall()
+
+
+# -- estimate and status ----------------------------------------------------------------------
+
+
+def pending_work(conn: sqlite3.Connection) -> Row:
+    """(pending prompts, their characters)."""
+    row: Row = conn.execute(rq("pending_work")).fetchone()
+    return row
+
+
+def completed_usage(conn: sqlite3.Connection, model: str | None) -> Row:
+    """(answered calls, input tokens, output tokens, prompt characters); model None: any."""
+    row: Row = conn.execute(rq("completed_usage"), {"model": model}).fetchone()
+    return row
+
+
+def live_workers(conn: sqlite3.Connection, since: float) -> list[Row]:
+    """Workers not stopped whose heartbeat is at or after ``since``."""
+    return conn.execute(rq("live_worker_rows"), {"since": since}).fetchall()
+
+
+def worker_totals(conn: sqlite3.Connection) -> Row:
+    """(workers registered, workers not stopped)."""
+    row: Row = conn.execute(rq("worker_totals")).fetchone()
+    return row
+
+
+def recent_results(conn: sqlite3.Connection, run_id: int, since: float) -> Row:
+    """(results, tokens, cost) of the run since ``since``."""
+    row: Row = conn.execute(rq("recent_results"), {"run_id": run_id, "since": since}).fetchone()
+    return row
+
+
+def run_totals(conn: sqlite3.Connection, run_id: int) -> Row:
+    """(prompts, input and output tokens, cost, first and last result, latency, attempts)."""
+    row: Row = conn.execute(rq("run_totals"), {"run_id": run_id, "source": None}).fetchone()
+    return row
+
+
+def run_cache(conn: sqlite3.Connection, run_id: int) -> Row:
+    """The answered calls' prompt-cache figures (see ``run_cache`` in results.sql)."""
+    row: Row = conn.execute(rq("run_cache"), {"run_id": run_id, "source": None}).fetchone()
+    return row
+
+
+def throughput(prompts: int, active_s: float) -> float | None:
+    """THE throughput, everywhere (worker summary, ``stats``, report): prompts finished per
+    second of worker time (from a worker's start to its stop, overlaps counted once; see
+    ``worker_sessions``). Here, below both the worker and the read side, so that there is one."""
+    return prompts / active_s if active_s > 0 else None

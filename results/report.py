@@ -540,16 +540,13 @@ def read_timeline(
     # about TIME_BUCKETS buckets, but a handful of results each, so a short run is no zigzag
     buckets = min(TIME_BUCKETS, max(int(stats["processed"]["prompts"]) // 5, 1))
     bucket = max(float(tp["results_span_s"]) / buckets, 1.0)
-    rows = readside.timeline(conn, run["id"], source, t0, bucket)
-    by_bucket: dict[int, tuple[int, int, float]] = {}
-    for b, n, tok, c in rows:
-        # the last result sits exactly at the end of the span: in the last bucket, not a
-        # bucket of its own (which would draw a false drop to nearly zero)
-        key = min(int(b), buckets - 1)
-        n0, tok0, c0 = by_bucket.get(key, (0, 0, 0.0))
-        by_bucket[key] = (n0 + int(n), tok0 + int(tok), c0 + float(c))
-    last = max(by_bucket, default=0)
-    return [(i * bucket, *by_bucket.get(i, (0, 0, 0.0))) for i in range(last + 1)]
+    rows = readside.timeline(conn, run["id"], source, t0=t0, bucket=bucket, buckets=buckets)
+    # the last result sits exactly at the end of the span: in the last bucket, not a bucket
+    # of its own (which would draw a false drop to nearly zero); trailing empty buckets go
+    last = max((i for i, (n, _tok, _c) in enumerate(rows) if n), default=0)
+    return [
+        (i * bucket, int(n), int(tok), float(c)) for i, (n, tok, c) in enumerate(rows[: last + 1])
+    ]
 
 
 def render_report(

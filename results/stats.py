@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -194,7 +194,9 @@ def read_stats_rows(
         rows = StatsRows(run=run, profile=prof, source=source)
         p = readside.scope(run, prof, source)
         split_summary(rows, readside.run_summary(conn, p))
-        rows.languages, rows.sources = split_sources(readside.source_summary(conn, p))
+        rows.languages, rows.sources = split_sources(
+            group_source_rows(readside.source_rows(conn, p))
+        )
         if rows.novel:
             rows.novel_examples = readside.novel_examples(conn, p, NOVEL_EXAMPLES)
             rows.emergence = emergence(conn, rows.novel, p)
@@ -273,6 +275,35 @@ def split_summary(rows: StatsRows, summary: Sequence[Row]) -> None:
     avg_latency = totals[6] / totals[7] if totals[7] else None
     rows.totals = (*totals[:6], avg_latency, totals[8])
     rows.cache = tuple(cache)
+
+
+def group_source_rows(stream: Iterable[Row]) -> list[Row]:
+    """Source rows per source, language, outcome and parallelizable: (source, language,
+    outcome, parallelizable, source rows, prompts counted once per source, prompts counted once
+    per language), from ``readside.source_rows`` (a prompt's rows together, first row first;
+    pure). A prompt counts in its first row of each source and of each language."""
+    groups: dict[tuple[str, str, str, int], list[int]] = {}
+    last = None
+    sources: set[str] = set()
+    languages: set[str] = set()
+    for work_id, source, language, outcome, par in stream:
+        lang = "unknown" if language is None else language
+        if work_id != last:
+            last, sources, languages = work_id, {source}, {lang}
+            in_source = in_language = 1
+        else:
+            in_source, in_language = int(source not in sources), int(lang not in languages)
+            sources.add(source)
+            languages.add(lang)
+        key = (source, lang, UNJUDGED if outcome is None else outcome, int(par == 1))
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [1, in_source, in_language]
+        else:
+            group[0] += 1
+            group[1] += in_source
+            group[2] += in_language
+    return [(*key, *counts) for key, counts in groups.items()]
 
 
 def split_sources(summary: Sequence[Row]) -> tuple[list[Row], list[Row]]:

@@ -8,7 +8,9 @@
 -- name: summary_sums
 -- The sums of run_summary and run_summary_unjudged (written once; db/readside.py puts them
 -- in place of /* summary_sums */): prompts, tokens, cost, first and last result, latency,
--- attempts, then the answered calls' prompt-cache figures, and the first result id.
+-- attempts, then the answered calls' prompt-cache figures, and the first result id. (One
+-- GROUP BY over a CTE of both arms would write them once too, but SQLite then sorts every
+-- row for the grouping: the index order of verdicts_summary is lost.)
 count(*), sum(r.input_tokens), sum(r.output_tokens), sum(r.cost_usd),
 min(r.created_at), max(r.created_at), sum(r.latency_ms), count(r.latency_ms),
 sum(r.attempts),

@@ -11,14 +11,18 @@ from db.models import (
     Fleet,
     Lease,
     Run,
+    RunIdentity,
     SourceRow,
+    StagedRow,
     Status,
     VerdictRow,
 )
-from db.queue import Queue, SqliteQueue, is_locked_error, is_storage_error, new_owner_id
+from db.port import BulkWriter, Queue
+from db.queue import SqliteQueue, is_locked_error, is_storage_error, new_owner_id
 
 __all__ = [
     "FLAG_OVERSIZED",
+    "BulkWriter",
     "CompleteResult",
     "Completion",
     "DatabaseError",
@@ -29,8 +33,10 @@ __all__ = [
     "Lease",
     "Queue",
     "Run",
+    "RunIdentity",
     "SourceRow",
     "SqliteQueue",
+    "StagedRow",
     "Status",
     "VerdictRow",
     "connect",

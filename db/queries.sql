@@ -204,3 +204,9 @@ SELECT coalesce(sum(spent_usd), 0.0) FROM workers WHERE run_id = :run_id;
 -- What a worker with nothing to claim waits on: other workers' leases, and when the last ends.
 SELECT count(*), max(lease_expires_at) FROM work
 WHERE status = 'leased' AND lease_owner <> :owner;
+
+-- name: recorded_sources
+-- The prompts already recorded for a source's row indices in a range (one batch's): an ingest
+-- does not store a row whose index is recorded for a different prompt.
+SELECT s.row_index, w.text_hash FROM sources AS s JOIN work AS w ON w.id = s.work_id
+WHERE s.source = :source AND s.split = :split AND s.row_index BETWEEN :first AND :last;

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from catalogue import Pricing
-from db import SqliteQueue
+from db import RunIdentity, SqliteQueue
 from prompts import Contract
 from tests.answers import answer
 from worker.errors import Code, FatalError, PromptError, RetryableError
@@ -43,12 +43,8 @@ async def run_pool(
     client = ScriptedClient(script)
     try:
         run = await queue.start_run(
-            model_id="m",
-            api="converse",
-            contract_version=CONTRACT.version,
-            rules=CONTRACT.profile.name,
-            backend="emulator",
-            config={},
+            RunIdentity("m", "converse", CONTRACT.version, CONTRACT.profile.name, "emulator", ""),
+            {},
             reopen=False,
         )
         base = PoolConfig(

@@ -344,9 +344,9 @@ class MemoryQueue:
                 ours = [w for w in self.table.work.values() if w.leased_by(self.owner)]
                 dead = self.table.dead_workers(STALE_HEARTBEAT_S)
                 for w in self.table.work.values():
-                    if w.status is Status.LEASED and w.lease_owner != self.owner:
-                        if w.lease_owner in dead:
-                            w.unlease(Status.READY)  # the attempt stays charged
+                    others = w.status is Status.LEASED and w.lease_owner != self.owner
+                    if others and w.lease_owner in dead:
+                        w.unlease(Status.READY)  # the attempt stays charged
             else:
                 found = (self.table.work.get(i) for i in work_ids)
                 ours = [w for w in found if w is not None and w.leased_by(self.owner)]

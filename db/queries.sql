@@ -210,3 +210,9 @@ WHERE status = 'leased' AND lease_owner <> :owner;
 -- does not store a row whose index is recorded for a different prompt.
 SELECT s.row_index, w.text_hash FROM sources AS s JOIN work AS w ON w.id = s.work_id
 WHERE s.source = :source AND s.split = :split AND s.row_index BETWEEN :first AND :last;
+
+-- name: result_count
+SELECT count(*) FROM results;
+
+-- name: running_workers
+SELECT count(*) FROM workers WHERE stopped_at IS NULL;

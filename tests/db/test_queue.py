@@ -510,3 +510,26 @@ def test_running_counts_start_from_the_rows_of_an_older_database(db_path: Path) 
     stored = dict(conn.execute("SELECT status, n FROM work_counts").fetchall())
     conn.close()
     assert stored == {"ready": 2, "leased": 1, "done": 1, "dead": 1}
+
+
+async def test_probes_read_a_database_other_processes_write(db_path: Path) -> None:
+    """bench.scale watches a fleet through db.probe (no SQL outside db/)."""
+    from db.probe import result_count, running_workers
+
+    await fill(db_path, 2)
+    q = await SqliteQueue.open(db_path, "w")
+    await q.register_worker(1, 4)
+    assert (result_count(db_path), running_workers(db_path)) == (0, 1)
+    for lease in await q.claim(2, 30):
+        await q.complete_many([done(lease.work_id, lease.attempts)])
+    await q.stop_worker()
+    assert (result_count(db_path), running_workers(db_path)) == (2, 0)
+    await q.close()
+
+
+def test_running_workers_of_a_database_without_tables_is_zero(tmp_path: Path) -> None:
+    from db.probe import running_workers
+
+    empty = tmp_path / "empty.db"
+    sqlite3.connect(empty).close()
+    assert running_workers(empty) == 0

@@ -101,3 +101,17 @@ def test_an_error_that_does_not_pickle_still_says_what_happened() -> None:
     again = pickle.loads(pickle.dumps(portable))
     assert isinstance(again, RuntimeError) and str(again) == "Odd: odd 1 2"
     assert "in the ingest's reading process" in again.__notes__[0]
+
+
+def test_a_batch_crosses_the_pipe_as_named_staged_rows() -> None:
+    """Batches travel pickled with their rows as plain tuples (cheap) and arrive as
+    :class:`db.StagedRow`, fields by name."""
+    from db import StagedRow
+    from producer.pipeline import Batch
+
+    row = StagedRow(b"h" * 16, "a prompt", 8, 1, 42, "c42", "English", "vicuna", False, None)
+    batch = Batch([row, row._replace(row_index=43)], 3, {"too_short": 1}, {})
+    back = pickle.loads(pickle.dumps(batch, 5))
+    assert back == batch
+    assert all(type(r) is StagedRow for r in back.staged)
+    assert [r.row_index for r in back.staged] == [42, 43] and back.staged[0].prompt == "a prompt"

@@ -16,6 +16,7 @@ from db.models import (
     StagedRow,
     Status,
     VerdictRow,
+    Workload,
 )
 from db.port import BulkWriter, Queue
 from db.queue import SqliteQueue, is_locked_error, is_storage_error, new_owner_id
@@ -39,6 +40,7 @@ __all__ = [
     "StagedRow",
     "Status",
     "VerdictRow",
+    "Workload",
     "connect",
     "connect_sync",
     "is_locked_error",

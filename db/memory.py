@@ -32,6 +32,7 @@ from db.models import (
     SourceRow,
     StagedRow,
     Status,
+    Workload,
 )
 from db.queue import dead_letter, new_owner_id
 from db.storable import as_unparseable, unstorable_reason
@@ -372,6 +373,26 @@ class MemoryQueue:
                 if w.status is Status.LEASED and w.lease_owner != self.owner
             ]
         return (len(ends), max(ends)) if ends else (0, None)
+
+    async def workload(self, model: str) -> Workload:
+        with self.table.lock:
+            work = self.table.work
+            pending = [w for w in work.values() if w.status in (Status.READY, Status.LEASED)]
+            answered = [
+                c
+                for c, _ in self.table.results.values()
+                if c.raw_text is not None
+                and c.input_tokens + c.cache_read_tokens + c.cache_write_tokens > 0
+            ]
+            ours = [c for c in answered if c.model_id == model] or answered
+            return Workload(
+                len(pending),
+                sum(len(w.prompt) for w in pending),
+                len(ours),
+                sum(c.input_tokens + c.cache_read_tokens + c.cache_write_tokens for c in ours),
+                sum(c.output_tokens for c in ours),
+                sum(len(work[c.work_id].prompt) for c in ours),
+            )
 
     # -- runs --------------------------------------------------------------------------------
 

@@ -222,3 +222,19 @@ class RunIdentity:
 class Fleet:
     live_workers: int
     total_concurrency: int
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    """What is left to do, and what the answered calls used so far (for the estimate that
+    the spending guard shows): pending (ready or leased) prompts and their characters;
+    answered calls (dead letters excluded) with their input tokens (cache reads and writes
+    included), output tokens and prompt characters — of the model asked about, or of any
+    model when it has none yet."""
+
+    pending: int
+    pending_chars: int
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    chars: int = 0

@@ -36,6 +36,7 @@ from db.models import (
     SourceRow,
     StagedRow,
     Status,
+    Workload,
 )
 
 
@@ -138,6 +139,11 @@ class Queue(Protocol):
 
     async def leased_by_others(self) -> tuple[int, float | None]:
         """Rows leased by other workers, and when the last of those leases ends (unix s)."""
+        ...
+
+    async def workload(self, model: str) -> Workload:
+        """Pending prompts and the usage of answered calls of ``model`` (of any model when
+        it has none), for the spending guard's estimate."""
         ...
 
     # -- runs ----------------------------------------------------------------------------------

@@ -216,3 +216,16 @@ SELECT count(*) FROM results;
 
 -- name: running_workers
 SELECT count(*) FROM workers WHERE stopped_at IS NULL;
+
+-- name: pending_workload
+SELECT count(*), coalesce(sum(chars), 0) FROM work WHERE status IN ('ready', 'leased');
+
+-- name: answered_usage
+-- Answered calls (dead letters excluded), for the spending guard's estimate; :model NULL = any.
+SELECT count(*),
+       coalesce(sum(r.input_tokens + r.cache_read_tokens + r.cache_write_tokens), 0),
+       coalesce(sum(r.output_tokens), 0), coalesce(sum(w.chars), 0)
+FROM results AS r
+JOIN work AS w ON w.id = r.work_id
+WHERE r.raw_text IS NOT NULL AND r.input_tokens + r.cache_read_tokens + r.cache_write_tokens > 0
+  AND (:model IS NULL OR r.model_id = :model);

@@ -43,6 +43,7 @@ from db.models import (
     StagedRow,
     Status,
     VerdictRow,
+    Workload,
 )
 from db.sql import query
 from db.storable import as_unparseable, unstorable_reason
@@ -450,6 +451,19 @@ class SqliteQueue:
         if row is None or not row[0]:
             return 0, None
         return int(row[0]), float(row[1])
+
+    async def workload(self, model: str) -> Workload:
+        async with self._writer:
+            cur = await self.conn.execute(query("pending_workload"))
+            pending = await cur.fetchone()
+            used = None
+            for which in (model, None):
+                cur = await self.conn.execute(query("answered_usage"), {"model": which})
+                used = await cur.fetchone()
+                if used is not None and used[0]:
+                    break
+        assert pending is not None and used is not None
+        return Workload(int(pending[0]), int(pending[1]), *(int(x) for x in used))
 
     # -- runs --------------------------------------------------------------------------------
 

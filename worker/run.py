@@ -492,14 +492,14 @@ def _pool_config(settings: Settings, run: Run, plan: _Plan) -> PoolConfig:
     )
 
 
-async def _backend(job: _Job, client: LLMClient, contract: Contract) -> Backend:
+async def _backend(job: _Job, store: Store, client: LLMClient, contract: Contract) -> Backend:
     """Who answers (the client's warnings said first), and the spending guard for Bedrock."""
     if job.settings.worker.backend != EMULATOR:  # said before anything can fail
         for warning in client.description.warnings:
             job.say("warning", warning)
     backend = await _identify(client, job.settings, job.tuning)
     if backend.kind == BEDROCK:
-        refusal = budget_refusal(job.settings, contract)
+        refusal = await budget_refusal(store.queue, job.settings, contract)
         if refusal is not None:
             raise ConfigError(refusal)
     return backend
@@ -556,7 +556,7 @@ async def _work(job: _Job, store: Store, contract: Contract) -> WorkSummary:
     with _signals(job.stop):
         try:
             async with opened(ADAPTER, plan.options) as client:
-                backend = await _backend(job, client, contract)
+                backend = await _backend(job, store, client, contract)
                 run = await _choose_run(job, store, client, contract, backend, plan)
                 if run is None:  # stopped before anything was changed
                     return job.summary(StopReason.SIGNAL, backend=backend.kind)

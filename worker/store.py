@@ -23,6 +23,7 @@ from db import (
     Run,
     RunIdentity,
     Status,
+    Workload,
     is_locked_error,
 )
 from db.lease import STALE_HEARTBEAT_S
@@ -72,6 +73,9 @@ class Store:
 
     async def counts(self) -> dict[Status, int]:
         return await self._patient(lambda: self.queue.counts())
+
+    async def workload(self, model: str) -> Workload:
+        return await self._patient(lambda: self.queue.workload(model))
 
     async def leased_by_others(self) -> tuple[int, float | None]:
         return await self._patient(lambda: self.queue.leased_by_others())

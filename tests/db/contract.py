@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from typing import Any, Protocol
 
 import pytest
@@ -28,6 +29,7 @@ from db import (
     StagedRow,
     Status,
     VerdictRow,
+    Workload,
 )
 from tests.db.conftest import FakeClock
 
@@ -253,6 +255,27 @@ class QueueContract:
         assert await thief.claim(2, 30) == []
         assert await thief.leased_by_others() == (2, clock.now + 10)
         assert await q.leased_by_others() == (0, None)
+
+    async def test_workload_counts_pending_prompts_and_answered_usage(
+        self, open_queue: Any
+    ) -> None:
+        await self.filled(open_queue, 4)
+        q = await open_queue("w")
+        assert await q.workload("m") == Workload(4, 4 * len("prompt number 0"))
+        first, second, *_ = await q.claim(4, 30)
+        answered = replace(
+            done(first.work_id, 1),
+            raw_text="{}",
+            input_tokens=100,
+            cache_read_tokens=20,
+            cache_write_tokens=3,
+            output_tokens=7,
+        )
+        await q.complete_many([answered])
+        await q.fail(failure(second.work_id, 1, retryable=False), 4)  # a dead letter: not usage
+        chars = len("prompt number 0")
+        assert await q.workload("m") == Workload(2, 2 * chars, 1, 123, 7, chars)
+        assert await q.workload("another model") == Workload(2, 2 * chars, 1, 123, 7, chars)
 
     # -- the fleet ---------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -34,6 +34,7 @@ from db.models import (
     Status,
     Workload,
 )
+from db.port import BulkWriter, Queue
 from db.queue import dead_letter, new_owner_id
 from db.storable import as_unparseable, unstorable_reason
 
@@ -486,3 +487,9 @@ class MemoryQueue:
             return sum(
                 w.spent_usd or 0.0 for w in self.table.workers.values() if w.run_id == run_id
             )
+
+
+if TYPE_CHECKING:  # mypy checks that this is a queue port (and a bulk writer)
+
+    def _is_a_queue(queue: MemoryQueue, writer: MemoryBulkWriter) -> tuple[Queue, BulkWriter]:
+        return queue, writer

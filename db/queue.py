@@ -22,7 +22,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Generator, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 import orjson
@@ -667,3 +667,10 @@ def is_storage_error(exc: BaseException) -> bool:
             return True
         return "disk is full" in str(exc) or "disk I/O error" in str(exc)
     return isinstance(exc, OSError) and exc.errno == errno.ENOSPC
+
+
+if TYPE_CHECKING:  # mypy checks that this is a queue port (and a bulk writer)
+    from db.port import BulkWriter, Queue
+
+    def _is_a_queue(queue: SqliteQueue, writer: SqliteBulkWriter) -> tuple[Queue, BulkWriter]:
+        return queue, writer

@@ -169,7 +169,8 @@ class SqliteBulkWriter:
             query("recorded_sources"),
             {"source": source, "split": split, "first": first, "last": last},
         )
-        return {int(i): bytes(h) for i, h in found}
+        recorded: dict[int, bytes] = dict(found)  # INTEGER and BLOB: int and bytes already
+        return recorded
 
     def enqueue(
         self, rows: Sequence[StagedRow], *, source: str, split: str, ingest_id: int | None

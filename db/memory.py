@@ -30,7 +30,7 @@ from db.models import (
     Run,
     RunIdentity,
     SourceRow,
-    StagedRow,
+    StagedRows,
     Status,
     Workload,
 )
@@ -87,7 +87,7 @@ class MemoryTable:
 
     def enqueue(
         self,
-        rows: Sequence[StagedRow],
+        rows: StagedRows,
         source: str,
         split: str,
         ingest_id: int | None,
@@ -95,18 +95,18 @@ class MemoryTable:
         undo: _Undo | None = None,
     ) -> EnqueueResult:
         new_prompts = new_sources = 0
-        for row in rows:
-            if row.text_hash not in self.by_hash:
+        for text_hash, prompt, flags in zip(rows.text_hash, rows.prompt, rows.flags, strict=True):
+            if text_hash not in self.by_hash:
                 work_id = len(self.work) + 1
-                self.work[work_id] = _Work(work_id, row.text_hash, row.prompt, row.flags)
-                self.by_hash[row.text_hash] = work_id
+                self.work[work_id] = _Work(work_id, text_hash, prompt, flags)
+                self.by_hash[text_hash] = work_id
                 new_prompts += 1
                 if undo is not None:
                     undo.work.append(work_id)
-        for row in rows:
-            key = (source, split, row.row_index)
+        for text_hash, row_index in zip(rows.text_hash, rows.row_index, strict=True):
+            key = (source, split, row_index)
             if key not in self.sources:
-                self.sources[key] = (self.by_hash[row.text_hash], ingest_id)
+                self.sources[key] = (self.by_hash[text_hash], ingest_id)
                 new_sources += 1
                 if undo is not None:
                     undo.sources.append(key)
@@ -151,7 +151,7 @@ class MemoryBulkWriter:
             }
 
     def enqueue(
-        self, rows: Sequence[StagedRow], *, source: str, split: str, ingest_id: int | None
+        self, rows: StagedRows, *, source: str, split: str, ingest_id: int | None
     ) -> EnqueueResult:
         if not rows:
             return EnqueueResult(0, 0, 0)
@@ -237,19 +237,19 @@ class MemoryQueue:
         with self.table.lock:
             now = self.clock()
             for r in rows:
-                staged = StagedRow(
+                staged = StagedRows()
+                staged.add(
                     r.text_hash,
                     r.prompt,
-                    len(r.prompt),
-                    r.flags,
                     r.row_index,
-                    r.conversation_id,
-                    r.language,
-                    r.model,
-                    r.toxic,
-                    r.redacted,
+                    flags=r.flags,
+                    conversation_id=r.conversation_id,
+                    language=r.language,
+                    model=r.model,
+                    toxic=r.toxic,
+                    redacted=r.redacted,
                 )
-                one = self.table.enqueue([staged], r.source, r.split, ingest_id, now)
+                one = self.table.enqueue(staged, r.source, r.split, ingest_id, now)
                 total = EnqueueResult(
                     total.rows + 1,
                     total.new_prompts + one.new_prompts,

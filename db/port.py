@@ -34,7 +34,7 @@ from db.models import (
     Run,
     RunIdentity,
     SourceRow,
-    StagedRow,
+    StagedRows,
     Status,
     Workload,
 )
@@ -51,7 +51,7 @@ class BulkWriter(Protocol):
         ...
 
     def enqueue(
-        self, rows: Sequence[StagedRow], *, source: str, split: str, ingest_id: int | None
+        self, rows: StagedRows, *, source: str, split: str, ingest_id: int | None
     ) -> EnqueueResult:
         """Insert unique prompts (dedup on the text hash) and every source row not recorded
         yet; counts exact for this batch."""

@@ -40,7 +40,7 @@ from db.models import (
     Run,
     RunIdentity,
     SourceRow,
-    StagedRow,
+    StagedRows,
     Status,
     VerdictRow,
     Workload,
@@ -78,7 +78,7 @@ _Enqueue = Generator[_Step, int, EnqueueResult]
 
 
 def _enqueue(
-    batches: Sequence[tuple[str, str, Sequence[StagedRow]]], ingest_id: int | None, now: float
+    batches: Sequence[tuple[str, str, StagedRows]], ingest_id: int | None, now: float
 ) -> _Enqueue:
     """The enqueue of staged rows, one (source, split, rows) batch after another, as the
     statements to run inside the caller's write transaction: the rows are staged in a temp
@@ -87,7 +87,7 @@ def _enqueue(
     yield "create_stage", (), False
     for source, split, staged in batches:
         rows += len(staged)
-        yield "stage_row", staged, True
+        yield "stage_row", staged.rows(), True
         # rowcount, not total_changes: the latter also counts the work_counts triggers' updates
         added = yield "enqueue_work", {"now": now}, False
         if added:
@@ -125,26 +125,23 @@ async def _run_async(conn: aiosqlite.Connection, steps: _Enqueue) -> EnqueueResu
         return result
 
 
-def _batches(rows: Sequence[SourceRow]) -> list[tuple[str, str, list[StagedRow]]]:
+def _batches(rows: Sequence[SourceRow]) -> list[tuple[str, str, StagedRows]]:
     """Runs of consecutive rows with one source and split (bound once per statement), in the
     given order, so work ids follow the rows' order as with one statement."""
-    batches: list[tuple[str, str, list[StagedRow]]] = []
+    batches: list[tuple[str, str, StagedRows]] = []
     for r in rows:
         if not batches or batches[-1][0] != r.source or batches[-1][1] != r.split:
-            batches.append((r.source, r.split, []))
-        batches[-1][2].append(
-            StagedRow(
-                r.text_hash,
-                r.prompt,
-                len(r.prompt),
-                r.flags,
-                r.row_index,
-                r.conversation_id,
-                r.language,
-                r.model,
-                r.toxic,
-                r.redacted,
-            )
+            batches.append((r.source, r.split, StagedRows()))
+        batches[-1][2].add(
+            r.text_hash,
+            r.prompt,
+            r.row_index,
+            flags=r.flags,
+            conversation_id=r.conversation_id,
+            language=r.language,
+            model=r.model,
+            toxic=r.toxic,
+            redacted=r.redacted,
         )
     return batches
 
@@ -173,7 +170,7 @@ class SqliteBulkWriter:
         return recorded
 
     def enqueue(
-        self, rows: Sequence[StagedRow], *, source: str, split: str, ingest_id: int | None
+        self, rows: StagedRows, *, source: str, split: str, ingest_id: int | None
     ) -> EnqueueResult:
         if not rows:
             return EnqueueResult(0, 0, 0)

@@ -18,7 +18,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from db import BulkWriter, EnqueueResult, Queue, SqliteQueue, StagedRow
+from db import BulkWriter, EnqueueResult, Queue, SqliteQueue, StagedRows
 from parallelprompt.settings import IngestSettings, Settings
 from producer.errors import IngestError
 from producer.extract import SkipReason
@@ -127,8 +127,8 @@ def use_process(group: SourceGroup) -> bool:
 
 
 def drop_conflicts(
-    writer: BulkWriter, staged: list[StagedRow], source: str, split: str
-) -> tuple[list[StagedRow], list[int]]:
+    writer: BulkWriter, staged: StagedRows, source: str, split: str
+) -> tuple[StagedRows, list[int]]:
     """Take out the rows whose ``(source, split, row_index)`` is already recorded for a
     *different* prompt: storing them would add their prompt to the work table with no
     provenance (the sources insert keeps the earlier row). Returns the rows to store and the
@@ -136,24 +136,24 @@ def drop_conflicts(
     the same prompt (a re-run) stay, and are counted as already recorded."""
     if not staged:
         return staged, []
-    indices = [row.row_index for row in staged]
+    indices = staged.row_index
     recorded = writer.recorded(source, split, min(indices), max(indices))
     if not recorded:
         return staged, []
-    keep: list[StagedRow] = []
+    keep: list[int] = []
     dropped: list[int] = []
-    for row in staged:
-        known = recorded.get(row.row_index)
-        if known is None or known == row.text_hash:
-            keep.append(row)
+    for at, (row_index, text_hash) in enumerate(zip(indices, staged.text_hash, strict=True)):
+        known = recorded.get(row_index)
+        if known is None or known == text_hash:
+            keep.append(at)
         else:
-            dropped.append(row.row_index)
-    return keep, dropped
+            dropped.append(row_index)
+    return (staged.select(keep) if dropped else staged), dropped
 
 
 def _without_conflicts(
-    writer: BulkWriter, staged: list[StagedRow], group: SourceGroup, tally: Tally
-) -> list[StagedRow]:
+    writer: BulkWriter, staged: StagedRows, group: SourceGroup, tally: Tally
+) -> StagedRows:
     """:func:`drop_conflicts`, counted as ``source_row_conflict`` and warned about (once per
     source: the summary line has the count)."""
     staged, conflicts = drop_conflicts(writer, staged, group.source, group.split)

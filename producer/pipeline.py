@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import itertools
 import logging
 import pickle
 import queue
@@ -36,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, NamedTuple, Protocol
 
-from db import StagedRow
+from db import StagedRows
 from parallelprompt.settings import IngestSettings
 from producer.batches import Extracted, from_arrow, from_rows
 from producer.extract import Flag, SkipReason, TextRules
@@ -61,26 +60,10 @@ _UNREADABLE = frozenset(
 class Batch(NamedTuple):
     """One chunk's outcome: the kept rows staged for the database and the chunk's counts."""
 
-    staged: list[StagedRow]
+    staged: StagedRows
     rows_read: int
     skipped: dict[str, int]
     flagged: dict[str, int]
-
-    def __reduce__(self) -> tuple[Callable[..., Batch], tuple[object, ...]]:
-        # Pickled (the reading process's pipe) with its rows as plain tuples: a NamedTuple
-        # pickles each row as a class call, 3x slower to dump and 4x slower to load.
-        plain = list(map(tuple, self.staged))
-        return _batch, (plain, self.rows_read, self.skipped, self.flagged)
-
-
-def _batch(
-    plain: list[tuple[object, ...]],
-    rows_read: int,
-    skipped: dict[str, int],
-    flagged: dict[str, int],
-) -> Batch:
-    staged: list[StagedRow] = list(map(tuple.__new__, itertools.repeat(StagedRow), plain))
-    return Batch(staged, rows_read, skipped, flagged)
 
 
 class Done(NamedTuple):
@@ -147,16 +130,16 @@ def build_staged(
     rules: RowRules,
     skipped: collections.Counter[str],
     flagged: collections.Counter[str],
-) -> list[StagedRow]:
-    """Judge one extracted chunk: the kept rows as :class:`db.StagedRow` (built with
-    ``tuple.__new__``: this loop runs once per source row), counting every other row by
+) -> StagedRows:
+    """Judge one extracted chunk: the kept rows as :class:`db.StagedRows` (columns: this loop
+    runs once per source row and allocates no object per row), counting every other row by
     reason."""
-    out: list[StagedRow] = []
-    append = out.append
-    new = tuple.__new__
+    out = StagedRows()
+    add_hash, add_prompt, add_flags = out.text_hash.append, out.prompt.append, out.flags.append
+    kept_at: list[int] = []
+    add_kept = kept_at.append
     check = rules.text.check
     any_filter = rules.any_filter
-    ids, langs, models, toxic, redacted = ex.ids, ex.languages, ex.models, ex.toxic, ex.redacted
     repaired = ex.repaired
     for i, first in enumerate(ex.first):
         if type(first) is SkipReason and first in _UNREADABLE:
@@ -179,24 +162,16 @@ def build_staged(
             flagged.update(kept.touched)
         if repaired and i in repaired:
             flagged[Flag.METADATA_REPLACED] += 1
-        prompt = kept.prompt
-        append(
-            new(
-                StagedRow,
-                (
-                    kept.text_hash,
-                    prompt,
-                    len(prompt),
-                    kept.flags,
-                    start + i,
-                    ids[i],
-                    langs[i],
-                    models[i],
-                    toxic[i],
-                    redacted[i],
-                ),
-            )
-        )
+        add_hash(kept.text_hash)
+        add_prompt(kept.prompt)
+        add_flags(kept.flags)
+        add_kept(i)
+    out.row_index = [start + i for i in kept_at]
+    out.conversation_id = [ex.ids[i] for i in kept_at]
+    out.language = [ex.languages[i] for i in kept_at]
+    out.model = [ex.models[i] for i in kept_at]
+    out.toxic = [ex.toxic[i] for i in kept_at]
+    out.redacted = [ex.redacted[i] for i in kept_at]
     return out
 
 

@@ -26,7 +26,7 @@ from db import (
     Queue,
     RunIdentity,
     SourceRow,
-    StagedRow,
+    StagedRows,
     Status,
     VerdictRow,
     Workload,
@@ -54,8 +54,12 @@ def source_row(text: str, index: int, source: str = "lmsys") -> SourceRow:
                      row_index=index)  # fmt: skip
 
 
-def staged(text: str, index: int) -> StagedRow:
-    return StagedRow(text_hash(text), text, len(text), 0, index, None, None, None, None, None)
+def staged(*rows: tuple[str, int]) -> StagedRows:
+    """(prompt, row index) pairs as a batch for a bulk writer."""
+    batch = StagedRows()
+    for text, index in rows:
+        batch.add(text_hash(text), text, index)
+    return batch
 
 
 def done(lease_id: int, attempts: int, run_id: int = 1) -> Completion:
@@ -123,7 +127,7 @@ class QueueContract:
         ingest_id = await q.begin_ingest("lmsys", "train", "lmsys", [])
         writer = q.bulk_writer()
         try:
-            rows = [staged("alpha prompt", 0), staged("beta prompt", 1), staged("alpha prompt", 2)]
+            rows = staged(("alpha prompt", 0), ("beta prompt", 1), ("alpha prompt", 2))
             result = writer.enqueue(rows, source="lmsys", split="train", ingest_id=ingest_id)
             assert (result.rows, result.new_prompts, result.new_sources) == (3, 2, 3)
             assert writer.recorded("lmsys", "train", 1, 2) == {
@@ -143,9 +147,9 @@ class QueueContract:
     async def test_bulk_writer_closed_without_commit_keeps_nothing(self, open_queue: Any) -> None:
         q = await open_queue("producer")
         writer = q.bulk_writer()
-        writer.enqueue([staged("kept prompt", 0)], source="s", split="train", ingest_id=None)
+        writer.enqueue(staged(("kept prompt", 0)), source="s", split="train", ingest_id=None)
         writer.commit()
-        writer.enqueue([staged("lost prompt", 1)], source="s", split="train", ingest_id=None)
+        writer.enqueue(staged(("lost prompt", 1)), source="s", split="train", ingest_id=None)
         writer.close()
         assert (await q.counts())[Status.READY] == 1
         writer = q.bulk_writer()

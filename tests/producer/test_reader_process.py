@@ -103,15 +103,18 @@ def test_an_error_that_does_not_pickle_still_says_what_happened() -> None:
     assert "in the ingest's reading process" in again.__notes__[0]
 
 
-def test_a_batch_crosses_the_pipe_as_named_staged_rows() -> None:
-    """Batches travel pickled with their rows as plain tuples (cheap) and arrive as
-    :class:`db.StagedRow`, fields by name."""
-    from db import StagedRow
+def test_a_batch_crosses_the_pipe_as_named_columns() -> None:
+    """Batches travel pickled as columns (no object per row) and arrive field by field."""
+    from db import StagedRows
     from producer.pipeline import Batch
 
-    row = StagedRow(b"h" * 16, "a prompt", 8, 1, 42, "c42", "English", "vicuna", False, None)
-    batch = Batch([row, row._replace(row_index=43)], 3, {"too_short": 1}, {})
-    back = pickle.loads(pickle.dumps(batch, 5))
-    assert back == batch
-    assert all(type(r) is StagedRow for r in back.staged)
-    assert [r.row_index for r in back.staged] == [42, 43] and back.staged[0].prompt == "a prompt"
+    rows = StagedRows()
+    rows.add(b"h" * 16, "a prompt", 42, flags=1, conversation_id="c42", language="English")
+    rows.add(b"i" * 16, "another prompt", 43, toxic=True)
+    back = pickle.loads(pickle.dumps(Batch(rows, 3, {"too_short": 1}, {}), 5))
+    assert back.staged == rows and len(back.staged) == 2
+    assert list(back.staged.rows()) == [
+        (b"h" * 16, "a prompt", 8, 1, 42, "c42", "English", None, None, None),
+        (b"i" * 16, "another prompt", 14, 0, 43, None, None, None, True, None),
+    ]
+    assert back.staged.select([1]).prompt == ["another prompt"]

@@ -1,4 +1,4 @@
-"""Scaling the worker fleet: 1, 2 and 4 ``python -m worker`` processes on one SQLite file.
+"""Scaling the worker fleet: 1, 2 and 4 ``parallelprompt work`` processes on one SQLite file.
 
     .venv/bin/python -m bench.scale            # about 5 minutes
     .venv/bin/python -m bench.scale --quick    # shorter windows, about 2 minutes
@@ -47,7 +47,7 @@ import psutil
 from bench.worker import fill, start_worker, stats, stop, throttled, wait_first_request
 from db.probe import result_count, running_workers
 from emulator.process import spawn
-from parallelprompt.settings import EmulatorSettings
+from emulator.settings import EmulatorSettings
 
 
 @dataclass(frozen=True)

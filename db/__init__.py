@@ -1,6 +1,7 @@
 """The work table, its lease protocol, results, statistics and exports (SQLite)."""
 
 from db.connection import DatabaseError, connect, connect_sync
+from db.errors import NoSuchRun, QueryError
 from db.models import (
     FLAG_OVERSIZED,
     CompleteResult,
@@ -32,6 +33,8 @@ __all__ = [
     "Failure",
     "Fleet",
     "Lease",
+    "NoSuchRun",
+    "QueryError",
     "Queue",
     "Run",
     "RunIdentity",

@@ -22,6 +22,8 @@ from typing import Any
 
 import orjson
 
+from common.provenance import EMULATOR_NOTICE as EMULATOR_NOTE
+from db.errors import NoSuchRun, QueryError
 from db.models import Run
 from db.sql import named_queries, query
 from prompts import Outcome
@@ -29,7 +31,6 @@ from prompts import Outcome
 PASSED = (Outcome.HIGH.value, Outcome.MEDIUM.value)
 OUTCOMES = tuple(o.value for o in Outcome)
 UNJUDGED = "unjudged"  # a result with no verdict under the profile read (revalidate first)
-EMULATOR_NOTE = "answers came from the local emulator: heuristics, not a model"
 EMULATED_COST = " (at the model's prices; the emulator charged nothing)"
 NOVEL_EXAMPLES = 3
 EXAMPLE_CHARS = 300
@@ -65,7 +66,7 @@ def resolve_run(conn: sqlite3.Connection, run_id: int | None) -> Run | None:
         return Run(*row) if row else None
     row = conn.execute(query("run_by_id"), {"id": run_id}).fetchone()
     if row is None:
-        raise LookupError(f"no run with id {run_id} in this database")
+        raise NoSuchRun(f"no run with id {run_id} in this database")
     return Run(*row)
 
 
@@ -93,7 +94,7 @@ def check_profile(conn: sqlite3.Connection, profile: str | None, run: Run | None
     if profile is None or (run is not None and profile == run.rules):
         return
     if not _exists(conn, "profile_exists", profile):
-        raise ValueError(
+        raise QueryError(
             f"no verdicts under profile {profile!r} (profiles with verdicts: "
             f"{_known(conn, 'known_profiles')}); run `parallelprompt revalidate --rules "
             f"{profile}` first"
@@ -117,14 +118,14 @@ def check_tier(tier: str | None) -> str | None:
     if tier is None:
         return None
     if tier.lower() not in OUTCOMES:
-        raise ValueError(f"unknown tier {tier!r} (tier labels: {', '.join(OUTCOMES)})")
+        raise QueryError(f"unknown tier {tier!r} (tier labels: {', '.join(OUTCOMES)})")
     return tier.lower()
 
 
 def check_source(conn: sqlite3.Connection, source: str | None) -> None:
     """A ``--source`` must name a source recorded in the database (exact spelling)."""
     if source is not None and not _exists(conn, "source_exists", source):
-        raise ValueError(
+        raise QueryError(
             f"no source {source!r} in this database (sources: {_known(conn, 'known_sources')})"
         )
 
@@ -132,7 +133,7 @@ def check_source(conn: sqlite3.Connection, source: str | None) -> None:
 def check_language(conn: sqlite3.Connection, language: str | None) -> None:
     """A ``--language`` (any case) must be a language of some source row."""
     if language is not None and not _exists(conn, "language_exists", language):
-        raise ValueError(
+        raise QueryError(
             f"no source row in language {language!r} (languages: {_known(conn, 'known_languages')})"
         )
 
@@ -140,7 +141,7 @@ def check_language(conn: sqlite3.Connection, language: str | None) -> None:
 def check_category(conn: sqlite3.Connection, category: str | None) -> None:
     """A ``--category`` (any case) must be a category of some verdict."""
     if category is not None and not _exists(conn, "category_exists", category):
-        raise ValueError(
+        raise QueryError(
             f"no verdict in category {category!r} (categories: {_known(conn, 'known_categories')})"
         )
 

@@ -17,15 +17,16 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from db import BulkWriter, EnqueueResult, Queue, SqliteQueue, StagedRows
-from parallelprompt.settings import IngestSettings, Settings
 from producer.errors import IngestError
 from producer.extract import SkipReason
 from producer.pipeline import Done, Failed, Feed, ProcessFeed, Stopped, ThreadFeed, Window
 from producer.plan import SourceGroup, plan
 from producer.progress import Progress
 from producer.readers import InputFile
+from producer.settings import IngestSettings
 
 log = logging.getLogger("producer")
 
@@ -271,19 +272,19 @@ async def _ingest_group(
     return tally, ingest_id
 
 
-async def ingest(settings: Settings, *, progress: bool) -> IngestSummary:
-    """Ingest the configured dataset (default: the bundled sample) into the work table."""
+async def ingest(
+    cfg: IngestSettings, *, db: Path, progress: bool, log_format: str = "auto"
+) -> IngestSummary:
+    """Ingest the configured dataset (default: the bundled sample) into the work table of the
+    database ``db``; ``progress``: show the progress display (``log_format`` says how)."""
     started = time.perf_counter()
-    cfg = settings.ingest
     planned = plan(cfg)  # every input opened and checked before the database is touched
     groups = planned.groups
-    display = Progress(
-        enabled=progress and not settings.common.quiet, log_format=settings.common.log_format
-    )
+    display = Progress(enabled=progress, log_format=log_format)
     window = Window(cfg.skip, cfg.limit)
     total = Tally()
     ids: list[int] = []
-    queue = await SqliteQueue.open(settings.common.db)
+    queue = await SqliteQueue.open(db)
     try:
         for group in groups:
             tally, ingest_id = await _ingest_group(queue, group, cfg, window, display)
@@ -321,6 +322,8 @@ async def ingest(settings: Settings, *, progress: bool) -> IngestSummary:
     )
 
 
-def run_ingest(settings: Settings, *, progress: bool) -> IngestSummary:
+def run_ingest(
+    cfg: IngestSettings, *, db: Path, progress: bool, log_format: str = "auto"
+) -> IngestSummary:
     """Synchronous wrapper of :func:`ingest` for callers without an event loop."""
-    return asyncio.run(ingest(settings, progress=progress))
+    return asyncio.run(ingest(cfg, db=db, progress=progress, log_format=log_format))

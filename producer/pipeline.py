@@ -36,12 +36,12 @@ from pathlib import Path
 from typing import IO, NamedTuple, Protocol
 
 from db import StagedRows
-from parallelprompt.settings import IngestSettings
 from producer.batches import Extracted, from_arrow, from_rows
 from producer.extract import Flag, SkipReason, TextRules
 from producer.layouts import SPECS, LayoutSpec
 from producer.plan import SourceGroup
 from producer.readers import Chunk, InputFile, iter_file, iter_hub
+from producer.settings import IngestSettings
 
 #: Rows read and extracted together (at most; fewer when --batch-rows is smaller). The
 #: database side puts several such batches in one transaction (--batch-rows kept rows).

@@ -1,7 +1,7 @@
-"""``work()``: one worker process from settings to summary line.
+"""``work()``: one worker process from its settings sections to summary line.
 
 Who answers. Before anything else the worker asks the endpoint who it is (a request that
-Bedrock refuses unbilled, see :mod:`parallelprompt.provenance`): the emulator names itself in
+Bedrock refuses unbilled, see :mod:`common.provenance`): the emulator names itself in
 a response header. That, never a flag, is the backend recorded with the run, and every later
 answer must come from the same backend. ``--backend bedrock|emulator`` only demands one.
 
@@ -25,15 +25,16 @@ import signal
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from catalogue import DEFAULT_MODEL, ModelInfo, Pricing, eol_message, lookup
+from common.provenance import BEDROCK, EMULATOR, EMULATOR_NOTICE, Backend
+from common.textsafe import redact_text, without_userinfo
 from db import DatabaseError, Queue, Run, SqliteQueue, is_locked_error, is_storage_error
 from db.stats import throughput
-from parallelprompt.provenance import BEDROCK, EMULATOR, EMULATOR_NOTICE, Backend
-from parallelprompt.settings import NO_BUDGET, Settings
-from parallelprompt.textsafe import redact_text, without_userinfo
-from prompts import Contract, Outcome, estimate_tokens
+from prompts import Contract, ContractError, Outcome, estimate_tokens
+from prompts.settings import ContractSettings
 from worker import signals
 from worker.errors import FatalError, PromptError, RetryableError
 from worker.llm import LOCAL_CREDENTIALS, ClientOptions, LLMClient, Request, opened
@@ -41,6 +42,7 @@ from worker.metrics import Counters, MetricsServer
 from worker.pool import OnEvent, Pool, PoolConfig, StopReason, Tuning, WorkEvent
 from worker.progress import Display, human
 from worker.runs import ConfigError, choose_run, identity_of, reopens_rows, run_pricing
+from worker.settings import NO_BUDGET, Job, WorkerSettings
 from worker.shape import Shape
 from worker.sizing import TokenPlan
 from worker.spending import budget_refusal
@@ -221,21 +223,25 @@ def _signals(stop: _Stop) -> Iterator[None]:
 
 
 async def work(
-    settings: Settings,
+    worker: WorkerSettings,
+    contract: ContractSettings,
     *,
+    db: Path,
+    log_format: str = "auto",
+    quiet: bool = False,
     on_event: OnEvent | None = None,
     tuning: Tuning | None = None,
     display: Display | None = None,
 ) -> WorkSummary:
-    """Drain the queue of ``settings.common.db`` through the model; never raises for the
+    """Drain the queue of the database ``db`` through the model; never raises for the
     expected failures (bad configuration, credentials, a refused run, no budget): they come
     back as a summary with ``stop_reason`` FATAL and ``exit_code`` 2. The backend recorded is
     the one that answers at the endpoint (see :mod:`worker.runs`). The signal handlers come
     first: a SIGTERM while the DB is opened or the client created is a graceful stop too."""
     job = _Job(
-        settings,
+        Job(worker, contract, db),
         tuning or Tuning(),
-        display or Display(None, settings.common.log_format, settings.common.quiet),
+        display or Display(None, log_format, quiet),
         on_event,
         time.monotonic(),
         _Stop(),
@@ -248,7 +254,7 @@ async def work(
 class _Job:
     """One ``work()`` call: what every step reads, how it speaks, and its one summary."""
 
-    settings: Settings
+    settings: Job
     tuning: Tuning
     display: Display
     on_event: OnEvent | None
@@ -292,7 +298,7 @@ class _Job:
             message=message,
             elapsed_s=time.monotonic() - self.started,
             run_id=run_id,
-            db=str(self.settings.common.db),
+            db=str(self.settings.db),
             backend=backend,
             signal_name=names[0] if names and reason is not StopReason.FATAL else None,
             **figures,
@@ -313,9 +319,9 @@ async def _start(job: _Job) -> WorkSummary:
             settings.contract.categories_file,
             settings.contract.rules,
         )
-    except ValueError as exc:
+    except ContractError as exc:
         return job.summary(StopReason.FATAL, str(exc))
-    db = settings.common.db
+    db = settings.db
     if settings.worker.exit_when_empty and not db.exists():
         return job.summary(
             StopReason.FATAL,
@@ -345,7 +351,7 @@ async def _open_queue(job: _Job) -> Queue | WorkSummary:
     while True:  # another process's long write lock (a migration, a bulk ingest): wait
         try:
             return await SqliteQueue.open(
-                job.settings.common.db,
+                job.settings.db,
                 backoff_base=job.tuning.db_backoff_base_s,
                 backoff_cap=job.tuning.db_backoff_cap_s,
                 busy_timeout_s=job.tuning.db_lock_wait_s,
@@ -362,7 +368,7 @@ async def _open_queue(job: _Job) -> Queue | WorkSummary:
             )
 
 
-async def _identify(client: LLMClient, settings: Settings, tuning: Tuning) -> Backend:
+async def _identify(client: LLMClient, settings: Job, tuning: Tuning) -> Backend:
     """What answers at the endpoint; ConfigError when it is not what ``--backend`` demands."""
     backend = await client.identify(tuning.preflight_tries, tuning.retry_base_s)
     wanted = settings.worker.backend
@@ -402,7 +408,7 @@ async def _reopen_checked(
         ) from exc
 
 
-def _start_notes(settings: Settings, price: Pricing, info: ModelInfo | None) -> list[str]:
+def _start_notes(settings: Job, price: Pricing, info: ModelInfo | None) -> list[str]:
     """Warnings for the started line: credentials in the URL, an unknown or legacy model."""
     w = settings.worker
     notes = []
@@ -440,7 +446,7 @@ class _Plan:
     check: Request  # the preflight call
 
 
-def _plan(settings: Settings, contract: Contract) -> _Plan:
+def _plan(settings: Job, contract: Contract) -> _Plan:
     w, k = settings.worker, settings.contract
     info = lookup(w.model)
     shape = Shape.for_model(info, estimate_tokens(contract.system_prompt), w.prompt_cache)
@@ -468,7 +474,7 @@ def _plan(settings: Settings, contract: Contract) -> _Plan:
     return _Plan(run_pricing(settings), info, shape, tokens, options, check)
 
 
-def _pool_config(settings: Settings, run: Run, plan: _Plan) -> PoolConfig:
+def _pool_config(settings: Job, run: Run, plan: _Plan) -> PoolConfig:
     w, k = settings.worker, settings.contract
     return PoolConfig(
         run_id=run.id,
@@ -519,9 +525,7 @@ async def _choose_run(
     return await choose_run(store, job.settings, contract, identity, backend)
 
 
-def _started_line(
-    settings: Settings, run: Run, contract: Contract, backend: Backend, where: str
-) -> str:
+def _started_line(settings: Job, run: Run, contract: Contract, backend: Backend, where: str) -> str:
     w = settings.worker
     return (
         f"run {run.id}: model {w.model} via {w.api} at {where}, concurrency "

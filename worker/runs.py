@@ -18,20 +18,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from catalogue import Pricing, pricing
+from common.errors import ParallelPromptError
+from common.provenance import EMULATOR, EMULATOR_NOTICE, Backend
+from common.textsafe import redact_url
 from db import Run, RunIdentity, Status
-from parallelprompt.provenance import EMULATOR, EMULATOR_NOTICE, Backend
-from parallelprompt.settings import Settings
-from parallelprompt.textsafe import redact_url
 from prompts import Contract, estimate_tokens
+from worker.settings import Job
 from worker.store import Store
 
 
-class ConfigError(Exception):
+class ConfigError(ParallelPromptError):
     """The worker cannot start with this configuration (exit 2, one line)."""
 
 
 def identity_of(
-    settings: Settings, contract: Contract, backend: Backend, endpoint_url: str
+    settings: Job, contract: Contract, backend: Backend, endpoint_url: str
 ) -> RunIdentity:
     """The identity of the run this worker would write into."""
     return RunIdentity(
@@ -64,13 +65,13 @@ def endpoint_key(backend: Backend, endpoint_url: str) -> str:
     return redact_url(endpoint_url) or ""
 
 
-def run_pricing(settings: Settings) -> Pricing:
+def run_pricing(settings: Job) -> Pricing:
     w = settings.worker
     return pricing(w.model, w.price_in, w.price_out, w.price_cache_write, w.price_cache_read)
 
 
 def run_config(
-    settings: Settings, contract: Contract, identity: RunIdentity, backend: Backend
+    settings: Job, contract: Contract, identity: RunIdentity, backend: Backend
 ) -> dict[str, Any]:
     """What a run records about itself; never credentials (URL userinfo is redacted).
     ``prices`` (USD per million tokens) let stats and the report price the cache's savings."""
@@ -114,7 +115,7 @@ class Choice:
     join: bool = False
 
 
-async def decide(store: Store, settings: Settings, identity: RunIdentity) -> Choice:
+async def decide(store: Store, settings: Job, identity: RunIdentity) -> Choice:
     """The run to use (see the module doc); ConfigError when refused."""
     latest = await store.latest_run()
     new_run = settings.worker.new_run
@@ -137,7 +138,7 @@ async def decide(store: Store, settings: Settings, identity: RunIdentity) -> Cho
     return Choice(None, reopen=True)
 
 
-async def reopens_rows(store: Store, settings: Settings, identity: RunIdentity) -> int:
+async def reopens_rows(store: Store, settings: Job, identity: RunIdentity) -> int:
     """How many finished prompts choosing the run would send back to ready (ConfigError when
     the run would be refused)."""
     choice = await decide(store, settings, identity)
@@ -148,7 +149,7 @@ async def reopens_rows(store: Store, settings: Settings, identity: RunIdentity) 
 
 
 async def choose_run(
-    store: Store, settings: Settings, contract: Contract, identity: RunIdentity, backend: Backend
+    store: Store, settings: Job, contract: Contract, identity: RunIdentity, backend: Backend
 ) -> Run:
     """Continue the latest run, start one, or refuse (ConfigError) — see the module doc."""
     choice = await decide(store, settings, identity)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from catalogue import pricing
 from db import Queue
 from db.estimate import Observed, expected_tokens, project
-from parallelprompt.settings import Settings
 from prompts import Contract
+from worker.settings import Job
 
 
-async def budget_refusal(queue: Queue, settings: Settings, contract: Contract) -> str | None:
+async def budget_refusal(queue: Queue, settings: Job, contract: Contract) -> str | None:
     """None when the run may spend; else the one line that refuses it, with the estimate."""
     w = settings.worker
     if w.max_cost_usd is not None:

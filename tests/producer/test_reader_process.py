@@ -15,10 +15,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from producer.errors import IngestError
-from producer.ingest import run_ingest
 from producer.pipeline import _portable
 from producer.schemas import LMSYS_SCHEMA, lmsys_row
-from tests.producer.conftest import query
+from tests.producer.conftest import ingest_sync, query
 from tests.producer.test_hostile_input import (  # noqa: F401  (re-run in the reading process)
     test_a_line_nested_100k_deep_is_a_broken_line,
     test_a_truncated_compressed_file_keeps_its_rows_and_counts_the_rest,
@@ -83,7 +82,7 @@ def test_corrupt_data_pages_fail_with_the_same_one_line_error(
     data[start : start + 200] = b"\xff" * 200
     path.write_bytes(bytes(data))
     with pytest.raises(IngestError, match=r"pages\.parquet: unreadable Parquet data after row 200"):
-        run_ingest(make_settings(data_files=[path], batch_rows=100), progress=False)
+        ingest_sync(make_settings(data_files=[path], batch_rows=100), progress=False)
     # the rows before it are stored, the ingest is not marked finished
     assert query(db_path, "SELECT count(*) FROM sources") == [(200,)]
     assert query(db_path, "SELECT finished_at FROM ingests") == [(None,)]

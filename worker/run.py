@@ -151,8 +151,6 @@ class WorkSummary:
 
 
 PREFLIGHT_PROMPT = "Say OK."
-#: The adapter (:mod:`worker.llm.registry`): Bedrock Runtime, which the emulator speaks too.
-ADAPTER = "bedrock"
 
 
 async def preflight(client: LLMClient, request: Request, tuning: Tuning) -> None:
@@ -559,7 +557,7 @@ async def _work(job: _Job, store: Store, contract: Contract) -> WorkSummary:
     backend = Backend(BEDROCK)
     with _signals(job.stop):
         try:
-            async with opened(ADAPTER, plan.options) as client:
+            async with opened(job.settings.worker.client, plan.options) as client:
                 backend = await _backend(job, store, client, contract)
                 run = await _choose_run(job, store, client, contract, backend, plan)
                 if run is None:  # stopped before anything was changed

@@ -3,8 +3,8 @@
     .venv/bin/python -m bench.cost            # about 1.5 minutes
     .venv/bin/python -m bench.cost --quick    # smaller runs, rougher figures
 
-Three runs of ``python -m worker`` against ``python -m emulator`` on the same synthetic prompts
-(dummy credentials, loopback only); every token figure is what the emulator counted.
+Three runs of ``parallelprompt work`` against ``parallelprompt emulator`` on the same synthetic
+prompts (dummy credentials, loopback only); every token figure is what the emulator counted.
 
 A. The paper's method: Claude 3.5 Haiku on demand ($0.80 / $4.00 per million tokens), a system
    prompt of the paper's length (12,366 characters: its ``data_curation/system_prompt.txt``;
@@ -34,7 +34,7 @@ from typing import Any
 from bench.worker import report, scratch, start_worker, stats, wait_first_request
 from catalogue import DEFAULT_MODEL, PAPER_MODEL, pricing
 from emulator.process import spawn
-from parallelprompt.settings import EmulatorSettings
+from emulator.settings import EmulatorSettings
 from prompts import Contract
 
 PAPER_PROMPT_CHARS = 12_366

@@ -3,7 +3,7 @@
     .venv/bin/python bench/emulator.py            # both parts, about 75 s
     .venv/bin/python bench/emulator.py --help
 
-The emulator runs in its own process (``python -m emulator``); the load client is a plain
+The emulator runs in its own process (``parallelprompt emulator``); the load client is a plain
 aiohttp client in this process. All traffic goes to 127.0.0.1 and is bounded in count and time.
 
 1. Throughput: zero latency, no quota, unique prompts answered by the heuristic responder; the
@@ -38,7 +38,7 @@ import orjson  # noqa: E402
 
 from emulator.process import spawn  # noqa: E402
 from emulator.server import EmulatorOptions  # noqa: E402
-from parallelprompt.settings import EmulatorSettings  # noqa: E402
+from emulator.settings import EmulatorSettings  # noqa: E402
 
 MODEL = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
 HEADERS = {

@@ -4,9 +4,9 @@
     .venv/bin/python bench/worker.py --quick     # 20 s windows instead of 60 s
     .venv/bin/python bench/worker.py --only 2 3  # some scenarios
 
-Each scenario fills a temporary DB with synthetic prompts, starts ``python -m emulator`` and
-one or more ``python -m worker`` processes (dummy credentials, loopback only) and prints its
-figure and the ratio to its target:
+Each scenario fills a temporary DB with synthetic prompts, starts ``parallelprompt emulator``
+and one or more ``parallelprompt work`` processes (dummy credentials, loopback only) and prints
+its figure and the ratio to its target:
 
 1. Overhead ceiling: emulator at zero latency and no quota; prompts/s end to end through
    aioboto3, claim, parse, validate and write, one worker process. Target >= 300/s.
@@ -69,7 +69,7 @@ import psutil  # noqa: E402
 
 from db import SourceRow, SqliteQueue  # noqa: E402
 from emulator.process import spawn  # noqa: E402
-from parallelprompt.settings import EmulatorSettings  # noqa: E402
+from emulator.settings import EmulatorSettings  # noqa: E402
 
 ROOT = _HERE.parent
 TEMPLATES = [
@@ -110,7 +110,16 @@ def env() -> dict[str, str]:
 
 
 def start_worker(db: Path, endpoint: str, *flags: str) -> subprocess.Popen[str]:
-    argv = [sys.executable, "-m", "worker", "--db", str(db), "--endpoint-url", endpoint]
+    argv = [
+        sys.executable,
+        "-m",
+        "parallelprompt",
+        "work",
+        "--db",
+        str(db),
+        "--endpoint-url",
+        endpoint,
+    ]
     argv += ["--region", "us-east-1", "--quiet", "--tpm", "1e10", *flags]
     return subprocess.Popen(
         argv, env=env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True

@@ -1,6 +1,7 @@
 """The work table, its lease protocol, results, statistics and exports (SQLite)."""
 
 from db.connection import DatabaseError, connect, connect_sync
+from db.errors import NoSuchRun, QueryError
 from db.models import (
     FLAG_OVERSIZED,
     CompleteResult,
@@ -11,14 +12,19 @@ from db.models import (
     Fleet,
     Lease,
     Run,
+    RunIdentity,
     SourceRow,
+    StagedRows,
     Status,
     VerdictRow,
+    Workload,
 )
-from db.queue import Queue, SqliteQueue, is_locked_error, is_storage_error, new_owner_id
+from db.port import BulkWriter, Queue
+from db.queue import SqliteQueue, is_locked_error, is_storage_error, new_owner_id
 
 __all__ = [
     "FLAG_OVERSIZED",
+    "BulkWriter",
     "CompleteResult",
     "Completion",
     "DatabaseError",
@@ -27,12 +33,17 @@ __all__ = [
     "Failure",
     "Fleet",
     "Lease",
+    "NoSuchRun",
+    "QueryError",
     "Queue",
     "Run",
+    "RunIdentity",
     "SourceRow",
     "SqliteQueue",
+    "StagedRows",
     "Status",
     "VerdictRow",
+    "Workload",
     "connect",
     "connect_sync",
     "is_locked_error",

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from common.errors import ParallelPromptError
 from db.sql import migrations
 
 BUSY_TIMEOUT_MS = 60_000
@@ -26,7 +27,7 @@ CACHE_KIB = 131_072  # page cache per connection: keeps the dedup index's hot pa
 SCHEMA_VERSION = len(migrations())
 
 
-class DatabaseError(RuntimeError):
+class DatabaseError(ParallelPromptError, RuntimeError):
     """The database cannot be used (newer schema, not a database, unwritable)."""
 
 

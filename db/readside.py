@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from db.errors import NoSuchRun
 from db.models import Run
 from db.sql import named_queries, query
 
@@ -50,14 +51,14 @@ def snapshot(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 def resolve_run(conn: sqlite3.Connection, run_id: int | None) -> Run | None:
     """The run asked for, or the latest one; ``None`` when no run was ever started.
 
-    Raises LookupError when an explicit ``run_id`` does not exist.
+    Raises NoSuchRun when an explicit ``run_id`` does not exist.
     """
     if run_id is None:
         row = conn.execute(query("latest_run")).fetchone()
         return Run(*row) if row else None
     row = conn.execute(query("run_by_id"), {"id": run_id}).fetchone()
     if row is None:
-        raise LookupError(f"no run with id {run_id} in this database")
+        raise NoSuchRun(f"no run with id {run_id} in this database")
     return Run(*row)
 
 

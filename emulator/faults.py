@@ -13,7 +13,12 @@ import random
 from dataclasses import dataclass
 from enum import StrEnum
 
+from common.errors import ParallelPromptError
 from emulator.errors import BedrockError
+
+
+class FaultSpecError(ParallelPromptError, ValueError):
+    """A ``--faults`` string that cannot be used; the message says which part and why."""
 
 
 class FaultKind(StrEnum):
@@ -76,13 +81,13 @@ class FaultRates:
     def __post_init__(self) -> None:
         for kind, rate in self.items():
             if not 0.0 <= rate <= 1.0:
-                raise ValueError(f"fault rate {kind}={rate} is not between 0 and 1")
+                raise FaultSpecError(f"fault rate {kind}={rate} is not between 0 and 1")
         if self.total() > 1.0 + 1e-9:
-            raise ValueError(f"fault rates add up to {self.total():.4g}, more than 1")
+            raise FaultSpecError(f"fault rates add up to {self.total():.4g}, more than 1")
 
     @classmethod
     def parse(cls, text: str) -> FaultRates:
-        """``"throttle=0.05,server=0.01"`` -> FaultRates; a clear ValueError on any mistake."""
+        """``"throttle=0.05,server=0.01"`` -> FaultRates; a clear FaultSpecError on any mistake."""
         rates: dict[str, float] = {}
         for part in text.replace(";", ",").split(","):
             part = part.strip()
@@ -91,14 +96,16 @@ class FaultRates:
             name, sep, value = part.partition("=")
             name = name.strip().lower()
             if not sep:
-                raise ValueError(f"fault {part!r} has no rate: write NAME=RATE, e.g. {name}=0.01")
+                raise FaultSpecError(
+                    f"fault {part!r} has no rate: write NAME=RATE, e.g. {name}=0.01"
+                )
             kind = ALIASES.get(name) or _kind_named(name)
             if kind.value in rates:
-                raise ValueError(f"fault {kind.value!r} is given twice")
+                raise FaultSpecError(f"fault {kind.value!r} is given twice")
             try:
                 rates[kind.value] = float(value)
             except ValueError:
-                raise ValueError(f"fault rate {part!r} is not a number") from None
+                raise FaultSpecError(f"fault rate {part!r} is not a number") from None
         return cls(**rates)
 
     def items(self) -> list[tuple[FaultKind, float]]:
@@ -116,7 +123,7 @@ def _kind_named(name: str) -> FaultKind:
         return FaultKind(name)
     except ValueError:
         known = ", ".join(k.value for k in FaultKind)
-        raise ValueError(f"unknown fault {name!r}; known faults: {known}") from None
+        raise FaultSpecError(f"unknown fault {name!r}; known faults: {known}") from None
 
 
 class HostileKind(StrEnum):

@@ -1,7 +1,9 @@
 """The emulator in a separate OS process, for tests and benchmarks that need one.
 
-``with spawn(EmulatorSettings(port=0, rpm=600)) as endpoint: ...`` starts ``python -m emulator``,
-reads the endpoint from its first line of output and stops it (SIGTERM, then SIGKILL) on exit.
+``with spawn(EmulatorSettings(port=0, rpm=600)) as endpoint: ...`` starts
+``python -m parallelprompt emulator`` (the one command line: this module only spells its
+arguments and imports nothing above the emulator), reads the endpoint from its first line of
+output and stops it (SIGTERM, then SIGKILL) on exit.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
+from common.options import options_of
 from emulator.server import EmulatorOptions
-from parallelprompt.settings import EmulatorSettings, options
+from emulator.settings import EmulatorSettings
 
 _ENDPOINT = re.compile(r"listening on (http://\S+)")
 _ROOT = Path(__file__).resolve().parent.parent
@@ -28,9 +31,9 @@ _ROOT = Path(__file__).resolve().parent.parent
 def command(
     settings: EmulatorSettings, extra: EmulatorOptions | None = None, python: str | None = None
 ) -> list[str]:
-    """The ``python -m emulator ...`` command line that reproduces ``settings``."""
-    argv = [python or sys.executable, "-m", "emulator"]
-    for opt in options("emulator"):
+    """The ``python -m parallelprompt emulator ...`` command line that reproduces ``settings``."""
+    argv = [python or sys.executable, "-m", "parallelprompt", "emulator"]
+    for opt in options_of(EmulatorSettings, "emulator"):
         value = getattr(settings, opt.name)
         if opt.kind == "list":
             if value:

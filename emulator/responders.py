@@ -12,8 +12,8 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
+from common.provenance import EMULATOR_NOTICE
 from emulator.style import REALISTIC, StyleRates, restyle
-from parallelprompt.provenance import EMULATOR_NOTICE
 from prompts import heuristic_answer
 
 #: Said by every run that uses the emulator (the one notice, from provenance).

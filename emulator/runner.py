@@ -8,7 +8,7 @@ import sys
 
 from emulator.responders import HEURISTIC_NOTICE, Responder
 from emulator.server import Emulator, EmulatorOptions
-from parallelprompt.settings import EmulatorSettings
+from emulator.settings import EmulatorSettings
 
 
 def banner(endpoint: str) -> str:

@@ -30,6 +30,8 @@ from typing import Any
 from aiohttp import web
 
 from catalogue import ModelInfo, lookup
+from common import provenance
+from common.serving import start_app
 from emulator import answers
 from emulator.buckets import Quota
 from emulator.cache import PromptCache
@@ -61,11 +63,9 @@ from emulator.responders import (
     StyledResponder,
     count_tokens,
 )
+from emulator.settings import EmulatorSettings
 from emulator.stats import Outcome, Stats
 from emulator.style import AnswerStyle
-from parallelprompt import provenance
-from parallelprompt.serving import start_app
-from parallelprompt.settings import EmulatorSettings
 
 _JSON = "application/json"
 

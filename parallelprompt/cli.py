@@ -1,8 +1,10 @@
 """The ``parallelprompt`` command: a thin dispatcher over producer/, worker/, emulator/ and db/.
 
-Every command takes ``--db`` and its own flags (each also an environment variable, see
-``parallelprompt config-reference``); exit status 0 on success, non-zero with a one-line reason
-on stderr otherwise.
+The one command line (docker compose runs ``parallelprompt work|ingest|emulator`` too). Every
+command takes ``--db`` and its own flags (each also an environment variable, see
+``parallelprompt config-reference``); exit status 0 on success, 2 with a one-line reason on
+stderr for an error the user can fix (a :class:`common.errors.ParallelPromptError`). Any other
+exception is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from common.errors import ParallelPromptError
+from common.textsafe import terminal_safe
 from parallelprompt import settings as cfg
-from parallelprompt.settings import Settings, SettingsError
-from parallelprompt.textsafe import terminal_safe
+from parallelprompt.settings import Settings
 
 if TYPE_CHECKING:
     from catalogue.levers import Lever
@@ -32,8 +35,8 @@ if TYPE_CHECKING:
 EXIT_USAGE = 2
 
 
-class UserError(Exception):
-    """A problem the user can fix; printed as one line, exit status 2."""
+class UserError(ParallelPromptError):
+    """A problem with the command line the user can fix; printed as one line, exit status 2."""
 
 
 @dataclass(frozen=True)
@@ -47,15 +50,41 @@ class Command:
 def _ingest(s: Settings) -> int:
     from producer.ingest import run_ingest
 
-    summary = run_ingest(s, progress=not s.common.quiet)
+    c = s.common
+    summary = run_ingest(s.ingest, db=c.db, progress=not c.quiet, log_format=c.log_format)
     print(summary.line())
     return 0
 
 
 def _work(s: Settings) -> int:
-    from worker.__main__ import run_worker
+    """One worker process to its end; the error line and the summary line (JSON objects with
+    ``ts`` under ``--log-format json``). Exit status: 0 when the queue is drained, after a budget
+    stop or after a graceful SIGTERM; 130 after SIGINT; 2 for a configuration, credentials or
+    model access error (nothing is marked dead for those: the leases are given back)."""
+    import asyncio
 
-    return run_worker(s)
+    from worker import signals
+
+    previous = signals.install()  # `main` installed them first for `work`; the import is slow
+    try:
+        from worker.progress import json_line
+        from worker.run import work
+
+        c = s.common
+        summary = asyncio.run(
+            work(s.worker, s.contract, db=c.db, log_format=c.log_format, quiet=c.quiet)
+        )
+    finally:
+        signals.restore(previous)
+    as_json = s.common.log_format == "json"
+    if summary.exit_code == 2:
+        error = f"error: {terminal_safe(str(summary.message))}"
+        print(json_line("error", str(summary.message)) if as_json else error, file=sys.stderr)
+    if summary.run_id is not None or summary.signal_name is not None:
+        line = summary.line()
+        text = terminal_safe(line)
+        print(json_line("summary", line, **summary.as_dict()) if as_json else text, flush=True)
+    return summary.exit_code
 
 
 def _emulator(s: Settings) -> int:
@@ -67,8 +96,6 @@ def _emulator(s: Settings) -> int:
     try:
         options = EmulatorOptions.from_settings(s.emulator)
         asyncio.run(serve(s.emulator, options=options))
-    except ValueError as exc:  # a bad --faults string
-        raise UserError(str(exc)) from exc
     except OSError as exc:  # the port is taken, or the address is not ours
         e = s.emulator
         raise UserError(f"cannot listen on {e.host}:{e.port}: {exc.strerror or exc}") from exc
@@ -88,7 +115,7 @@ def _stats(s: Settings) -> int:
     from results.stats import compute_stats
 
     o = s.output
-    with _read_db(s) as conn, _filters_are_user_errors():
+    with _read_db(s) as conn:
         stats = compute_stats(
             conn, run_id=o.run_id, source=o.source, profile=o.profile, levers=lever_dicts
         )
@@ -133,7 +160,7 @@ def _export(s: Settings) -> int:
     if hf and o.out == STDOUT:
         raise UserError("--format hf writes a folder: give --out FOLDER, not -")
     out = _output_folder(s, o.out) if hf else _output_path(s, o.out)
-    with _read_db(s) as conn, _replacing(out, folder=hf) as tmp, _filters_are_user_errors():
+    with _read_db(s) as conn, _replacing(out, folder=hf) as tmp:
         rows = export(
             conn,
             tmp,
@@ -173,7 +200,7 @@ def _report(s: Settings) -> int:
     from results.report import render_report
 
     out = _output_path(s, s.output.out or Path("report.html"))
-    with _read_db(s) as conn, _filters_are_user_errors():
+    with _read_db(s) as conn:
         html = render_report(conn, run_id=s.output.run_id, profile=s.output.profile)
     with _replacing(out) as tmp:
         tmp.write_text(html, encoding="utf-8")
@@ -311,15 +338,6 @@ def _config_reference(s: Settings) -> int:
     return 0
 
 
-@contextlib.contextmanager
-def _filters_are_user_errors() -> Iterator[None]:
-    """A filter or run that matches nothing in the database is the user's to fix."""
-    try:
-        yield
-    except ValueError as exc:
-        raise UserError(str(exc)) from exc
-
-
 def _existing_db(s: Settings) -> sqlite3.Connection:
     """The read commands' connection: a mistyped --db is an error, not a new empty DB."""
     from db import connect_sync
@@ -415,17 +433,15 @@ def _replacing(out: Path, *, folder: bool = False) -> Iterator[Path]:
 
 
 def load_contract(s: Settings) -> Contract:
-    """The classification contract of these settings; a bad file or profile is a UserError."""
+    """The classification contract of these settings; a bad file or profile is a
+    :class:`prompts.ContractError`, printed as one line."""
     from prompts import Contract
 
-    try:
-        return Contract.load(
-            system_prompt_path=s.contract.system_prompt,
-            categories_path=s.contract.categories_file,
-            rules=s.contract.rules,
-        )
-    except (OSError, ValueError) as exc:
-        raise UserError(str(exc)) from exc
+    return Contract.load(
+        system_prompt_path=s.contract.system_prompt,
+        categories_path=s.contract.categories_file,
+        rules=s.contract.rules,
+    )
 
 
 EXPORT_FLAGS = (
@@ -583,32 +599,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # the one place that turns errors into exit codes
-        if not _is_user_error(exc):
-            raise
+    except ParallelPromptError as exc:  # the one place that turns errors into exit codes
         print(f"parallelprompt {command.name}: {terminal_safe(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
-
-
-def _is_user_error(exc: BaseException) -> bool:
-    from db import DatabaseError
-
-    known: tuple[type[BaseException], ...] = (UserError, SettingsError, DatabaseError)
-    try:
-        from producer.errors import IngestError
-
-        known += (IngestError,)
-    except ImportError:
-        pass
-    try:
-        from worker.errors import FatalError
-
-        known += (FatalError,)
-    except ImportError:
-        pass
-    if isinstance(exc, LookupError) and not isinstance(exc, KeyError | IndexError):
-        return True  # "no run N in this database" and the like
-    return isinstance(exc, known)
 
 
 if __name__ == "__main__":

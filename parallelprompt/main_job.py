@@ -16,10 +16,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import sys
+from typing import TYPE_CHECKING
 
-from parallelprompt.provenance import EMULATOR_NOTICE
-from parallelprompt.settings import Settings
-from parallelprompt.textsafe import terminal_safe
+from common.provenance import EMULATOR_NOTICE
+from parallelprompt.settings import Settings, WorkerSettings
+
+if TYPE_CHECKING:
+    from worker import WorkSummary
+from common.textsafe import terminal_safe
 
 UNLIMITED_RPM = 600_000.0
 UNLIMITED_TPM = 6_000_000_000.0
@@ -68,7 +72,8 @@ async def _main_job(s: Settings) -> int:
     from producer.ingest import ingest
     from results.stats import compute_stats, format_stats
 
-    summary = await ingest(s, progress=not s.common.quiet)
+    c = s.common
+    summary = await ingest(s.ingest, db=c.db, progress=not c.quiet, log_format=c.log_format)
     print(summary.line(), flush=True)
 
     use_emulator = starts_emulator(s)
@@ -77,9 +82,7 @@ async def _main_job(s: Settings) -> int:
         print(f"note: {style_notice(s)}", file=sys.stderr, flush=True)
         code = await _work_on_emulator(s)
     else:
-        from worker.run import work
-
-        result = await work(s)
+        result = await _work(s, s.worker)
         print(terminal_safe(result.line()), flush=True)
         code = result.exit_code
 
@@ -97,7 +100,6 @@ async def _main_job(s: Settings) -> int:
 
 async def _work_on_emulator(s: Settings) -> int:
     from emulator import Emulator
-    from worker.run import work
 
     emu_settings = dataclasses.replace(s.emulator, host="127.0.0.1", port=0)
     async with Emulator(emu_settings) as emu:
@@ -110,6 +112,13 @@ async def _work_on_emulator(s: Settings) -> int:
             rpm=emu_settings.rpm or UNLIMITED_RPM,
             tpm=emu_settings.tpm or UNLIMITED_TPM,
         )
-        result = await work(dataclasses.replace(s, worker=worker))
+        result = await _work(s, worker)
     print(terminal_safe(result.line()), flush=True)
     return result.exit_code
+
+
+async def _work(s: Settings, worker: WorkerSettings) -> WorkSummary:
+    from worker.run import work
+
+    c = s.common
+    return await work(worker, s.contract, db=c.db, log_format=c.log_format, quiet=c.quiet)

@@ -1,10 +1,13 @@
 """One typed settings object, built once: CLI flag > environment variable > default.
 
-Every setting is a field of one of the section dataclasses below. A field's metadata names its
-command-line flag and its environment variable (``PARALLELPROMPT_...``); the CLI builds its
-argument parsers from these declarations, so a flag, its variable and its default can never
-drift apart. ``docs/configuration.md`` is generated from the same table
-(``parallelprompt config-reference``).
+Each package declares its own section (``producer.settings.IngestSettings``,
+``prompts.settings.ContractSettings``, ``worker.settings.WorkerSettings``,
+``emulator.settings.EmulatorSettings``; the app's own ``common`` and ``output`` sections are
+below) with :func:`common.options.opt`; this module composes them into :class:`Settings`. A
+field's metadata names its command-line flag and its environment variable
+(``PARALLELPROMPT_...``); the CLI builds its argument parsers from these declarations, so a
+flag, its variable and its default can never drift apart. ``docs/configuration.md`` is
+generated from the same table (``parallelprompt config-reference``).
 """
 
 from __future__ import annotations
@@ -19,52 +22,38 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ENV_PREFIX = "PARALLELPROMPT_"
+from common.options import ENV_PREFIX, Option, SettingsError, opt, options_of, scalar_type
+from emulator.settings import EmulatorSettings
+from producer.settings import IngestSettings
+from prompts.settings import ContractSettings
+from worker.settings import NO_BUDGET, WorkerSettings, budget
+
+__all__ = [
+    "ENV_PREFIX",
+    "NO_BUDGET",
+    "CommonSettings",
+    "ContractSettings",
+    "EmulatorSettings",
+    "IngestSettings",
+    "Option",
+    "OutputSettings",
+    "Settings",
+    "SettingsError",
+    "WorkerSettings",
+    "add_arguments",
+    "apply_aws_aliases",
+    "budget",
+    "build",
+    "check",
+    "options",
+    "reference_table",
+]
 
 #: The original pipeline's variable names, accepted as aliases of the standard AWS ones.
 AWS_ALIASES = {
     "AWS_KEY": "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_KEY": "AWS_SECRET_ACCESS_KEY",
 }
-
-
-def opt(
-    default: Any,
-    help: str,
-    *,
-    flag: str | None = None,
-    env: str | None = None,
-    kind: str = "value",
-    choices: Sequence[str] | None = None,
-    convert: Any = None,
-) -> Any:
-    """Declare a setting. ``kind`` is value | bool | list; ``convert`` parses a raw string
-    (default: the annotated type)."""
-    meta = {
-        "help": help,
-        "flag": flag,
-        "env": env,
-        "kind": kind,
-        "choices": choices,
-        "convert": convert,
-    }
-    if isinstance(default, list | tuple):
-        items = tuple(default)
-        return field(default_factory=lambda: items, metadata=meta)
-    return field(default=default, metadata=meta)
-
-
-NO_BUDGET = math.inf
-
-
-def budget(raw: str) -> float:
-    """A spending cap in USD, or ``none`` (:data:`NO_BUDGET`): run without one, knowingly."""
-    if raw.strip().lower() == "none":
-        return NO_BUDGET
-    value = float(raw)
-    if not math.isfinite(value):
-        raise ValueError(raw)
-    return value
 
 
 @dataclass(frozen=True)
@@ -76,179 +65,6 @@ class CommonSettings:
         choices=("auto", "text", "json"),
     )
     quiet: bool = opt(False, "no progress display, only the summary", kind="bool")
-
-
-@dataclass(frozen=True)
-class IngestSettings:
-    dataset: str | None = opt(
-        None, "Hugging Face dataset id (e.g. lmsys/lmsys-chat-1m), streamed if reachable"
-    )
-    data_files: tuple[str, ...] = opt(
-        (), "local Parquet/JSONL/JSON files or folders (several allowed)", kind="list"
-    )
-    layout: str = opt(
-        "auto",
-        "dataset layout; auto detects it from the columns",
-        choices=("auto", "lmsys", "wildchat", "sharegpt"),
-    )
-    split: str = opt("train", "dataset split to read")
-    source_name: str | None = opt(
-        None,
-        "name recorded as the rows' source (default: the --dataset id; local files: "
-        "LAYOUT:STEM of the file or folder, or the layout's dataset id for hub-named shards "
-        "like train-00000-of-00002)",
-    )
-    min_chars: int = opt(10, "keep first turns with at least this many characters (original: 10)")
-    max_chars: int = opt(
-        100_000, "first turns longer than this are stored but flagged as oversized (0: no flag)"
-    )
-    languages: tuple[str, ...] = opt(
-        (), "keep only these languages (dataset's own names, e.g. English)", kind="list"
-    )
-    drop_toxic: bool = opt(False, "skip rows marked toxic", kind="bool")
-    drop_redacted: bool = opt(False, "skip rows marked redacted", kind="bool")
-    limit: int | None = opt(None, "read at most this many source rows")
-    skip: int = opt(0, "skip this many source rows first")
-    batch_rows: int = opt(100_000, "kept rows per ingest transaction (larger: faster ingest)")
-
-
-@dataclass(frozen=True)
-class ContractSettings:
-    system_prompt: Path | None = opt(None, "your own system prompt file (default: the bundled one)")
-    categories_file: Path | None = opt(
-        None, "categories file: canonical names, definitions, synonyms (JSON)"
-    )
-    rules: str = opt("default", "validation rule profile: default or original")
-    max_tokens: int = opt(
-        1024, "max output tokens per call; calls ask for less when sized (original: 1024)"
-    )
-    size_max_tokens: bool = opt(
-        True,
-        "size max_tokens to each prompt, within --max-tokens (--no-size-max-tokens: always "
-        "--max-tokens, as the original)",
-        kind="bool",
-    )
-    max_tokens_retry: int = opt(
-        4096, "ceiling of the one retry of an answer cut short by max_tokens (0: no retry)"
-    )
-    temperature: float = opt(
-        0.2, "sampling temperature (original: 0.2); not sent to models that refuse it"
-    )
-
-
-@dataclass(frozen=True)
-class WorkerSettings:
-    model: str = opt(
-        "global.anthropic.claude-haiku-5-5",
-        "Bedrock model id or inference profile (`parallelprompt models` lists the catalogue; "
-        "the paper used Claude 3.5 Haiku, now end of life)",
-    )
-    api: str = opt("converse", "Bedrock API to call", choices=("converse", "invoke"))
-    region: str | None = opt(
-        None, "AWS region (default: the AWS chain's, else us-east-1)", env="AWS_REGION"
-    )
-    endpoint_url: str | None = opt(
-        None,
-        "Bedrock Runtime endpoint, e.g. the emulator (the SDK's own "
-        "AWS_ENDPOINT_URL_BEDROCK_RUNTIME works too)",
-    )
-    backend: str = opt(
-        "auto",
-        "where to send prompts. `run`: auto uses the local emulator for the bundled sample or "
-        "without AWS credentials, emulator always starts one, bedrock uses AWS. `work`: what "
-        "must answer at the endpoint (auto: anything). The backend recorded with a run is "
-        "always the one that answered, never this flag",
-        choices=("auto", "bedrock", "emulator"),
-    )
-    concurrency: int = opt(32, "in-flight calls per worker process")
-    rpm: float = opt(1000.0, "requests/min quota shared by the whole fleet")
-    tpm: float = opt(2_000_000.0, "tokens/min quota shared by the whole fleet")
-    connect_timeout: float = opt(10.0, "connect timeout, seconds")
-    read_timeout: float = opt(120.0, "read timeout, seconds")
-    max_attempts: int = opt(8, "attempts per prompt before it goes to the dead letters")
-    lease_seconds: float = opt(300.0, "lease length; extended while a call is in flight")
-    max_cost_usd: float | None = opt(
-        None,
-        "stop claiming when this budget would be exceeded; required for Bedrock "
-        "(`none`: no budget, knowingly)",
-        convert=budget,
-    )
-    grace_seconds: float = opt(30.0, "on SIGTERM/SIGINT, time to drain in-flight calls")
-    flush_rows: int = opt(100, "flush results after this many rows ...")
-    flush_ms: float = opt(50.0, "... or after this many milliseconds")
-    metrics_host: str = opt("127.0.0.1", "address of the /healthz and /metrics endpoint")
-    metrics_port: int | None = opt(None, "port of /healthz and /metrics (off if unset)")
-    new_run: bool = opt(
-        False, "start a new run (re-classify everything under this configuration)", kind="bool"
-    )
-    exit_when_empty: bool = opt(
-        True, "exit when the queue is drained (--no-exit-when-empty keeps polling)", kind="bool"
-    )
-    price_in: float | None = opt(None, "USD per million input tokens (overrides the catalogue)")
-    price_out: float | None = opt(None, "USD per million output tokens (overrides the catalogue)")
-    price_cache_write: float | None = opt(
-        None, "USD per million tokens written to the prompt cache (default: 1.25x input)"
-    )
-    price_cache_read: float | None = opt(
-        None, "USD per million tokens read from the prompt cache (default: 0.1x input)"
-    )
-    prompt_cache: bool = opt(
-        True,
-        "cache the system prompt when it reaches the model's minimum (--no-prompt-cache: never)",
-        kind="bool",
-    )
-
-
-@dataclass(frozen=True)
-class EmulatorSettings:
-    host: str = opt("127.0.0.1", "address to bind", env="PARALLELPROMPT_EMULATOR_HOST")
-    port: int = opt(8787, "port to bind (0: a free one)", env="PARALLELPROMPT_EMULATOR_PORT")
-    rpm: float = opt(0.0, "requests/min quota (0: none)", env="PARALLELPROMPT_EMULATOR_RPM")
-    tpm: float = opt(0.0, "tokens/min quota (0: none)", env="PARALLELPROMPT_EMULATOR_TPM")
-    burst_seconds: float = opt(
-        60.0, "bucket capacity in seconds of quota", env="PARALLELPROMPT_EMULATOR_BURST_SECONDS"
-    )
-    latency_ms: float = opt(0.0, "base latency", env="PARALLELPROMPT_EMULATOR_LATENCY_MS")
-    per_token_ms: float = opt(
-        0.0, "extra latency per output token", env="PARALLELPROMPT_EMULATOR_PER_TOKEN_MS"
-    )
-    jitter_ms: float = opt(0.0, "uniform latency jitter", env="PARALLELPROMPT_EMULATOR_JITTER_MS")
-    faults: str = opt(
-        "",
-        "fault rates, e.g. throttle=0.05,server=0.01,timeout=0.01,malformed=0.01,"
-        "truncated=0.01,refusal=0.01,empty=0.01",
-        env="PARALLELPROMPT_EMULATOR_FAULTS",
-    )
-    seed: int = opt(
-        0, "seed for latency, faults and the answer style", env="PARALLELPROMPT_EMULATOR_SEED"
-    )
-    answer_style: str = opt(
-        "realistic",
-        "realistic: the heuristic extractor's answers with a model's seeded imperfections "
-        "(paraphrases, invented items, wrappers, truncation; docs/emulator.md); "
-        "exact: its answers as they are",
-        env="PARALLELPROMPT_EMULATOR_ANSWER_STYLE",
-        choices=("realistic", "exact"),
-    )
-    models: tuple[str, ...] = opt(
-        (),
-        "accepted model ids (empty: the model catalogue's, see `parallelprompt models`)",
-        kind="list",
-        env="PARALLELPROMPT_EMULATOR_MODELS",
-    )
-    retired_models: tuple[str, ...] = opt(
-        (), "model ids answered as retired", kind="list", env="PARALLELPROMPT_EMULATOR_RETIRED"
-    )
-    slow_seconds: float = opt(
-        300.0,
-        "how long a 'slow' fault stalls (past a client's read timeout)",
-        env="PARALLELPROMPT_EMULATOR_SLOW_SECONDS",
-    )
-    initial_fill: float = opt(
-        1.0,
-        "quota buckets' fill at start, 0..1 (1: a full burst)",
-        env="PARALLELPROMPT_EMULATOR_INITIAL_FILL",
-    )
 
 
 @dataclass(frozen=True)
@@ -323,64 +139,9 @@ _SECTION_TYPES: dict[str, type[Any]] = {
 }
 
 
-@dataclass(frozen=True)
-class Option:
-    """One setting as the CLI and the docs see it."""
-
-    section: str
-    name: str
-    flag: str
-    env: str
-    kind: str
-    default: Any
-    help: str
-    choices: Sequence[str] | None
-    type: Any
-    convert: Any
-
-
 def options(section: str) -> list[Option]:
-    cls = _SECTION_TYPES[section]
-    hints = _type_hints(cls)
-    out = []
-    for f in dataclasses.fields(cls):
-        meta = f.metadata
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[operator]
-        out.append(
-            Option(
-                section=section,
-                name=f.name,
-                flag=meta["flag"] or "--" + f.name.replace("_", "-"),
-                env=meta["env"] or ENV_PREFIX + f.name.upper(),
-                kind=meta["kind"],
-                default=default,
-                help=meta["help"],
-                choices=meta["choices"],
-                type=hints[f.name],
-                convert=meta["convert"] or _scalar_type(hints[f.name]),
-            )
-        )
-    return out
-
-
-def _type_hints(cls: type[Any]) -> dict[str, Any]:
-    import typing
-
-    return typing.get_type_hints(cls)
-
-
-def _scalar_type(tp: Any) -> Any:
-    """The converter for a value of annotated type ``tp`` (Optional unwrapped)."""
-    args = [a for a in getattr(tp, "__args__", ()) if a is not type(None)]
-    if args and tp is not tuple and getattr(tp, "__origin__", None) is not tuple:
-        tp = args[0]
-    if getattr(tp, "__origin__", None) is tuple:
-        return str
-    return tp
-
-
-class SettingsError(ValueError):
-    """A setting has a value that cannot be used; the message says which and why."""
+    """The settings of one section (``common``, ``ingest``, ``contract``, ``worker``, ...)."""
+    return options_of(_SECTION_TYPES[section], section)
 
 
 def _convert(opt_: Option, raw: str, origin: str) -> Any:
@@ -412,7 +173,7 @@ def _from_env(opt_: Option, environ: Mapping[str, str]) -> Any:
         raise SettingsError(f"{origin}: {raw!r} is not a boolean (use 1/0, true/false)")
     if opt_.kind == "list":
         return tuple(p.strip() for p in raw.split(",") if p.strip())
-    if raw == "" and (opt_.default is None or _scalar_type(opt_.type) is not str):
+    if raw == "" and (opt_.default is None or scalar_type(opt_.type) is not str):
         return None  # an empty variable (compose's ${X:-}) means "not set"
     return _convert(opt_, raw, origin)
 

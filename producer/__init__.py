@@ -1,10 +1,32 @@
 """The producer: conversation datasets to deduplicated first-turn prompts in the work table.
 
-``run_ingest(settings, progress=...)`` (or ``await ingest(...)``) is the whole public surface;
-``python -m producer`` runs it from the command line. See docs/ingest.md.
+``run_ingest(ingest_settings, db=..., progress=...)`` (or ``await producer.ingest.ingest(...)``)
+is the whole public surface; ``parallelprompt ingest`` runs it from the command line. See
+docs/ingest.md. (``producer.ingest`` is the module: the names below load on first use, and a
+lazily loaded function cannot share its name with its module.)
 """
 
-from producer.errors import IngestError
-from producer.ingest import IngestSummary, ingest, run_ingest
+from __future__ import annotations
 
-__all__ = ["IngestError", "IngestSummary", "ingest", "run_ingest"]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from producer.errors import IngestError
+    from producer.ingest import IngestSummary, run_ingest
+
+__all__ = ["IngestError", "IngestSummary", "run_ingest"]
+
+#: Imported on first use, so that importing a light module of the package (its settings
+#: section, its errors) does not load the rest.
+_HOME = {
+    "IngestError": "producer.errors",
+    "IngestSummary": "producer.ingest",
+    "run_ingest": "producer.ingest",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_HOME[name]), name)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from common.errors import ParallelPromptError
 
-class IngestError(Exception):
+
+class IngestError(ParallelPromptError):
     """An ingest cannot start or cannot go on; the message is one line that says what to do.
 
     Raised for user errors: a missing file, an unreadable Parquet file, an undetectable layout,

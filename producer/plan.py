@@ -29,11 +29,11 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from parallelprompt.settings import IngestSettings
 from producer.files import FileSkip, find_files
 from producer.layouts import SPECS, Layout
 from producer.normalise import replace_invalid_unicode
 from producer.readers import HubInput, InputFile, NoObjects, inspect_file, open_hub
+from producer.settings import IngestSettings
 
 log = logging.getLogger("producer")
 

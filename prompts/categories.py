@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .errors import ContractError
+
 CANONICAL_CATEGORIES: tuple[str, ...] = (
     "Repeated Generation",
     "Reading Comprehension",
@@ -123,10 +125,10 @@ class CategorySet:
 
     @classmethod
     def from_json(cls, obj: object) -> CategorySet:
-        """Build from the categories file's JSON; ValueError with a clear message if malformed."""
+        """Build from the categories file's JSON; a clear ContractError if malformed."""
         items = obj.get("categories") if isinstance(obj, dict) else obj
         if not isinstance(items, list) or not items:
-            raise ValueError("categories file: expected a non-empty list under 'categories'")
+            raise ContractError("categories file: expected a non-empty list under 'categories'")
         return cls(tuple(_category_from_json(i, item) for i, item in enumerate(items)))
 
     @classmethod
@@ -138,27 +140,27 @@ class CategorySet:
             text = Path(path).read_text(encoding="utf-8")
             obj = json.loads(text)
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ValueError(f"cannot read categories file {path}: {exc}") from exc
+            raise ContractError(f"cannot read categories file {path}: {exc}") from exc
         return cls.from_json(obj)
 
 
 def _category_from_json(i: int, item: object) -> CategoryDef:
     if not isinstance(item, dict):
-        raise ValueError(f"categories file: entry {i} is not an object")
+        raise ContractError(f"categories file: entry {i} is not an object")
     name, definition = item.get("name"), item.get("definition")
     if not isinstance(name, str) or not name.strip():
-        raise ValueError(f"categories file: entry {i} needs a non-empty 'name'")
+        raise ContractError(f"categories file: entry {i} needs a non-empty 'name'")
     if not isinstance(definition, str) or not definition.strip():
-        raise ValueError(f"categories file: '{name}' needs a non-empty 'definition'")
+        raise ContractError(f"categories file: '{name}' needs a non-empty 'definition'")
     synonyms = item.get("synonyms", [])
     if not isinstance(synonyms, list) or not all(isinstance(s, str) for s in synonyms):
-        raise ValueError(f"categories file: '{name}' synonyms must be a list of strings")
+        raise ContractError(f"categories file: '{name}' synonyms must be a list of strings")
     example = item.get("example", "")
     if not isinstance(example, str):
-        raise ValueError(f"categories file: '{name}' example must be a string")
+        raise ContractError(f"categories file: '{name}' example must be a string")
     flags = {key: item.get(key, False) for key in ("uses_n", "grounded_data")}
     if not all(isinstance(v, bool) for v in flags.values()):
-        raise ValueError(f"categories file: '{name}' uses_n/grounded_data must be booleans")
+        raise ContractError(f"categories file: '{name}' uses_n/grounded_data must be booleans")
     return CategoryDef(
         name=name.strip(),
         definition=definition.strip(),

@@ -8,11 +8,12 @@ from pathlib import Path
 
 from . import lean, requests
 from .categories import CategorySet, normalise_category
+from .errors import ContractError
 from .parse import parse_answer
 from .profiles import PROFILES, RuleProfile
 from .published import parse_published
 from .types import FailureReason, Outcome, ParseFailure, Verdict
-from .validate import validate
+from .validation import validate
 
 CATEGORIES_PLACEHOLDER = "{categories}"
 _BUNDLED_PROMPT = Path(__file__).with_name("system_prompt.md")
@@ -30,7 +31,7 @@ def resolve_profile(rules: str | RuleProfile) -> RuleProfile:
         return PROFILES[rules]
     except KeyError:
         known = ", ".join(sorted(PROFILES))
-        raise ValueError(f"unknown rule profile {rules!r} (known: {known})") from None
+        raise ContractError(f"unknown rule profile {rules!r} (known: {known})") from None
 
 
 @dataclass(frozen=True)
@@ -57,16 +58,16 @@ class Contract:
         categories_path: Path | None = None,
         rules: str | RuleProfile = "default",
     ) -> Contract:
-        """The bundled prompt and categories, or a user's files; ValueError on bad input."""
+        """The bundled prompt and categories, or a user's files; ContractError on bad input."""
         profile = resolve_profile(rules)
         categories = CategorySet.load(categories_path)
         path = _BUNDLED_PROMPT if system_prompt_path is None else Path(system_prompt_path)
         try:
             template = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise ValueError(f"cannot read system prompt {path}: {exc}") from exc
+            raise ContractError(f"cannot read system prompt {path}: {exc}") from exc
         if not template.strip():
-            raise ValueError(f"system prompt {path} is empty")
+            raise ContractError(f"system prompt {path} is empty")
         return cls(render_system_prompt(template, categories), categories, profile)
 
     def with_profile(self, rules: str | RuleProfile) -> Contract:

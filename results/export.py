@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from db.errors import QueryError
 from results.stats import (
     check_category,
     check_language,
@@ -308,11 +309,11 @@ def export(
     unknown ``run_id``; ValueError for a run answered by the emulator unless
     ``include_emulator``. Zero rows from filters that each match something is not an error."""
     if fmt not in FORMATS:
-        raise ValueError(f"unknown export format {fmt!r} (use {', '.join(FORMATS)})")
+        raise QueryError(f"unknown export format {fmt!r} (use {', '.join(FORMATS)})")
     if per not in PER:
-        raise ValueError(f"per must be one of {', '.join(PER)}, got {per!r}")
+        raise QueryError(f"per must be one of {', '.join(PER)}, got {per!r}")
     if schema not in SCHEMAS:
-        raise ValueError(f"unknown schema {schema!r} (use {', '.join(SCHEMA_NAMES)})")
+        raise QueryError(f"unknown schema {schema!r} (use {', '.join(SCHEMA_NAMES)})")
     out = Path(out)
     if fmt != "hf" and out.parent and not out.parent.exists():
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -321,7 +322,7 @@ def export(
         run = resolve_run(conn, run_id)
         backend = run.backend if run else ""
         if backend == "emulator" and not include_emulator:
-            raise ValueError(
+            raise QueryError(
                 f"run {run.id if run else '?'} was answered by the local emulator (heuristics, "
                 "not a model): pass --include-emulator to export it anyway"
             )

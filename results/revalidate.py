@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from db.connection import connect_sync, write_tx
+from db.errors import NoSuchRun
 from db.models import VerdictRow
 from db.queue import verdict_params
 from db.sql import query
-from parallelprompt.verdicts import verdict_row
+from db.verdicts import verdict_row
 from prompts import Contract
 from results.stats import resolve_run, rq, snapshot
 
@@ -143,7 +144,7 @@ def revalidate(
     try:
         run = resolve_run(conn, run_id)
         if run is None:
-            raise LookupError("no run recorded yet: nothing to revalidate")
+            raise NoSuchRun("no run recorded yet: nothing to revalidate")
         ids = [int(i) for (i,) in conn.execute(rq("run_result_ids"), {"run_id": run.id})]
         ranges = id_ranges(ids)
         jobs = default_jobs() if jobs is None else max(1, jobs)

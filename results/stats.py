@@ -19,7 +19,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from common.provenance import EMULATOR_NOTICE as EMULATOR_NOTE
 from db import readside
+from db.errors import QueryError
 from db.models import Run
 from db.readside import Row, resolve_run, rq, snapshot, throughput
 from prompts.types import Outcome
@@ -55,7 +57,6 @@ __all__ = [  # besides what is defined here, what the other read commands take f
 PASSED = (Outcome.HIGH.value, Outcome.MEDIUM.value)
 OUTCOMES = tuple(o.value for o in Outcome)
 UNJUDGED = "unjudged"  # a result with no verdict under the profile read (revalidate first)
-EMULATOR_NOTE = "answers came from the local emulator: heuristics, not a model"
 NOVEL_EXAMPLES = 3
 EXAMPLE_CHARS = 300
 
@@ -76,11 +77,11 @@ def _known(conn: sqlite3.Connection, kind: str) -> str:
 def check_profile(conn: sqlite3.Connection, profile: str | None, run: Run | None) -> None:
     """An explicit ``--profile`` must have verdicts (the run's own profile always passes).
 
-    Raises ValueError naming the profiles that have verdicts."""
+    Raises QueryError naming the profiles that have verdicts."""
     if profile is None or (run is not None and profile == run.rules):
         return
     if not readside.value_exists(conn, "profile", profile):
-        raise ValueError(
+        raise QueryError(
             f"no verdicts under profile {profile!r} (profiles with verdicts: "
             f"{_known(conn, 'profile')}); run `parallelprompt revalidate --rules "
             f"{profile}` first"
@@ -104,14 +105,14 @@ def check_tier(tier: str | None) -> str | None:
     if tier is None:
         return None
     if tier.lower() not in OUTCOMES:
-        raise ValueError(f"unknown tier {tier!r} (tier labels: {', '.join(OUTCOMES)})")
+        raise QueryError(f"unknown tier {tier!r} (tier labels: {', '.join(OUTCOMES)})")
     return tier.lower()
 
 
 def check_source(conn: sqlite3.Connection, source: str | None) -> None:
     """A ``--source`` must name a source recorded in the database (exact spelling)."""
     if source is not None and not readside.value_exists(conn, "source", source):
-        raise ValueError(
+        raise QueryError(
             f"no source {source!r} in this database (sources: {_known(conn, 'source')})"
         )
 
@@ -119,7 +120,7 @@ def check_source(conn: sqlite3.Connection, source: str | None) -> None:
 def check_language(conn: sqlite3.Connection, language: str | None) -> None:
     """A ``--language`` (any case) must be a language of some source row."""
     if language is not None and not readside.value_exists(conn, "language", language):
-        raise ValueError(
+        raise QueryError(
             f"no source row in language {language!r} (languages: {_known(conn, 'language')})"
         )
 
@@ -127,7 +128,7 @@ def check_language(conn: sqlite3.Connection, language: str | None) -> None:
 def check_category(conn: sqlite3.Connection, category: str | None) -> None:
     """A ``--category`` (any case) must be a category of some verdict."""
     if category is not None and not readside.value_exists(conn, "category", category):
-        raise ValueError(
+        raise QueryError(
             f"no verdict in category {category!r} (categories: {_known(conn, 'category')})"
         )
 
@@ -184,8 +185,8 @@ def read_stats_rows(
 ) -> StatsRows:
     """Run every statistics query inside one snapshot.
 
-    Raises ValueError when ``profile`` has no verdicts or ``source`` was never recorded (the
-    message lists the known ones), LookupError for an unknown ``run_id``."""
+    Raises QueryError when ``profile`` has no verdicts or ``source`` was never recorded (the
+    message lists the known ones), NoSuchRun for an unknown ``run_id``."""
     with snapshot(conn):
         run = resolve_run(conn, run_id)
         check_profile(conn, profile, run)

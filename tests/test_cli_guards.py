@@ -90,7 +90,11 @@ def test_bad_numbers_and_regions_are_one_line_errors(
 def test_bad_numbers_in_the_environment_are_one_line_errors(ingested: Path) -> None:
     env = dict(os.environ, PARALLELPROMPT_RPM="nan", PARALLELPROMPT_DB=str(ingested))
     done = subprocess.run(
-        [sys.executable, "-m", "worker"], cwd=ROOT, env=env, capture_output=True, text=True
+        [sys.executable, "-m", "parallelprompt", "work"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 2
     one_line_error(done.stderr, "--rpm must be a finite number")
@@ -104,7 +108,7 @@ def test_an_emulator_port_in_use_is_one_line(capsys: pytest.CaptureFixture[str])
         assert main(["emulator", "--port", str(port)]) == 2
         one_line_error(capsys.readouterr().err, f"cannot listen on 127.0.0.1:{port}")
         done = subprocess.run(
-            [sys.executable, "-m", "emulator", "--port", str(port)],
+            [sys.executable, "-m", "parallelprompt", "emulator", "--port", str(port)],
             cwd=ROOT,
             capture_output=True,
             text=True,

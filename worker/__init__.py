@@ -1,10 +1,12 @@
 """The async worker pool: leases, Bedrock via aioboto3, a fleet-shared limiter, buffered results.
 
-``await work(settings)`` drains the queue of ``settings.common.db`` and returns a
-:class:`WorkSummary`; ``python -m worker`` does the same from the command line.
+``await work(worker_settings, contract_settings, db=path)`` drains the queue of the database
+``db`` and returns a :class:`WorkSummary`; ``parallelprompt work`` does the same from the
+command line.
 
-The names below are imported on first use, so that ``python -m worker`` can install its
-signal handlers (:mod:`worker.signals`) before aioboto3 and the rest are loaded.
+The names below are imported on first use, so that ``parallelprompt work`` can install its
+signal handlers (:mod:`worker.signals`) and read its settings section
+(:mod:`worker.settings`) before aioboto3 and the rest are loaded.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from parallelprompt.provenance import EMULATOR_NOTICE
+    from common.provenance import EMULATOR_NOTICE
     from worker.pool import StopReason, Tuning, WorkEvent
     from worker.run import WorkSummary, work
 
@@ -23,7 +25,7 @@ _HOME = {
     "StopReason": "worker.pool",
     "Tuning": "worker.pool",
     "WorkEvent": "worker.pool",
-    "EMULATOR_NOTICE": "parallelprompt.provenance",
+    "EMULATOR_NOTICE": "common.provenance",
     "WorkSummary": "worker.run",
     "work": "worker.run",
 }

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import enum
 
+from common.errors import ParallelPromptError
+
 
 class Code(enum.StrEnum):
     """Error codes as stored in ``results.error_code`` and shown in metrics."""
@@ -43,7 +45,7 @@ class Code(enum.StrEnum):
     UNKNOWN = "unknown"
 
 
-class CallError(Exception):
+class CallError(ParallelPromptError):
     """A failed model call, translated. ``code`` is ours, ``aws_code`` what the backend said
     (shown, never decided on). ``request_invalid``: the backend refused the request itself as
     invalid (Bedrock's ValidationException)."""

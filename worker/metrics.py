@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import orjson
 from aiohttp import web
 
-from parallelprompt.serving import start_app
+from common.serving import start_app
 from worker.limiter import Limiter
 
 

@@ -28,7 +28,7 @@ from tenacity.wait import wait_random_exponential
 from catalogue import CACHE_TTL_S, Pricing
 from db import CompleteResult, Completion, FailOutcome, Failure, Lease, Status
 from db.storable import valid_text
-from parallelprompt.verdicts import verdict_row
+from db.verdicts import verdict_row
 from prompts import Contract, estimate_tokens
 from worker.buffer import ResultBuffer
 from worker.errors import CallError, Code, FatalError, PromptError, RetryableError

@@ -24,7 +24,7 @@ from typing import Any, TextIO
 import orjson
 from tqdm import tqdm
 
-from parallelprompt.textsafe import terminal_safe
+from common.textsafe import terminal_safe
 from worker.metrics import Counters
 
 FINISHED = ("done", "dead")

@@ -2,11 +2,11 @@
 
 A worker spends its first second or so importing aioboto3, opening the DB and creating the
 client. A SIGTERM then (an orchestrator scaling down right after scaling up) would kill it
-with status 143 and no summary line. :func:`install` is the first thing ``python -m worker``
-does, and what ``parallelprompt work`` does once its arguments are parsed (before the slow
-imports): from then on SIGTERM/SIGINT are only recorded, and ``work()`` takes the record when
-its event-loop handlers take over, stops before claiming anything and exits like any
-graceful stop (0 after SIGTERM, 130 after SIGINT). ``run_worker`` restores the previous
+with status 143 and no summary line. :func:`install` is the first thing ``parallelprompt
+work`` does, before it parses its arguments and before the slow imports: from then on
+SIGTERM/SIGINT are only recorded, and ``work()`` takes the record when its event-loop
+handlers take over, stops before claiming anything and exits like any
+graceful stop (0 after SIGTERM, 130 after SIGINT). The command restores the previous
 handlers when it returns, so a caller in a longer-lived process keeps its own.
 """
 

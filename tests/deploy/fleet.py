@@ -102,8 +102,8 @@ class Fleet:
         return proc
 
     def emulator(self, *args: str, timeout: float = 30.0) -> tuple[Proc, str]:
-        """``python -m emulator ...``; returns the process and its endpoint URL."""
-        proc = self.start("emulator", "emulator", *args)
+        """``python -m parallelprompt emulator ...``; returns the process and its endpoint URL."""
+        proc = self.start("emulator", "parallelprompt", "emulator", *args)
         return proc, proc.find(_ENDPOINT, timeout)
 
     def close(self) -> None:

@@ -46,7 +46,8 @@ def stats_with_prompts(endpoint: str) -> dict[str, Any]:
 def start_worker(fleet: Fleet, endpoint: str, n: int) -> Proc:
     return fleet.start(
         f"worker{n}",
-        "worker",
+        "parallelprompt",
+        "work",
         "--endpoint-url",
         endpoint,
         "--backend",

@@ -15,13 +15,10 @@ import pytest
 import yaml
 
 from parallelprompt import settings as cfg
+from parallelprompt.cli import COMMANDS
 
 ROOT = Path(__file__).resolve().parents[2]
-MODULE_SECTIONS = {
-    "producer": ["common", "ingest"],
-    "worker": ["common", "contract", "worker"],
-    "emulator": ["common", "emulator"],
-}
+SECTIONS = ("common", "ingest", "contract", "worker", "emulator", "output")
 
 
 @pytest.fixture(scope="module")
@@ -40,11 +37,7 @@ AWS_SDK_VARS = {
 
 
 def known_env_vars() -> set[str]:
-    return {
-        o.env
-        for section in MODULE_SECTIONS["worker"] + ["ingest", "emulator", "output"]
-        for o in cfg.options(section)
-    }
+    return {o.env for section in SECTIONS for o in cfg.options(section)}
 
 
 def test_services_and_profiles(compose: dict[str, Any]) -> None:
@@ -77,7 +70,7 @@ def _active(compose: dict[str, Any], profile: str | None) -> dict[str, Any]:
 
 
 def _runs_worker(svc: dict[str, Any]) -> bool:
-    return bool(svc["command"][:3] == ["python", "-m", "worker"])
+    return bool(svc["command"][:2] == ["parallelprompt", "work"])
 
 
 def test_the_local_profile_cannot_reach_aws(compose: dict[str, Any]) -> None:
@@ -148,21 +141,22 @@ def test_worker_stop_grace_exceeds_drain_and_health(compose: dict[str, Any]) -> 
     assert "9100" in worker["command"]
 
 
-def _command_parser(module: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=f"python -m {module}", exit_on_error=False)
-    cfg.add_arguments(parser, MODULE_SECTIONS[module])
+def _command_parser(name: str) -> argparse.ArgumentParser:
+    (command,) = [c for c in COMMANDS if c.name == name]
+    parser = argparse.ArgumentParser(prog=f"parallelprompt {name}", exit_on_error=False)
+    cfg.add_arguments(parser, command.sections)
     return parser
 
 
 @pytest.mark.parametrize("service", ["producer", "worker", "rehearsal", "emulator"])
 def test_every_command_exists_and_accepts_its_flags(compose: dict[str, Any], service: str) -> None:
     command = compose["services"][service]["command"]
-    assert command[:2] == ["python", "-m"]
-    module, flags = command[2], command[3:]
-    _command_parser(module).parse_args(flags)  # raises on an unknown flag or a bad value
+    assert command[0] == "parallelprompt"  # the one entry point
+    name, flags = command[1], command[2:]
+    _command_parser(name).parse_args(flags)  # raises on an unknown flag or a bad value
     # and the real entry point runs
     done = subprocess.run(
-        [sys.executable, "-m", module, *flags, "--help"],
+        [sys.executable, "-m", "parallelprompt", name, *flags, "--help"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -171,7 +165,7 @@ def test_every_command_exists_and_accepts_its_flags(compose: dict[str, Any], ser
     assert done.returncode == 0, done.stderr
     for flag in flags:
         if flag.startswith("--"):
-            assert flag in done.stdout, f"{module} --help does not list {flag}"
+            assert flag in done.stdout, f"parallelprompt {name} --help does not list {flag}"
     env = compose["services"][service].get("environment", {})
     unknown = set(env) - known_env_vars() - AWS_SDK_VARS
     assert not unknown, f"{service} sets unknown settings {unknown}"
@@ -197,7 +191,7 @@ def test_dockerfile() -> None:
         if copied != "pyproject.toml" and not copied.startswith("--"):
             assert (ROOT / copied).exists(), copied
     # every package the project installs is copied into the image
-    for package in ("parallelprompt", "producer", "worker", "prompts", "db", "emulator"):
+    for package in ("common", "parallelprompt", "producer", "worker", "prompts", "db", "emulator"):
         assert f"COPY {package} " in text
 
 

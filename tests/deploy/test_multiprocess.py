@@ -64,7 +64,8 @@ def start_workers(fleet: Fleet, endpoint: str) -> list[Proc]:
     return [
         fleet.start(
             f"worker{i}",
-            "worker",
+            "parallelprompt",
+            "work",
             "--endpoint-url",
             endpoint,
             "--backend",
@@ -172,7 +173,7 @@ def test_compose_fleet_shares_one_db_one_quota_and_survives_sigterm(tmp_path: Pa
     seen: dict[str, bytes] = {}  # everything that must not hold the secret
 
     with Fleet(tmp_path / "logs", env, grace=15.0) as fleet:
-        fleet.run("producer", "producer", timeout=120)  # the bundled sample
+        fleet.run("producer", "parallelprompt", "ingest", timeout=120)  # the bundled sample
         total = query(db, "SELECT count(*) FROM work")[0][0]
         assert total >= 200
 

@@ -11,9 +11,9 @@ import aiohttp
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
+from common.provenance import EMULATOR_NOTICE
 from emulator import EmulatorOptions, FixedResponder, HeuristicResponder, ScriptedResponder
 from emulator.responders import count_tokens
-from parallelprompt.provenance import EMULATOR_NOTICE
 from prompts import heuristic_answer
 from tests.emulator.conftest import SYSTEM, EmulatorFactory, bedrock, converse, invoke
 

@@ -1,4 +1,5 @@
-"""The emulator as its own OS process: ``python -m emulator`` and ``emulator.process.spawn``."""
+"""The emulator as its own OS process: ``parallelprompt emulator`` and
+``emulator.process.spawn``."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ async def test_spawned_emulator_serves_the_real_client() -> None:
 
 def test_command_reproduces_the_settings() -> None:
     argv = command(settings(models=("a", "b"), faults="server=0.1", latency_ms=5))
-    assert argv[1:3] == ["-m", "emulator"]
+    assert argv[1:4] == ["-m", "parallelprompt", "emulator"]
     assert argv[argv.index("--models") + 1 : argv.index("--models") + 3] == ["a", "b"]
     assert argv[argv.index("--faults") + 1] == "server=0.1"
     assert "--retired-models" not in argv
@@ -34,10 +35,19 @@ def test_command_reproduces_the_settings() -> None:
 
 def test_bad_fault_name_exits_with_one_clear_line() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "emulator", "--port", "0", "--faults", "thrtl=0.1"],
+        [
+            sys.executable,
+            "-m",
+            "parallelprompt",
+            "emulator",
+            "--port",
+            "0",
+            "--faults",
+            "thrtl=0.1",
+        ],
         capture_output=True,
         text=True,
         timeout=30,
     )
     assert proc.returncode == 2
-    assert proc.stderr.strip().startswith("emulator: unknown fault 'thrtl'")
+    assert proc.stderr.strip().startswith("parallelprompt emulator: unknown fault 'thrtl'")

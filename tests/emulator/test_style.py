@@ -6,6 +6,7 @@ prompt)."""
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections import Counter
 from dataclasses import replace
@@ -210,18 +211,20 @@ def test_rates_are_checked() -> None:
 
 
 def test_realistic_is_the_default_and_exact_a_flag_or_a_variable() -> None:
-    from emulator.__main__ import parser
     from emulator.process import command
     from parallelprompt import settings as cfg
+    from parallelprompt.cli import build_parser
+
+    def parse(*flags: str) -> argparse.Namespace:
+        return build_parser().parse_args(["emulator", *flags])
 
     assert EmulatorSettings().answer_style == "realistic"
-    assert cfg.build(parser().parse_args([]), {}).emulator.answer_style == "realistic"
-    args = parser().parse_args(["--answer-style", "exact"])
-    assert cfg.build(args, {}).emulator.answer_style == "exact"
+    assert cfg.build(parse(), {}).emulator.answer_style == "realistic"
+    assert cfg.build(parse("--answer-style", "exact"), {}).emulator.answer_style == "exact"
     env = {"PARALLELPROMPT_EMULATOR_ANSWER_STYLE": "exact"}
-    assert cfg.build(parser().parse_args([]), env).emulator.answer_style == "exact"
+    assert cfg.build(parse(), env).emulator.answer_style == "exact"
     with pytest.raises(SystemExit):
-        parser().parse_args(["--answer-style", "sloppy"])
+        parse("--answer-style", "sloppy")
     argv = command(EmulatorSettings(answer_style="exact"))
     assert argv[argv.index("--answer-style") + 1] == "exact"  # a spawned emulator keeps it
 

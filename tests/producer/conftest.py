@@ -9,6 +9,7 @@ import orjson
 import pytest
 
 from parallelprompt.settings import CommonSettings, IngestSettings, Settings
+from producer.ingest import IngestSummary, ingest, run_ingest
 
 
 @pytest.fixture
@@ -28,6 +29,16 @@ def make_settings(db_path: Path) -> Callable[..., Settings]:
         )
 
     return make
+
+
+def ingest_sync(s: Settings, *, progress: bool) -> IngestSummary:
+    """``producer.run_ingest`` with the sections of ``s`` (the tests build one whole Settings)."""
+    return run_ingest(s.ingest, db=s.common.db, progress=progress and not s.common.quiet)
+
+
+async def ingest_on(s: Settings, *, progress: bool) -> IngestSummary:
+    """``producer.ingest`` with the sections of ``s``."""
+    return await ingest(s.ingest, db=s.common.db, progress=progress and not s.common.quiet)
 
 
 def write_jsonl(path: Path, rows: list[Any]) -> Path:

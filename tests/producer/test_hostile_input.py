@@ -25,13 +25,12 @@ from parallelprompt.settings import Settings
 from producer.batches import Broken, from_rows
 from producer.errors import IngestError
 from producer.extract import TextRules
-from producer.ingest import run_ingest
 from producer.layouts import SPECS, Layout
 from producer.normalise import has_invalid_unicode
 from producer.pipeline import RowRules, build_staged
 from producer.readers import parse_line
 from producer.schemas import LMSYS_SCHEMA, lmsys_row
-from tests.producer.conftest import query, write_jsonl
+from tests.producer.conftest import ingest_sync, query, write_jsonl
 
 Make = Callable[..., Settings]
 
@@ -88,7 +87,7 @@ def test_invalid_unicode_in_jsonl_metadata_is_repaired_and_counted(
     )
     path = tmp_path / "meta.jsonl"
     path.write_bytes(good + bad)
-    s = run_ingest(make_settings(data_files=[path], layout="lmsys"), progress=False)
+    s = ingest_sync(make_settings(data_files=[path], layout="lmsys"), progress=False)
     assert (s.rows_read, s.kept, s.skipped) == (5, 5, {})
     # three rows had bad metadata; the last one also a bad prompt (counted apart)
     assert s.flagged == {"invalid_unicode_replaced": 1, "metadata_unicode_replaced": 3}
@@ -114,7 +113,7 @@ def test_invalid_utf8_in_parquet_is_repaired_and_counted(
     table = _with_bad_bytes(table, "model", 2, b"\xc3(")
     path = tmp_path / "bad.parquet"
     pq.write_table(table, path)
-    s = run_ingest(make_settings(data_files=[path]), progress=False)
+    s = ingest_sync(make_settings(data_files=[path]), progress=False)
     assert (s.rows_read, s.kept, s.skipped) == (4, 4, {})
     assert s.flagged == {"metadata_unicode_replaced": 2}
     got = stored(db_path)
@@ -143,7 +142,7 @@ def test_invalid_utf8_in_a_parquet_prompt_is_repaired_as_in_jsonl(
     )
     path = tmp_path / "badprompt.parquet"
     pq.write_table(table, path)
-    s = run_ingest(make_settings(data_files=[path]), progress=False)
+    s = ingest_sync(make_settings(data_files=[path]), progress=False)
     assert (s.rows_read, s.kept, s.flagged) == (2, 2, {"invalid_unicode_replaced": 1})
     assert stored(db_path)[0][4] == "Write 3 poems \ufffd about rain"
 
@@ -170,7 +169,7 @@ def test_a_line_nested_100k_deep_is_a_broken_line(
         + deep_id
     )
     with caplog.at_level(logging.WARNING, logger="producer"):
-        s = run_ingest(make_settings(data_files=[path], layout="lmsys"), progress=False)
+        s = ingest_sync(make_settings(data_files=[path], layout="lmsys"), progress=False)
     assert (s.rows_read, s.kept, s.skipped) == (8, 5, {"broken_line": 3})
     assert f"{path}:3" in caplog.text and f"{path}:5" in caplog.text
 
@@ -192,10 +191,10 @@ def test_utf8_bom_keeps_the_first_row(make_settings: Make, tmp_path: Path, db_pa
     jsonl.write_bytes(bom + jsonl_bytes(lmsys_rows()))
     array = tmp_path / "bom_array.json"
     array.write_bytes(bom + orjson.dumps(lmsys_rows()))
-    s = run_ingest(make_settings(data_files=[jsonl]), progress=False)
+    s = ingest_sync(make_settings(data_files=[jsonl]), progress=False)
     assert (s.rows_read, s.kept, s.skipped) == (4, 4, {})
     assert s.sources == ("lmsys:bom",)  # the layout was detected from the first line too
-    s = run_ingest(make_settings(data_files=[array]), progress=False)
+    s = ingest_sync(make_settings(data_files=[array]), progress=False)
     assert (s.rows_read, s.kept, s.skipped) == (4, 4, {})
 
 
@@ -213,7 +212,7 @@ def test_empty_files_do_not_abort_a_folder(
     (folder / "f.jsonl").write_bytes(b"\n  \n")  # blank lines only: no rows either
     (folder / "g.jsonl").write_bytes(b"not json\n[1, 2]\n\xff\xfe\n")  # rows, no object
     with caplog.at_level(logging.WARNING, logger="producer"):
-        s = run_ingest(make_settings(data_files=[folder]), progress=False)
+        s = ingest_sync(make_settings(data_files=[folder]), progress=False)
     assert (s.rows_read, s.kept) == (7, 4)
     assert s.skipped == {"broken_line": 2, "not_an_object": 1}
     assert s.sources == ("lmsys:dump",)
@@ -245,7 +244,7 @@ def test_compressed_jsonl_and_json_are_read(
     # several streams one after the other (as `cat a.gz b.gz` or a multi-frame zstd writer)
     two = _compress(jsonl_bytes(rows[:3]), suffix) + _compress(jsonl_bytes(rows[3:]), suffix)
     (folder / f"d.jsonl{suffix}").write_bytes(two)
-    s = run_ingest(make_settings(data_files=[folder]), progress=False)
+    s = ingest_sync(make_settings(data_files=[folder]), progress=False)
     assert (s.rows_read, s.kept, s.new_prompts, s.skipped) == (13, 13, 4, {})
     assert s.sources == ("lmsys:packed",)
     assert query(db_path, "SELECT inputs FROM ingests")[0][0].count(suffix) == 4
@@ -265,18 +264,18 @@ def test_a_truncated_compressed_file_keeps_its_rows_and_counts_the_rest(
     cut.write_bytes(data[: len(data) // 2])
     whole = write_jsonl(tmp_path / "whole.jsonl", lmsys_rows())
     with caplog.at_level(logging.WARNING, logger="producer"):
-        s = run_ingest(make_settings(data_files=[cut, whole], source_name="mixed"), progress=False)
+        s = ingest_sync(make_settings(data_files=[cut, whole], source_name="mixed"), progress=False)
     assert s.skipped.get("unreadable_rest") == 1
     assert 0 < s.kept - 4 < 2000
     assert s.rows_read == s.kept + sum(s.skipped.values())
     assert f"{cut}" in caplog.text
     data = gzip.compress(jsonl_bytes(rows[:30]))  # cut within the rows read to find the layout
     cut.write_bytes(data[: len(data) * 2 // 3])
-    s = run_ingest(make_settings(data_files=[cut], source_name="short"), progress=False)
+    s = ingest_sync(make_settings(data_files=[cut], source_name="short"), progress=False)
     assert s.skipped == {"unreadable_rest": 1} and 0 < s.kept < 30
     cut.write_bytes(b"plain text, not gzip\n")
     with pytest.raises(IngestError, match=r"cut\.jsonl\.gz: not a readable gzip file"):
-        run_ingest(make_settings(data_files=[cut], source_name="bad"), progress=False)
+        ingest_sync(make_settings(data_files=[cut], source_name="bad"), progress=False)
 
 
 def test_symlink_loops_are_detected_not_followed(
@@ -288,13 +287,15 @@ def test_symlink_loops_are_detected_not_followed(
     (top / "sub" / "loop").symlink_to(top)  # sub/loop/sub/loop/... back to top
     with caplog.at_level(logging.WARNING, logger="producer"):
         for entry in (top, f"{top}/**/*.jsonl"):
-            s = run_ingest(make_settings(data_files=[entry], source_name="x"), progress=False)
+            s = ingest_sync(make_settings(data_files=[entry], source_name="x"), progress=False)
             assert s.rows_read == 4, entry
             assert s.files_skipped == {"symlink_loop": 1}
     assert "symlink loop" in caplog.text
     # two loops: following them would take 2**40 steps
     (top / "sub" / "loop2").symlink_to(top / "sub")
-    s = run_ingest(make_settings(data_files=[f"{top}/**/*.jsonl"], source_name="y"), progress=False)
+    s = ingest_sync(
+        make_settings(data_files=[f"{top}/**/*.jsonl"], source_name="y"), progress=False
+    )
     assert s.rows_read == 4 and s.files_skipped == {"symlink_loop": 2}
 
 
@@ -304,7 +305,7 @@ def test_the_same_file_twice_is_read_once(
     path = write_jsonl(tmp_path / "chats.jsonl", lmsys_rows())
     (tmp_path / "alias.jsonl").symlink_to(path)
     monkeypatch.chdir(tmp_path)
-    s = run_ingest(
+    s = ingest_sync(
         make_settings(data_files=["chats.jsonl", str(path), str(tmp_path / "alias.jsonl")]),
         progress=False,
     )
@@ -314,7 +315,7 @@ def test_the_same_file_twice_is_read_once(
     folder.mkdir()
     os.link(path, folder / "hard.jsonl")  # a hard link is a second name of the same file
     (folder / "soft.jsonl").symlink_to(path)
-    s = run_ingest(make_settings(data_files=[folder], source_name="again"), progress=False)
+    s = ingest_sync(make_settings(data_files=[folder], source_name="again"), progress=False)
     assert (s.rows_read, s.files_skipped) == (4, {"duplicate_file": 1})
 
 
@@ -362,9 +363,9 @@ def test_any_json_rows_are_judged_never_raised(case: tuple[Layout, list[object]]
         flagged: collections.Counter[str] = collections.Counter()
         staged = build_staged(from_rows(list(rows), SPECS[layout]), 0, r, skipped, flagged)
         assert len(staged) + sum(skipped.values()) == len(rows)
-        for row in staged:  # what reaches SQLite is valid text
-            for value in (row[1], row[5], row[6], row[7]):
-                assert value is None or not has_invalid_unicode(value)
+        # what reaches SQLite is valid text
+        for value in (*staged.prompt, *staged.conversation_id, *staged.language, *staged.model):
+            assert value is None or not has_invalid_unicode(value)
 
 
 def test_file_names_with_undecodable_bytes(
@@ -373,7 +374,7 @@ def test_file_names_with_undecodable_bytes(
     folder = os.fsdecode(os.fsencode(tmp_path) + b"/d\xffir")  # as argv gives it
     os.mkdir(folder)
     write_jsonl(Path(os.fsdecode(os.fsencode(folder) + b"/ch\xfeats.jsonl")), lmsys_rows())
-    s = run_ingest(make_settings(data_files=[folder]), progress=False)
+    s = ingest_sync(make_settings(data_files=[folder]), progress=False)
     assert (s.rows_read, s.kept, s.sources) == (4, 4, ("lmsys:d\ufffdir",))
     (inputs,) = query(db_path, "SELECT inputs FROM ingests")[0]
     assert orjson.loads(inputs)[0].endswith("/d\ufffdir/ch\ufffdats.jsonl")

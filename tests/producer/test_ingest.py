@@ -17,7 +17,6 @@ import pytest
 
 from parallelprompt.settings import Settings
 from producer.errors import IngestError
-from producer.ingest import ingest, run_ingest
 from producer.layouts import Layout
 from producer.readers import hub_input, open_hub
 from producer.schemas import (
@@ -27,7 +26,7 @@ from producer.schemas import (
     wildchat_row,
     write_parquet,
 )
-from tests.producer.conftest import query, write_jsonl
+from tests.producer.conftest import ingest_on, ingest_sync, query, write_jsonl
 
 Make = Callable[..., Settings]
 
@@ -69,7 +68,7 @@ def test_real_schemas_are_written(lmsys_file: Path, wildchat_file: Path) -> None
 
 
 def test_lmsys_parquet(make_settings: Make, lmsys_file: Path, db_path: Path) -> None:
-    s = run_ingest(make_settings(data_files=[lmsys_file]), progress=False)
+    s = ingest_sync(make_settings(data_files=[lmsys_file]), progress=False)
     assert (s.rows_read, s.kept, s.new_prompts, s.duplicates) == (7, 5, 4, 1)
     assert s.skipped == {"too_short": 1, "no_conversation": 1}
     assert s.rows_read == s.kept + sum(s.skipped.values())
@@ -90,8 +89,8 @@ def test_lmsys_parquet(make_settings: Make, lmsys_file: Path, db_path: Path) -> 
 def test_dedup_across_datasets_keeps_provenance(
     make_settings: Make, lmsys_file: Path, wildchat_file: Path, db_path: Path
 ) -> None:
-    run_ingest(make_settings(data_files=[lmsys_file]), progress=False)
-    s = run_ingest(make_settings(data_files=[wildchat_file]), progress=False)
+    ingest_sync(make_settings(data_files=[lmsys_file]), progress=False)
+    s = ingest_sync(make_settings(data_files=[wildchat_file]), progress=False)
     assert s.sources == ("wildchat:wildchat",)
     assert s.kept == 3 and s.new_prompts == 2 and s.duplicates == 1
     found = query(
@@ -112,9 +111,9 @@ def test_reingest_adds_nothing_and_says_so(
     make_settings: Make, lmsys_file: Path, db_path: Path
 ) -> None:
     settings = make_settings(data_files=[lmsys_file])
-    run_ingest(settings, progress=False)
+    ingest_sync(settings, progress=False)
     before = query(db_path, "SELECT count(*) FROM work")[0][0]
-    again = run_ingest(settings, progress=False)
+    again = ingest_sync(settings, progress=False)
     assert (again.new_prompts, again.new_sources, again.known_sources) == (0, 0, 5)
     assert "nothing new" in again.line()
     assert query(db_path, "SELECT count(*) FROM work")[0][0] == before
@@ -123,15 +122,15 @@ def test_reingest_adds_nothing_and_says_so(
 
 def test_filters(make_settings: Make, lmsys_file: Path, wildchat_file: Path) -> None:
     files = [lmsys_file, wildchat_file]
-    s = run_ingest(make_settings(data_files=files, languages=["english"]), progress=False)
+    s = ingest_sync(make_settings(data_files=files, languages=["english"]), progress=False)
     assert s.skipped["filtered_language"] == 2
-    s = run_ingest(make_settings(data_files=files, drop_toxic=True), progress=False)
+    s = ingest_sync(make_settings(data_files=files, drop_toxic=True), progress=False)
     assert s.skipped["filtered_toxic"] == 2  # LMSYS moderation flag, WildChat toxic column
-    s = run_ingest(make_settings(data_files=files, drop_redacted=True), progress=False)
+    s = ingest_sync(make_settings(data_files=files, drop_redacted=True), progress=False)
     assert s.skipped["filtered_redacted"] == 2
-    s = run_ingest(make_settings(data_files=files, min_chars=31), progress=False)
+    s = ingest_sync(make_settings(data_files=files, min_chars=31), progress=False)
     assert s.skipped["too_short"] == 6  # the stored prompt keeps inner double spaces
-    s = run_ingest(make_settings(data_files=files, max_chars=20), progress=False)
+    s = ingest_sync(make_settings(data_files=files, max_chars=20), progress=False)
     assert s.flagged == {"oversized": 7}
 
 
@@ -139,7 +138,7 @@ def test_limit_and_skip_keep_row_indices(
     make_settings: Make, lmsys_file: Path, wildchat_file: Path, db_path: Path
 ) -> None:
     # Same source for both files: the index runs on across the sorted file list.
-    s = run_ingest(
+    s = ingest_sync(
         make_settings(data_files=[wildchat_file, lmsys_file], source_name="mix", skip=5, limit=4),
         progress=False,
     )
@@ -158,7 +157,7 @@ def test_batches_and_limits_across_chunks(
     rows = [lmsys_row(f"c{i}", chat(f"Prompt number {i} is here")) for i in range(95)]
     path = tmp_path / "many.parquet"
     pq.write_table(pa.Table.from_pylist(rows, schema=LMSYS_SCHEMA), path, row_group_size=20)
-    s = run_ingest(
+    s = ingest_sync(
         make_settings(data_files=[path], batch_rows=7, skip=33, limit=50), progress=False
     )
     assert s.kept == 50
@@ -199,7 +198,7 @@ def test_sharegpt_and_wildchat_jsonl_every_bad_input_counted(
         )
         fh.write(b'{"id": "b", "conversations": [{"from": "human", "value": "bytes \xff here"}]}\n')
     with caplog.at_level(logging.WARNING, logger="producer"):
-        s = run_ingest(make_settings(data_files=[path], layout="sharegpt"), progress=False)
+        s = ingest_sync(make_settings(data_files=[path], layout="sharegpt"), progress=False)
     assert s.skipped == {
         "broken_line": 1,
         "conversation_not_list": 1,
@@ -233,8 +232,8 @@ def test_wildchat_jsonl_matches_parquet(
         for m in r["conversation"]:
             m["timestamp"] = m["timestamp"].isoformat() if m["timestamp"] else None
     jsonl = write_jsonl(tmp_path / "wildchat.jsonl", rows)
-    a = run_ingest(make_settings(data_files=[wildchat_file]), progress=False)
-    b = run_ingest(make_settings(data_files=[jsonl], source_name="again"), progress=False)
+    a = ingest_sync(make_settings(data_files=[wildchat_file]), progress=False)
+    b = ingest_sync(make_settings(data_files=[jsonl], source_name="again"), progress=False)
     assert (a.kept, a.skipped) == (b.kept, b.skipped)
     assert b.new_prompts == 0  # same dedup keys from both paths
 
@@ -246,19 +245,19 @@ def test_truncated_parquet_is_an_error_and_nothing_is_written(
     bad = tmp_path / "z_truncated.parquet"
     bad.write_bytes(data[: len(data) // 2])
     with pytest.raises(IngestError, match=r"z_truncated\.parquet: not a readable Parquet"):
-        run_ingest(make_settings(data_files=[lmsys_file, bad]), progress=False)
+        ingest_sync(make_settings(data_files=[lmsys_file, bad]), progress=False)
     assert not db_path.exists()
 
 
 def test_user_errors(make_settings: Make, tmp_path: Path) -> None:
     with pytest.raises(IngestError, match="no such file or folder"):
-        run_ingest(make_settings(data_files=[tmp_path / "missing.parquet"]), progress=False)
+        ingest_sync(make_settings(data_files=[tmp_path / "missing.parquet"]), progress=False)
     (tmp_path / "empty").mkdir()
     with pytest.raises(IngestError, match=r"no \.parquet, \.jsonl or \.json files"):
-        run_ingest(make_settings(data_files=[tmp_path / "empty"]), progress=False)
+        ingest_sync(make_settings(data_files=[tmp_path / "empty"]), progress=False)
     odd = write_jsonl(tmp_path / "odd.jsonl", [{"text": "hello", "label": 1}])
     with pytest.raises(IngestError, match="pass --layout"):
-        run_ingest(make_settings(data_files=[odd]), progress=False)
+        ingest_sync(make_settings(data_files=[odd]), progress=False)
 
 
 def test_folder_of_shards(make_settings: Make, tmp_path: Path, lmsys_file: Path) -> None:
@@ -270,7 +269,7 @@ def test_folder_of_shards(make_settings: Make, tmp_path: Path, lmsys_file: Path)
         LMSYS_SCHEMA,
         shards / "train-00001-of-00002.parquet",
     )
-    s = run_ingest(
+    s = ingest_sync(
         make_settings(data_files=[shards], dataset="lmsys/lmsys-chat-1m"), progress=False
     )
     assert s.rows_read == 8 and s.sources == ("lmsys/lmsys-chat-1m",)
@@ -289,7 +288,7 @@ def test_hub_named_shards_keep_the_dataset_name(
         LMSYS_SCHEMA,
         shards / "train-00001-of-00002.parquet",
     )
-    s = run_ingest(make_settings(data_files=[shards]), progress=False)
+    s = ingest_sync(make_settings(data_files=[shards]), progress=False)
     assert s.sources == ("lmsys/lmsys-chat-1m",)
     assert query(db_path, "SELECT max(row_index) FROM sources") == [(7,)]
 
@@ -312,8 +311,8 @@ def test_two_files_of_one_layout_keep_their_provenance(
     b = write_jsonl(
         tmp_path / "second.jsonl", sharegpt_rows("Write 4 haikus on snow", "List 5 fruits please")
     )
-    run_ingest(make_settings(data_files=[a]), progress=False)
-    s = run_ingest(make_settings(data_files=[b]), progress=False)
+    ingest_sync(make_settings(data_files=[a]), progress=False)
+    s = ingest_sync(make_settings(data_files=[b]), progress=False)
     assert s.sources == ("sharegpt:second",)
     assert (s.kept, s.new_prompts, s.new_sources, s.known_sources) == (2, 1, 2, 0)
     assert "nothing new" not in s.line()
@@ -322,7 +321,7 @@ def test_two_files_of_one_layout_keep_their_provenance(
     assert query(db_path, "SELECT source, row_index FROM sources ORDER BY source, row_index") == [
         ("sharegpt:first", 0), ("sharegpt:first", 1), ("sharegpt:second", 0), ("sharegpt:second", 1)
     ]  # fmt: skip
-    again = run_ingest(make_settings(data_files=[b]), progress=False)  # the same file: a no-op
+    again = ingest_sync(make_settings(data_files=[b]), progress=False)  # the same file: a no-op
     assert (again.new_prompts, again.new_sources, again.skipped) == (0, 0, {})
     assert "nothing new: all 2 kept rows were already recorded" in again.line()
 
@@ -334,11 +333,11 @@ def test_folder_is_one_source_and_globs_name_their_folder(
     folder.mkdir()
     write_jsonl(folder / "b.jsonl", sharegpt_rows("Write 4 haikus on snow"))
     write_jsonl(folder / "a.jsonl", sharegpt_rows("List 5 fruits please", "Name 3 rivers now"))
-    s = run_ingest(make_settings(data_files=[folder]), progress=False)
+    s = ingest_sync(make_settings(data_files=[folder]), progress=False)
     assert s.sources == ("sharegpt:dump",)
     rows = query(db_path, "SELECT row_index, conversation_id FROM sources ORDER BY row_index")
     assert rows == [(0, "r0"), (1, "r1"), (2, "r0")]  # across the sorted files: a, then b
-    again = run_ingest(make_settings(data_files=[str(folder / "*.jsonl")]), progress=False)
+    again = ingest_sync(make_settings(data_files=[str(folder / "*.jsonl")]), progress=False)
     assert again.sources == ("sharegpt:dump",) and again.new_sources == 0
 
 
@@ -354,9 +353,9 @@ def test_clashing_row_indices_are_reported_not_dropped_silently(
         tmp_path / "b.jsonl",
         sharegpt_rows("Write 4 haikus on snow", "Name 3 rivers now", "Give 2 tips for sleep"),
     )
-    run_ingest(make_settings(data_files=[a], source_name="chats"), progress=False)
+    ingest_sync(make_settings(data_files=[a], source_name="chats"), progress=False)
     with caplog.at_level(logging.WARNING, logger="producer"):
-        s = run_ingest(make_settings(data_files=[b], source_name="chats"), progress=False)
+        s = ingest_sync(make_settings(data_files=[b], source_name="chats"), progress=False)
     assert s.skipped == {"source_row_conflict": 1}  # row 0; row 1 is the same prompt
     assert (s.rows_read, s.kept, s.new_prompts, s.new_sources) == (3, 2, 1, 1)
     assert s.rows_read == s.kept + sum(s.skipped.values())
@@ -389,7 +388,7 @@ async def test_streaming_dataset_path(
     monkeypatch.setattr(
         "producer.plan.open_hub", lambda d, split, layout: hub_input(ds, d, split, layout)
     )
-    s = await ingest(make_settings(dataset="lmsys/lmsys-chat-1m", skip=1), progress=False)
+    s = await ingest_on(make_settings(dataset="lmsys/lmsys-chat-1m", skip=1), progress=False)
     assert (s.rows_read, s.kept, s.sources) == (6, 4, ("lmsys/lmsys-chat-1m",))
     got = query(db_path, "SELECT row_index, toxic FROM sources ORDER BY row_index")
     assert got == [(1, 0), (2, 1), (3, 0), (6, 0)]
@@ -400,11 +399,13 @@ def test_offline_hub_id_from_the_command_line(tmp_path: Path) -> None:
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "producer", "--db", str(tmp_path / "x.db"),
+        [sys.executable, "-m", "parallelprompt", "ingest", "--db", str(tmp_path / "x.db"),
          "--dataset", "lmsys/lmsys-chat-1m"],
         capture_output=True, text=True, env=env, timeout=60,
     )  # fmt: skip
     assert done.returncode == 2
-    assert done.stderr.startswith("error: cannot reach the Hugging Face hub for lmsys/")
+    assert done.stderr.startswith(
+        "parallelprompt ingest: cannot reach the Hugging Face hub for lmsys/"
+    )
     assert time.monotonic() - started < 20  # interpreter start; no retries
     assert not (tmp_path / "x.db").exists()

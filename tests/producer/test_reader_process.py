@@ -15,10 +15,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from producer.errors import IngestError
-from producer.ingest import run_ingest
 from producer.pipeline import _portable
 from producer.schemas import LMSYS_SCHEMA, lmsys_row
-from tests.producer.conftest import query
+from tests.producer.conftest import ingest_sync, query
 from tests.producer.test_hostile_input import (  # noqa: F401  (re-run in the reading process)
     test_a_line_nested_100k_deep_is_a_broken_line,
     test_a_truncated_compressed_file_keeps_its_rows_and_counts_the_rest,
@@ -83,7 +82,7 @@ def test_corrupt_data_pages_fail_with_the_same_one_line_error(
     data[start : start + 200] = b"\xff" * 200
     path.write_bytes(bytes(data))
     with pytest.raises(IngestError, match=r"pages\.parquet: unreadable Parquet data after row 200"):
-        run_ingest(make_settings(data_files=[path], batch_rows=100), progress=False)
+        ingest_sync(make_settings(data_files=[path], batch_rows=100), progress=False)
     # the rows before it are stored, the ingest is not marked finished
     assert query(db_path, "SELECT count(*) FROM sources") == [(200,)]
     assert query(db_path, "SELECT finished_at FROM ingests") == [(None,)]
@@ -101,3 +100,20 @@ def test_an_error_that_does_not_pickle_still_says_what_happened() -> None:
     again = pickle.loads(pickle.dumps(portable))
     assert isinstance(again, RuntimeError) and str(again) == "Odd: odd 1 2"
     assert "in the ingest's reading process" in again.__notes__[0]
+
+
+def test_a_batch_crosses_the_pipe_as_named_columns() -> None:
+    """Batches travel pickled as columns (no object per row) and arrive field by field."""
+    from db import StagedRows
+    from producer.pipeline import Batch
+
+    rows = StagedRows()
+    rows.add(b"h" * 16, "a prompt", 42, flags=1, conversation_id="c42", language="English")
+    rows.add(b"i" * 16, "another prompt", 43, toxic=True)
+    back = pickle.loads(pickle.dumps(Batch(rows, 3, {"too_short": 1}, {}), 5))
+    assert back.staged == rows and len(back.staged) == 2
+    assert list(back.staged.rows()) == [
+        (b"h" * 16, "a prompt", 8, 1, 42, "c42", "English", None, None, None),
+        (b"i" * 16, "another prompt", 14, 0, 43, None, None, None, True, None),
+    ]
+    assert back.staged.select([1]).prompt == ["another prompt"]

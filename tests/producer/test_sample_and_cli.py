@@ -1,4 +1,4 @@
-"""The bundled sample dataset, ``python -m producer``, and the progress display."""
+"""The bundled sample dataset, ``parallelprompt ingest``, and the progress display."""
 
 from __future__ import annotations
 
@@ -13,11 +13,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from parallelprompt.settings import Settings
-from producer.ingest import run_ingest
 from producer.plan import sample_dir, sample_files
 from producer.progress import Progress
 from producer.schemas import LMSYS_SCHEMA, WILDCHAT_SCHEMA
-from tests.producer.conftest import query
+from tests.producer.conftest import ingest_sync, query
 
 ROOT = Path(__file__).resolve().parents[2]
 CANONICAL = {
@@ -60,7 +59,7 @@ def test_sample_content_covers_what_it_promises() -> None:
 def test_sample_ingest_matches_the_manifest(
     make_settings: Callable[..., Settings], db_path: Path
 ) -> None:
-    s = run_ingest(make_settings(), progress=False)
+    s = ingest_sync(make_settings(), progress=False)
     m = manifest()
     expected = collections.Counter(e["expect"] for e in m)
     assert s.rows_read == len(m)
@@ -80,7 +79,7 @@ def test_sample_ingest_matches_the_manifest(
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "producer", *args],
+        [sys.executable, "-m", "parallelprompt", "ingest", *args],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -88,7 +87,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_python_m_producer_on_the_sample(tmp_path: Path) -> None:
+def test_parallelprompt_ingest_on_the_sample(tmp_path: Path) -> None:
     db = tmp_path / "cli.db"
     first = run_cli("--db", str(db))
     assert first.returncode == 0, first.stderr
@@ -98,7 +97,7 @@ def test_python_m_producer_on_the_sample(tmp_path: Path) -> None:
     assert again.stderr == ""
 
 
-def test_python_m_producer_user_errors(tmp_path: Path) -> None:
+def test_parallelprompt_ingest_user_errors(tmp_path: Path) -> None:
     missing = run_cli("--db", str(tmp_path / "x.db"), "--data-files", str(tmp_path / "nope"))
     assert missing.returncode != 0
     assert missing.stderr.strip().count("\n") == 0 and "no such file" in missing.stderr

@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 from datetime import UTC, datetime
+from html import escape as html_escape
 from pathlib import Path
 
 import pytest
@@ -67,7 +68,7 @@ def test_report_is_self_contained(results_db: Path) -> None:
     assert "http://" not in html.replace("http://www.w3.org/2000/svg", "")
     assert "https://" not in html
     assert "<script src" not in html and "<link" not in html
-    assert EMULATOR_NOTE in html
+    assert html_escape(EMULATOR_NOTE) in html  # the one notice (common.provenance), escaped
     assert "Comparative Analysis" in html
 
 

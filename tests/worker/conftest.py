@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from parallelprompt.settings import (
     Settings,
     WorkerSettings,
 )
-from worker import Tuning
+from worker import Tuning, WorkSummary, work
 from worker.progress import Display
 
 #: Fast retries and backoffs so the suite stays quick; the arithmetic is the production one.
@@ -85,6 +85,12 @@ def make_settings(db: Path, endpoint: str | None, **worker: Any) -> Settings:
     )
 
 
+def work_on(s: Settings, **kwargs: Any) -> Coroutine[Any, Any, WorkSummary]:
+    """``worker.work`` with the sections of ``s`` (the tests build one whole Settings)."""
+    c = s.common
+    return work(s.worker, s.contract, db=c.db, log_format=c.log_format, quiet=c.quiet, **kwargs)
+
+
 def quiet_display() -> Display:
     return Display(io.StringIO(), "text", quiet=True)
 
@@ -121,7 +127,7 @@ async def emulator() -> AsyncIterator[Callable[..., Any]]:
 
 @pytest.fixture
 def worker_env(tmp_path: Path) -> Iterator[dict[str, str]]:
-    """Environment for a ``python -m worker`` subprocess (dummy credentials only)."""
+    """Environment for a ``parallelprompt work`` subprocess (dummy credentials only)."""
     import os
 
     env = dict(os.environ)

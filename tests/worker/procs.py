@@ -1,4 +1,4 @@
-"""Helpers for tests and benchmarks that run ``python -m worker`` in separate processes."""
+"""Helpers for tests and benchmarks that run ``parallelprompt work`` in separate processes."""
 
 from __future__ import annotations
 
@@ -33,7 +33,8 @@ def start_worker(db: Path, endpoint: str, *flags: str, **popen: Any) -> subproce
     argv = [
         sys.executable,
         "-m",
-        "worker",
+        "parallelprompt",
+        "work",
         "--db",
         str(db),
         "--endpoint-url",

@@ -10,13 +10,14 @@ from typing import Any
 
 import pytest
 
-from db import CompleteResult, Completion, SqliteQueue
+from db import CompleteResult, Completion, RunIdentity, SqliteQueue
+from db.verdicts import verdict_row
 from emulator import FixedResponder
 from emulator.faults import FaultPicker, FaultRates
-from parallelprompt.verdicts import verdict_row
 from prompts import Contract
 from tests.answers import answer
-from worker import StopReason, WorkEvent, work
+from tests.worker.conftest import work_on
+from worker import StopReason, WorkEvent
 from worker.buffer import ResultBuffer
 from worker.store import Store
 
@@ -29,7 +30,7 @@ NOT_PAR = answer(parallelizable=False, serial="x")
 async def test_an_endpoint_that_never_answers_stops_the_run(db: Path, emulator: Any) -> None:
     emu = await emulator(FixedResponder(NOT_PAR), faults="slow=1.0", slow_seconds=5.0)
     await fill(db, [f"prompt number {i}" for i in range(20)])
-    summary = await work(
+    summary = await work_on(
         make_settings(db, emu.endpoint, read_timeout=0.1, max_attempts=8),
         tuning=FAST,
         display=quiet_display(),
@@ -50,7 +51,7 @@ async def test_a_minority_of_read_timeouts_is_retried_and_mentioned(
     emu = await emulator(FixedResponder(NOT_PAR), faults="slow=0.15", seed=3, slow_seconds=5.0)
     await fill(db, [f"prompt number {i}" for i in range(40)])
     events: list[WorkEvent] = []
-    summary = await work(
+    summary = await work_on(
         make_settings(db, emu.endpoint, read_timeout=0.2, max_attempts=12),
         tuning=FAST,
         display=quiet_display(),
@@ -75,7 +76,7 @@ async def test_a_validation_error_after_answers_is_one_prompts_dead_letter(
     rates = "validation=0.1"
     emu = await emulator(FixedResponder(NOT_PAR), faults=rates, seed=_first_pick_is_clean(rates))
     await fill(db, [f"prompt number {i}" for i in range(60)])
-    summary = await work(
+    summary = await work_on(
         make_settings(db, emu.endpoint, concurrency=1), tuning=FAST, display=quiet_display()
     )
     assert summary.stop_reason is StopReason.DRAINED, summary.message
@@ -96,14 +97,14 @@ async def test_new_run_checks_the_model_before_reopening_anything(
 ) -> None:
     emu = await emulator(FixedResponder(NOT_PAR))
     await fill(db, ["first prompt", "second prompt", "third prompt"])
-    first = await work(make_settings(db, emu.endpoint), tuning=FAST, display=quiet_display())
+    first = await work_on(make_settings(db, emu.endpoint), tuning=FAST, display=quiet_display())
     assert first.processed == 3
     runs_before = rows(db, "SELECT * FROM runs")
     work_before = rows(db, "SELECT id, status, attempts FROM work ORDER BY id")
     models = ("some.other-model-v1:0",) if refusal == "models" else (OTHER,)
     refusing = await emulator(FixedResponder(NOT_PAR), **{refusal: models})
     events: list[WorkEvent] = []
-    summary = await work(
+    summary = await work_on(
         make_settings(db, refusing.endpoint, model=OTHER, new_run=True),
         tuning=FAST,
         display=quiet_display(),
@@ -124,9 +125,9 @@ async def test_new_run_after_the_preflight_reopens_and_classifies_again(
 ) -> None:
     emu = await emulator(FixedResponder(NOT_PAR))
     await fill(db, ["first prompt", "second prompt"])
-    await work(make_settings(db, emu.endpoint), tuning=FAST, display=quiet_display())
+    await work_on(make_settings(db, emu.endpoint), tuning=FAST, display=quiet_display())
     events: list[WorkEvent] = []
-    renewed = await work(
+    renewed = await work_on(
         make_settings(db, emu.endpoint, model=OTHER, new_run=True),
         tuning=FAST,
         display=quiet_display(),
@@ -139,7 +140,7 @@ async def test_new_run_after_the_preflight_reopens_and_classifies_again(
     fresh = db.with_name("fresh.db")
     await fill(fresh, ["only prompt"])
     events.clear()
-    await work(
+    await work_on(
         make_settings(fresh, emu.endpoint, new_run=True),
         tuning=FAST,
         display=quiet_display(),
@@ -157,12 +158,8 @@ async def test_a_flush_cancelled_during_its_commit_is_counted_once(db: Path) -> 
     queue = await SqliteQueue.open(db)
     try:
         run = await queue.start_run(
-            model_id="m",
-            api="converse",
-            contract_version=contract.version,
-            rules=contract.profile.name,
-            backend="emulator",
-            config={},
+            RunIdentity("m", "converse", contract.version, contract.profile.name, "emulator", ""),
+            {},
             reopen=False,
         )
         store = Store(queue)

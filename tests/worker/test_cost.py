@@ -14,7 +14,7 @@ from catalogue import pricing
 from emulator import FixedResponder
 from emulator.responders import count_tokens
 from parallelprompt.settings import ContractSettings
-from worker import work
+from tests.worker.conftest import work_on
 
 from .conftest import FAST, fill, make_settings, quiet_display
 
@@ -33,7 +33,7 @@ async def test_default_model_caches_the_system_prompt_and_thinks_not(
     emu = await emulator(FixedResponder(NOT_PAR))
     await fill(db, [f"prompt number {i}" for i in range(12)])
     settings = make_settings(db, emu.endpoint, concurrency=1)
-    summary = await work(settings, tuning=FAST, display=quiet_display())
+    summary = await work_on(settings, tuning=FAST, display=quiet_display())
     assert summary.processed == 12
     stats = emu.stats()
     # Haiku 5.5 refuses temperature: every request would have been a 400 had it been sent.
@@ -60,7 +60,7 @@ async def test_no_cache_point_below_the_models_minimum(db: Path, emulator: Any) 
     emu = await emulator(FixedResponder(NOT_PAR))
     await fill(db, [f"prompt number {i}" for i in range(3)])
     # Haiku 4.5 caches from 4,096 tokens: the bundled prompt is shorter, so no cache point.
-    await work(
+    await work_on(
         make_settings(db, emu.endpoint, model=HAIKU_45), tuning=FAST, display=quiet_display()
     )
     assert rows(db, "SELECT sum(cache_read_tokens + cache_write_tokens) FROM results") == [(0,)]
@@ -79,7 +79,7 @@ async def test_max_tokens_is_sized_per_call_and_a_cut_answer_is_retried_higher(
 
     emu = await emulator(responder)
     await fill(db, ["a short prompt"])
-    summary = await work(make_settings(db, emu.endpoint), tuning=FAST, display=quiet_display())
+    summary = await work_on(make_settings(db, emu.endpoint), tuning=FAST, display=quiet_display())
     assert summary.processed == 1
     assert seen[0] < 1024  # sized to the prompt, under --max-tokens
     assert seen[1] == 4096  # --max-tokens-retry
@@ -104,7 +104,7 @@ async def test_fixed_max_tokens_and_no_retry_reproduce_the_original(
     settings = make_settings(db, emu.endpoint)
     contract = ContractSettings(size_max_tokens=False, max_tokens_retry=0)
     settings = dataclasses.replace(settings, contract=contract)
-    await work(settings, tuning=FAST, display=quiet_display())
+    await work_on(settings, tuning=FAST, display=quiet_display())
     assert seen == [1024]
     assert rows(db, "SELECT stop_reason FROM results") == [("max_tokens",)]
 
@@ -116,7 +116,9 @@ async def test_stats_status_and_report_show_the_cache_and_the_levers(
 
     emu = await emulator(FixedResponder(NOT_PAR))
     await fill(db, [f"prompt number {i}" for i in range(10)])
-    await work(make_settings(db, emu.endpoint, concurrency=1), tuning=FAST, display=quiet_display())
+    await work_on(
+        make_settings(db, emu.endpoint, concurrency=1), tuning=FAST, display=quiet_display()
+    )
     capsys.readouterr()
     assert main(["stats", "--db", str(db)]) == 0
     text = capsys.readouterr().out
@@ -174,7 +176,7 @@ async def test_an_unknown_model_runs_with_a_warning_priced_from_the_flags(
     settings = make_settings(
         db, emu.endpoint, model=model, price_in=2.0, price_out=4.0, price_cache_read=0.5
     )
-    summary = await work(settings, tuning=FAST, display=quiet_display(), on_event=events.append)
+    summary = await work_on(settings, tuning=FAST, display=quiet_display(), on_event=events.append)
     assert summary.processed == 2
     warnings = [e.message for e in events if e.kind == "warning"]
     assert any("not in the catalogue" in w and "--price-in $2" in w for w in warnings)
@@ -202,7 +204,7 @@ async def test_invoke_model_caches_too(db: Path, emulator: Any) -> None:
     emu = await emulator(FixedResponder(NOT_PAR))
     await fill(db, [f"prompt number {i}" for i in range(4)])
     settings = make_settings(db, emu.endpoint, api="invoke", concurrency=1)
-    summary = await work(settings, tuning=FAST, display=quiet_display())
+    summary = await work_on(settings, tuning=FAST, display=quiet_display())
     assert summary.processed == 4 and emu.stats()["by_api"] == {"invoke": 4}
     assert rows(
         db, "SELECT sum(cache_read_tokens > 0), sum(cache_write_tokens > 0) FROM results"

@@ -15,7 +15,8 @@ from emulator import ScriptedResponder
 from emulator.process import spawn
 from parallelprompt.settings import EmulatorSettings
 from tests.answers import answer
-from worker import StopReason, work
+from tests.worker.conftest import work_on
+from worker import StopReason
 
 from .conftest import FAST, fill, make_settings, quiet_display
 from .procs import emulator_stats, start_worker, wait_for
@@ -52,7 +53,7 @@ async def test_hostile_answers_among_ordinary_ones_are_all_stored(db: Path, emul
     script = {**HOSTILE, **dict.fromkeys(ordinary, ORDINARY)}
     emu = await emulator(ScriptedResponder(script))
     await fill(db, [*ordinary[:15], *HOSTILE, *ordinary[15:]])
-    summary = await work(
+    summary = await work_on(
         make_settings(db, emu.endpoint, flush_rows=1000, flush_ms=60_000),
         tuning=FAST,
         display=quiet_display(),
@@ -148,7 +149,7 @@ async def test_a_junk_200_is_an_error_never_the_models_answer(
 ) -> None:
     endpoint, calls = junk_endpoint
     await fill(db, [f"prompt number {i}" for i in range(20)])
-    summary = await work(
+    summary = await work_on(
         make_settings(db, endpoint, api=api, max_attempts=8),
         tuning=FAST,
         display=quiet_display(),
@@ -165,7 +166,7 @@ async def test_junk_200s_among_answers_are_retried(db: Path, emulator: Any) -> N
     """One junk body now and then (a flaky proxy) is retried like a 5xx, never stored."""
     emu = await emulator(ScriptedResponder(lambda prompt: ORDINARY), faults="hostile=0.2", seed=3)
     await fill(db, [f"prompt number {i}" for i in range(60)])
-    summary = await work(
+    summary = await work_on(
         make_settings(db, emu.endpoint, max_attempts=12), tuning=FAST, display=quiet_display()
     )
     assert summary.stop_reason is StopReason.DRAINED
@@ -212,7 +213,7 @@ async def test_more_hostile_answers_never_crash_a_worker(db: Path, emulator: Any
     script = {**MORE_HOSTILE, **dict.fromkeys(ordinary, ORDINARY)}
     emu = await emulator(ScriptedResponder(script))
     await fill(db, [*ordinary[:5], *MORE_HOSTILE, *ordinary[5:]])
-    summary = await work(
+    summary = await work_on(
         make_settings(db, emu.endpoint, flush_rows=1000, flush_ms=60_000),
         tuning=FAST,
         display=quiet_display(),

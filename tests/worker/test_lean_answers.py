@@ -11,7 +11,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from worker import work
+from tests.worker.conftest import work_on
 
 from .conftest import FAST, fill, make_settings, quiet_display
 
@@ -53,7 +53,7 @@ async def test_twenty_thousand_character_prompts_parse_at_the_default_sizing(
     assert all(len(p) >= 20_000 for p in prompts.values())
     emu = await emulator()
     await fill(db, list(prompts.values()))
-    summary = await work(make_settings(db, emu.endpoint), tuning=FAST, display=quiet_display())
+    summary = await work_on(make_settings(db, emu.endpoint), tuning=FAST, display=quiet_display())
     assert summary.processed == 4
     assert emu.stats()["answered"] == 4  # one call each: no answer was cut and retried
     with sqlite3.connect(db) as conn:

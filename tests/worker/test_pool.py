@@ -12,12 +12,13 @@ from typing import Any
 import aiohttp
 import pytest
 
+from common.provenance import EMULATOR_NOTICE
 from db import SqliteQueue
 from emulator import FixedResponder, ScriptedResponder
-from parallelprompt.provenance import EMULATOR_NOTICE
 from parallelprompt.settings import Settings
 from tests.answers import answer
-from worker import StopReason, WorkEvent, work
+from tests.worker.conftest import work_on
+from worker import StopReason, WorkEvent
 
 from .conftest import FAST, fill, make_settings, quiet_display
 
@@ -77,7 +78,7 @@ async def test_every_outcome_is_reached_and_stored(db: Path, emulator: Any) -> N
     emu = await emulator(ScriptedResponder(scripted))
     await fill(db, [*SCRIPT, DEAD])
     events: list[WorkEvent] = []
-    summary = await work(
+    summary = await work_on(
         make_settings(db, emu.endpoint, max_attempts=4),
         tuning=FAST,
         display=quiet_display(),
@@ -150,7 +151,7 @@ async def test_retryable_errors_are_retried_until_they_succeed(
     rate = 0.1 if fault == "slow" else 0.25
     emu = await emulator(FixedResponder(SCRIPT[NOT_PAR]), faults=f"{fault}={rate}", seed=7)
     await fill(db, [f"prompt number {i}" for i in range(40)])
-    summary = await work(
+    summary = await work_on(
         make_settings(db, emu.endpoint, max_attempts=12, read_timeout=0.3, concurrency=16),
         tuning=FAST,
         display=quiet_display(),
@@ -173,7 +174,7 @@ async def test_fatal_errors_stop_the_run_and_burn_no_rows(
 ) -> None:
     emu = await emulator(FixedResponder(SCRIPT[NOT_PAR]), faults=f"{fault}=1.0")
     await fill(db, [f"prompt number {i}" for i in range(30)])
-    summary = await work(make_settings(db, emu.endpoint), tuning=FAST, display=quiet_display())
+    summary = await work_on(make_settings(db, emu.endpoint), tuning=FAST, display=quiet_display())
     assert summary.stop_reason is StopReason.FATAL and summary.exit_code == 2
     assert code in (summary.message or "")
     assert summary.outcomes.get("dead", 0) == 0
@@ -186,7 +187,7 @@ async def test_a_retired_model_stops_the_run(db: Path, emulator: Any) -> None:
     model = "anthropic.claude-haiku-4-5-20251001-v1:0"
     emu = await emulator(FixedResponder(SCRIPT[NOT_PAR]), retired_models=(model,))
     await fill(db, [f"prompt number {i}" for i in range(10)])
-    summary = await work(
+    summary = await work_on(
         make_settings(db, emu.endpoint, model=model), tuning=FAST, display=quiet_display()
     )
     assert summary.exit_code == 2
@@ -198,7 +199,7 @@ async def test_an_end_of_life_model_is_refused_before_any_call(db: Path, emulato
     emu = await emulator(FixedResponder(SCRIPT[NOT_PAR]))
     await fill(db, ["a prompt", "another prompt"])
     model = "us.anthropic.claude-3-5-haiku-20241022-v1:0"
-    summary = await work(
+    summary = await work_on(
         make_settings(db, emu.endpoint, model=model), tuning=FAST, display=quiet_display()
     )
     assert summary.exit_code == 2
@@ -213,7 +214,7 @@ async def test_an_unreachable_endpoint_stops_the_run_instead_of_burning_rows(db:
         sock.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
     await fill(db, [f"prompt number {i}" for i in range(20)])
-    summary = await work(make_settings(db, closed), tuning=FAST, display=quiet_display())
+    summary = await work_on(make_settings(db, closed), tuning=FAST, display=quiet_display())
     assert summary.stop_reason is StopReason.FATAL and summary.exit_code == 2
     assert "cannot reach the Bedrock endpoint" in (summary.message or "")
     assert statuses(db) == {"ready": 20}
@@ -227,7 +228,7 @@ async def test_missing_credentials_stop_the_run(
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     emu = await emulator(FixedResponder(SCRIPT[NOT_PAR]))
     await fill(db, ["one prompt", "another prompt"])
-    summary = await work(make_settings(db, emu.endpoint), tuning=FAST, display=quiet_display())
+    summary = await work_on(make_settings(db, emu.endpoint), tuning=FAST, display=quiet_display())
     assert summary.exit_code == 2 and "credentials" in (summary.message or "").lower()
     assert statuses(db) == {"ready": 2}
     assert emu.stats()["requests"] == 0
@@ -242,7 +243,7 @@ async def test_a_prompt_that_keeps_killing_workers_dies_without_another_call(
     for _ in range(3):  # three workers claimed it and died: each lease expired at once
         assert len(await other.claim(1, lease_seconds=-1.0)) == 1
     await other.close()
-    summary = await work(
+    summary = await work_on(
         make_settings(db, emu.endpoint, max_attempts=8), tuning=FAST, display=quiet_display()
     )
     assert summary.outcomes["dead"] == 1
@@ -253,7 +254,7 @@ async def test_a_prompt_that_keeps_killing_workers_dies_without_another_call(
 async def test_invoke_model_api(db: Path, emulator: Any) -> None:
     emu = await emulator(ScriptedResponder(SCRIPT))
     await fill(db, list(SCRIPT))
-    summary = await work(
+    summary = await work_on(
         make_settings(db, emu.endpoint, api="invoke"), tuning=FAST, display=quiet_display()
     )
     assert summary.processed == 5 and summary.outcomes["high_confidence"] == 1
@@ -267,7 +268,7 @@ async def test_budget_stop_finishes_in_flight_work_and_says_so(db: Path, emulato
     emu = await emulator(FixedResponder(SCRIPT[NOT_PAR]))
     await fill(db, [f"prompt number {i}" for i in range(300)])
     budget = 0.1  # about 125 prompts: the cached system prompt costs 0.1x after the first
-    summary = await work(
+    summary = await work_on(
         make_settings(db, emu.endpoint, max_cost_usd=budget, price_in=2.0, price_out=2.0),
         tuning=FAST,
         display=quiet_display(),
@@ -280,7 +281,7 @@ async def test_budget_stop_finishes_in_flight_work_and_says_so(db: Path, emulato
     assert st["done"] == summary.processed and st["ready"] == 300 - summary.processed
     assert "leased" not in st
     # a second worker on the same run sees the money already spent and claims nothing
-    again = await work(
+    again = await work_on(
         make_settings(db, emu.endpoint, max_cost_usd=budget, price_in=2.0, price_out=2.0),
         tuning=FAST,
         display=quiet_display(),
@@ -295,17 +296,17 @@ async def test_rerun_with_another_model_is_refused_until_new_run(db: Path, emula
     def settings(**worker: Any) -> Settings:
         return make_settings(db, emu.endpoint, max_cost_usd=5.0, **worker)
 
-    first = await work(settings(), tuning=FAST, display=quiet_display())
+    first = await work_on(settings(), tuning=FAST, display=quiet_display())
     assert first.processed == 2 and first.run_id == 1
-    same = await work(settings(), tuning=FAST, display=quiet_display())
+    same = await work_on(settings(), tuning=FAST, display=quiet_display())
     assert same.run_id == 1 and same.processed == 0 and same.stop_reason is StopReason.DRAINED
     other_model = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
-    refused = await work(settings(model=other_model), tuning=FAST, display=quiet_display())
+    refused = await work_on(settings(model=other_model), tuning=FAST, display=quiet_display())
     assert refused.exit_code == 2
     message = refused.message or ""
     assert "holds results of run 1" in message and "--new-run" in message
     assert other_model in message and "fresh --db" in message
-    renewed = await work(
+    renewed = await work_on(
         settings(model=other_model, new_run=True), tuning=FAST, display=quiet_display()
     )
     assert renewed.run_id == 2 and renewed.processed == 2
@@ -322,7 +323,7 @@ async def test_metrics_and_health_endpoint(db: Path, emulator: Any) -> None:
             url.set_result(event.message.split("/metrics")[0])
 
     run = asyncio.create_task(
-        work(
+        work_on(
             make_settings(db, emu.endpoint, metrics_port=0, concurrency=4),
             tuning=FAST,
             display=quiet_display(),
@@ -377,7 +378,7 @@ async def test_a_fleet_stops_on_the_budget_within_its_calls_in_flight(
             price_out=2.0,
             concurrency=concurrency,
         )
-        return work(settings, tuning=tuning, display=quiet_display())
+        return work_on(settings, tuning=tuning, display=quiet_display())
 
     first, second = await asyncio.gather(one(), one())
     assert first.stop_reason is StopReason.BUDGET and second.stop_reason is StopReason.BUDGET

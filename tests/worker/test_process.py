@@ -15,7 +15,8 @@ import pytest
 
 from emulator.process import spawn
 from parallelprompt.settings import EmulatorSettings
-from worker import StopReason, work
+from tests.worker.conftest import work_on
+from worker import StopReason
 
 from .conftest import FAST, fill, make_settings, quiet_display
 from .procs import ROOT, emulator_stats, start_worker, wait_for, worker_env
@@ -64,7 +65,7 @@ def test_sigkill_loses_nothing_leases_are_reclaimed(db: Path) -> None:
         leased = q(db, "SELECT count(*) FROM work WHERE status = 'leased'")[0][0]
         assert leased >= 8
         summary = asyncio.run(
-            work(
+            work_on(
                 make_settings(db, endpoint, lease_seconds=5.0), tuning=FAST, display=quiet_display()
             )
         )
@@ -127,7 +128,9 @@ def catches(pid: int, sig: signal.Signals) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
-@pytest.mark.parametrize("entry", [["-m", "worker"], ["-m", "parallelprompt.cli", "work"]])
+@pytest.mark.parametrize(
+    "entry", [["-m", "parallelprompt", "work"], ["-m", "parallelprompt.cli", "work"]]
+)
 def test_sigterm_while_starting_up_is_a_graceful_stop(db: Path, entry: list[str]) -> None:
     """The handlers come before the slow start (imports, DB open, client): a SIGTERM while
     the DB is still being opened stops the worker with status 0 and one summary line."""

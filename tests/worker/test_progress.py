@@ -20,13 +20,12 @@ from db import connect_sync
 from emulator.process import spawn
 from parallelprompt.cli import estimate_for
 from parallelprompt.settings import CommonSettings, EmulatorSettings, IngestSettings
-from producer.ingest import ingest
 from results.stats import compute_stats
-from tests.worker.conftest import FAST, fill, make_settings
+from tests.producer.conftest import ingest_on
+from tests.worker.conftest import FAST, fill, make_settings, work_on
 from tests.worker.procs import start_worker, worker_env
 from worker.metrics import Counters
 from worker.progress import Display, RateMeter, Snapshot, queue_progress, snapshot
-from worker.run import work
 
 
 class FakeTty(io.StringIO):
@@ -122,7 +121,7 @@ async def test_a_run_logs_correct_counts(db: Path, emulator: Any, mode: str) -> 
     settings = make_settings(db, emu.endpoint, concurrency=4, backend="emulator")
     stream = io.StringIO()
     display = Display(stream, mode, quiet=False, interval_s=0.05)
-    summary = await work(settings, tuning=FAST, display=display)
+    summary = await work_on(settings, tuning=FAST, display=display)
     assert summary.processed == 120
     lines = stream.getvalue().splitlines()
     if mode == "text":
@@ -151,7 +150,7 @@ async def test_estimate_is_within_15_percent_of_an_emulator_run(
     settings = dataclasses.replace(
         base, common=CommonSettings(db=db, quiet=True), ingest=IngestSettings()
     )
-    await ingest(settings, progress=False)
+    await ingest_on(settings, progress=False)
     rpm, tpm = 600.0, 200_000.0
     at_quota = dataclasses.replace(
         settings, worker=dataclasses.replace(settings.worker, rpm=rpm, tpm=tpm)
@@ -167,7 +166,7 @@ async def test_estimate_is_within_15_percent_of_an_emulator_run(
         settings,
         worker=dataclasses.replace(settings.worker, endpoint_url=emu.endpoint, backend="emulator"),
     )
-    summary = await work(run, tuning=FAST, display=Display(io.StringIO(), "text", quiet=True))
+    summary = await work_on(run, tuning=FAST, display=Display(io.StringIO(), "text", quiet=True))
     assert summary.processed == est["pending_prompts"]
     cache = compute_stats(connect_sync(db))["cache"]
 
@@ -213,7 +212,7 @@ def test_json_log_mode_every_line_of_a_worker_process_is_json_with_ts(db: Path) 
 def test_json_log_mode_error_line(tmp_path: Path) -> None:
     typo = tmp_path / "typo.db"
     proc = subprocess.run(
-        [sys.executable, "-m", "worker", "--db", str(typo), "--log-format", "json"],
+        [sys.executable, "-m", "parallelprompt", "work", "--db", str(typo), "--log-format", "json"],
         env=worker_env(),
         capture_output=True,
         text=True,

@@ -19,7 +19,8 @@ import pytest
 from emulator import ScriptedResponder
 from parallelprompt.settings import Settings
 from tests.answers import answer
-from worker import StopReason, WorkEvent, work
+from tests.worker.conftest import work_on
+from worker import StopReason, WorkEvent
 
 from .conftest import FAST, fill, make_settings, quiet_display
 
@@ -49,7 +50,7 @@ async def test_a_worker_blocked_on_the_write_lock_waits_and_says_so(
     await fill(db, [f"prompt number {i}" for i in range(60)])
     events: list[WorkEvent] = []
     run = asyncio.create_task(
-        work(
+        work_on(
             make_settings(db, emu.endpoint, concurrency=2, flush_rows=1),
             tuning=LOCK_WAIT,
             display=quiet_display(),
@@ -85,7 +86,7 @@ async def test_a_worker_that_starts_while_another_process_holds_the_write_lock_w
     holder.execute("BEGIN IMMEDIATE")  # held before the worker opens the database
     events: list[WorkEvent] = []
     run = asyncio.create_task(
-        work(
+        work_on(
             make_settings(db, emu.endpoint, concurrency=2),
             tuning=LOCK_WAIT,
             display=quiet_display(),
@@ -136,7 +137,7 @@ async def test_on_a_full_disk_the_worker_keeps_its_answers_until_it_can_write(
         await fill(db, [f"prompt number {i}" for i in range(120)])
         events: list[WorkEvent] = []
         run = asyncio.create_task(
-            work(
+            work_on(
                 roomy(make_settings(db, emu.endpoint, concurrency=4, flush_rows=5)),
                 tuning=LOCK_WAIT,
                 display=quiet_display(),
@@ -180,7 +181,7 @@ async def test_stopped_while_the_disk_is_full_the_worker_says_what_it_lost_and_e
         await fill(db, [f"prompt number {i}" for i in range(120)])
         events: list[WorkEvent] = []
         run = asyncio.create_task(
-            work(
+            work_on(
                 roomy(
                     make_settings(db, emu.endpoint, concurrency=4, flush_rows=5, grace_seconds=1.0)
                 ),
@@ -199,7 +200,7 @@ async def test_stopped_while_the_disk_is_full_the_worker_says_what_it_lost_and_e
             e.message for e in events
         ]
         grow(disk, "16m")
-        again = await work(
+        again = await work_on(
             make_settings(db, emu.endpoint, concurrency=4),
             tuning=LOCK_WAIT,
             display=quiet_display(),

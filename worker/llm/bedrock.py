@@ -24,9 +24,9 @@ import orjson
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from parallelprompt import provenance
-from parallelprompt.provenance import Backend
-from parallelprompt.textsafe import redact_text
+from common import provenance
+from common.provenance import Backend
+from common.textsafe import redact_text
 from worker import shape as shaping
 from worker.errors import CallError, Code, FatalError, RetryableError
 from worker.llm.bedrock_errors import translate

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from parallelprompt.provenance import Backend
+from common.provenance import Backend
 from worker import shape as shaping
 
 

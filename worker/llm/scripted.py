@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from parallelprompt.provenance import EMULATOR, Backend
+from common.provenance import EMULATOR, Backend
 from worker.errors import CallError
 from worker.llm.port import Description, Reply, Request
 

@@ -14,6 +14,7 @@ said, everywhere, to be heuristics and not a model's.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import sys
 from typing import TYPE_CHECKING
@@ -86,7 +87,8 @@ async def _main_job(s: Settings) -> int:
         print(terminal_safe(result.line()), flush=True)
         code = result.exit_code
 
-    stats = compute_stats(connect_sync(s.common.db))
+    with contextlib.closing(connect_sync(s.common.db)) as conn:
+        stats = compute_stats(conn)
     print()
     print(terminal_safe(format_stats(stats)))
     db = s.common.db.resolve()

@@ -37,10 +37,10 @@ from pathlib import Path
 
 from bench.lean import long_prompts, sample_prompts
 from db.connection import _statements, connect_sync
-from db.export import FORMATS
 from db.sql import migrations
-from parallelprompt.revalidate import revalidate
 from prompts.heuristic import heuristic_answer
+from results.export import FORMATS
+from results.revalidate import revalidate
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIN_LAYOUT_VERSION = 7  # main's schema before verdicts pointed into the prompt

@@ -33,7 +33,6 @@ import argparse
 import math
 import os
 import platform
-import sqlite3
 import sys
 import tempfile
 import time
@@ -46,6 +45,7 @@ from typing import Any
 import psutil
 
 from bench.worker import fill, start_worker, stats, stop, throttled, wait_first_request
+from db.probe import result_count, running_workers
 from emulator.process import spawn
 from emulator.settings import EmulatorSettings
 
@@ -63,25 +63,6 @@ class Sample:
     results: int
 
 
-def count_results(db: Path) -> int:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
-    try:
-        return int(conn.execute("SELECT count(*) FROM results").fetchone()[0])
-    finally:
-        conn.close()
-
-
-def live_workers(db: Path) -> int:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
-    try:
-        row = conn.execute("SELECT count(*) FROM workers WHERE stopped_at IS NULL").fetchone()
-        return int(row[0])
-    except sqlite3.OperationalError:  # not created yet
-        return 0
-    finally:
-        conn.close()
-
-
 def sample(endpoint: str, db: Path) -> Sample:
     s = stats(endpoint)
     return Sample(
@@ -91,15 +72,15 @@ def sample(endpoint: str, db: Path) -> Sample:
         admitted=int(s["admitted"]),
         answered=int(s["answered"]),
         throttled=throttled(s),
-        results=count_results(db),
+        results=result_count(db),
     )
 
 
 def wait_registered(db: Path, procs: int, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
-    while live_workers(db) < procs:
+    while running_workers(db) < procs:
         if time.monotonic() > deadline:
-            raise RuntimeError(f"only {live_workers(db)} of {procs} workers registered")
+            raise RuntimeError(f"only {running_workers(db)} of {procs} workers registered")
         time.sleep(0.05)
 
 

@@ -12,14 +12,19 @@ from db.models import (
     Fleet,
     Lease,
     Run,
+    RunIdentity,
     SourceRow,
+    StagedRows,
     Status,
     VerdictRow,
+    Workload,
 )
-from db.queue import Queue, SqliteQueue, is_locked_error, is_storage_error, new_owner_id
+from db.port import BulkWriter, Queue
+from db.queue import SqliteQueue, is_locked_error, is_storage_error, new_owner_id
 
 __all__ = [
     "FLAG_OVERSIZED",
+    "BulkWriter",
     "CompleteResult",
     "Completion",
     "DatabaseError",
@@ -32,10 +37,13 @@ __all__ = [
     "QueryError",
     "Queue",
     "Run",
+    "RunIdentity",
     "SourceRow",
     "SqliteQueue",
+    "StagedRows",
     "Status",
     "VerdictRow",
+    "Workload",
     "connect",
     "connect_sync",
     "is_locked_error",

@@ -1,4 +1,4 @@
-"""An export split by id range across processes (``db.export``).
+"""An export split by id range across processes (``results.export``).
 
 The rows an export walks (source rows, or results per prompt) are cut into consecutive id
 spans. This process writes the first span straight into the output; each other span is read,

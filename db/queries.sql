@@ -204,3 +204,28 @@ SELECT coalesce(sum(spent_usd), 0.0) FROM workers WHERE run_id = :run_id;
 -- What a worker with nothing to claim waits on: other workers' leases, and when the last ends.
 SELECT count(*), max(lease_expires_at) FROM work
 WHERE status = 'leased' AND lease_owner <> :owner;
+
+-- name: recorded_sources
+-- The prompts already recorded for a source's row indices in a range (one batch's): an ingest
+-- does not store a row whose index is recorded for a different prompt.
+SELECT s.row_index, w.text_hash FROM sources AS s JOIN work AS w ON w.id = s.work_id
+WHERE s.source = :source AND s.split = :split AND s.row_index BETWEEN :first AND :last;
+
+-- name: result_count
+SELECT count(*) FROM results;
+
+-- name: running_workers
+SELECT count(*) FROM workers WHERE stopped_at IS NULL;
+
+-- name: pending_workload
+SELECT count(*), coalesce(sum(chars), 0) FROM work WHERE status IN ('ready', 'leased');
+
+-- name: answered_usage
+-- Answered calls (dead letters excluded), for the spending guard's estimate; :model NULL = any.
+SELECT count(*),
+       coalesce(sum(r.input_tokens + r.cache_read_tokens + r.cache_write_tokens), 0),
+       coalesce(sum(r.output_tokens), 0), coalesce(sum(w.chars), 0)
+FROM results AS r
+JOIN work AS w ON w.id = r.work_id
+WHERE r.raw_text IS NOT NULL AND r.input_tokens + r.cache_read_tokens + r.cache_write_tokens > 0
+  AND (:model IS NULL OR r.model_id = :model);

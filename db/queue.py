@@ -1,30 +1,33 @@
-"""The queue port and its SQLite implementation.
+"""The SQLite implementation of the queue port (:mod:`db.port`).
 
-Workers and producers talk to the work table only through :class:`Queue`; the SQL lives in
-``queries.sql``. A PostgreSQL implementation (``FOR UPDATE SKIP LOCKED``) would implement the
-same protocol without the worker noticing.
+The SQL lives in ``queries.sql``. Delivery is at-least-once to the model (a lease that
+expires mid-call is reclaimed and the prompt is sent again) and exactly-once into
+``results``: every write is guarded by the lease owner, so a worker that lost its lease
+writes nothing.
 
-Delivery is at-least-once to the model (a lease that expires mid-call is reclaimed and the
-prompt is sent again) and exactly-once into ``results``: every write is guarded by the lease
-owner, so a worker that lost its lease writes nothing.
+One writer connection per process: every operation runs its statements inside ``BEGIN
+IMMEDIATE`` on it, under an asyncio lock (the writer lock), so that two tasks never
+interleave their transactions on the connection.
 """
 
 from __future__ import annotations
 
+import asyncio
 import errno
+import logging
 import os
 import random
 import socket
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 import orjson
 
-from db.connection import BUSY_TIMEOUT_MS, connect, write_tx_async
+from db.connection import BUSY_TIMEOUT_MS, checkpoint, connect, connect_bulk, write_tx_async
 from db.lease import STALE_HEARTBEAT_S, backoff_delay, out_of_attempts
 from db.models import (
     CompleteResult,
@@ -35,15 +38,19 @@ from db.models import (
     Fleet,
     Lease,
     Run,
+    RunIdentity,
     SourceRow,
+    StagedRows,
     Status,
     VerdictRow,
+    Workload,
 )
 from db.sql import query
 from db.storable import as_unparseable, unstorable_reason
 from db.texts import compact
 
 Clock = Callable[[], float]
+log = logging.getLogger("db")
 
 #: What binding a value SQLite cannot hold raises: one row's problem, never the database's.
 _ROW_ERRORS = (
@@ -57,77 +64,146 @@ _ROW_ERRORS = (
 )
 
 
-class Queue(Protocol):
-    """What workers and producers may do with the work table."""
-
-    owner: str
-
-    async def enqueue_many(
-        self, rows: Sequence[SourceRow], ingest_id: int | None = None
-    ) -> EnqueueResult: ...
-    async def claim(
-        self, n: int, lease_seconds: float, *, stale_s: float = STALE_HEARTBEAT_S
-    ) -> list[Lease]: ...
-    async def extend(self, work_ids: Iterable[int], lease_seconds: float) -> set[int]: ...
-    async def complete_many(self, completions: Sequence[Completion]) -> CompleteResult: ...
-    async def fail(self, failure: Failure, max_attempts: int) -> FailOutcome: ...
-    async def release(self, work_ids: Iterable[int] | None = None) -> int: ...
-    async def counts(self) -> dict[Status, int]: ...
-    async def close(self) -> None: ...
-
-
 def new_owner_id() -> str:
     """host:pid:random — unique per worker process, readable in ``sqlite3``."""
     return f"{socket.gethostname()}:{os.getpid()}:{random.getrandbits(32):08x}"
 
 
-#: One kept source row as staged for :func:`enqueue_staged`: text_hash, prompt, chars, flags,
-#: row_index, conversation_id, language, model, toxic, redacted (source and split are per batch).
-StagedRow = tuple[
-    bytes, str, int, int, int, str | None, str | None, str | None, bool | None, bool | None
-]
+# -- enqueue: the statements once, driven by a synchronous and an asynchronous connection ---
+
+#: One statement of an enqueue: (query name, parameters, executemany?). The driver sends
+#: back its rowcount.
+_Step = tuple[str, Any, bool]
+_Enqueue = Generator[_Step, int, EnqueueResult]
 
 
-def enqueue_staged(
-    conn: sqlite3.Connection,
-    rows: Sequence[StagedRow],
-    *,
-    source: str,
-    split: str,
-    ingest_id: int | None,
-    now: float,
-) -> EnqueueResult:
-    """:meth:`SqliteQueue.enqueue_many` for a producer's own synchronous connection (see
-    :func:`db.connection.connect_bulk`), rows already staged as tuples, one source and split.
+def _enqueue(
+    batches: Sequence[tuple[str, str, StagedRows]], ingest_id: int | None, now: float
+) -> _Enqueue:
+    """The enqueue of staged rows, one (source, split, rows) batch after another, as the
+    statements to run inside the caller's write transaction: the rows are staged in a temp
+    table and moved with two set-based statements (docs/architecture.md)."""
+    rows = new_prompts = new_sources = 0
+    yield "create_stage", (), False
+    for source, split, staged in batches:
+        rows += len(staged)
+        yield "stage_row", staged.rows(), True
+        # rowcount, not total_changes: the latter also counts the work_counts triggers' updates
+        added = yield "enqueue_work", {"now": now}, False
+        if added:
+            yield "count_enqueued", {"n": added}, False
+        new_prompts += added
+        new_sources += yield (
+            "enqueue_sources",
+            {"source": source, "split": split, "ingest_id": ingest_id},
+            False,
+        )
+        yield "clear_stage", (), False
+    return EnqueueResult(rows=rows, new_prompts=new_prompts, new_sources=new_sources)
 
-    Runs inside the caller's ``BEGIN IMMEDIATE`` transaction (the producer puts several
-    batches in one: fewer commits, each rewriting the dedup index's dirty pages once). The
-    counts are exact for this batch, within that transaction."""
-    if not rows:
-        return EnqueueResult(0, 0, 0)
-    if not conn.in_transaction:
-        raise RuntimeError("enqueue_staged runs inside the caller's BEGIN IMMEDIATE transaction")
-    conn.execute(query("create_stage"))
-    conn.executemany(query("stage_row"), rows)
-    # rowcount, not total_changes: the latter also counts the work_counts triggers' updates
-    new_prompts = conn.execute(query("enqueue_work"), {"now": now}).rowcount
-    if new_prompts:
-        conn.execute(query("count_enqueued"), {"n": new_prompts})
-    new_sources = conn.execute(
-        query("enqueue_sources"), {"source": source, "split": split, "ingest_id": ingest_id}
-    ).rowcount
-    conn.execute(query("clear_stage"))
-    return EnqueueResult(rows=len(rows), new_prompts=new_prompts, new_sources=new_sources)
+
+def _run_sync(conn: sqlite3.Connection, steps: _Enqueue) -> EnqueueResult:
+    try:
+        name, params, many = next(steps)
+        while True:
+            run = conn.executemany if many else conn.execute
+            name, params, many = steps.send(run(query(name), params).rowcount)
+    except StopIteration as done:
+        result: EnqueueResult = done.value
+        return result
+
+
+async def _run_async(conn: aiosqlite.Connection, steps: _Enqueue) -> EnqueueResult:
+    try:
+        name, params, many = next(steps)
+        while True:
+            run = conn.executemany if many else conn.execute
+            cur = await run(query(name), params)
+            name, params, many = steps.send(cur.rowcount)
+    except StopIteration as done:
+        result: EnqueueResult = done.value
+        return result
+
+
+def _batches(rows: Sequence[SourceRow]) -> list[tuple[str, str, StagedRows]]:
+    """Runs of consecutive rows with one source and split (bound once per statement), in the
+    given order, so work ids follow the rows' order as with one statement."""
+    batches: list[tuple[str, str, StagedRows]] = []
+    for r in rows:
+        if not batches or batches[-1][0] != r.source or batches[-1][1] != r.split:
+            batches.append((r.source, r.split, StagedRows()))
+        batches[-1][2].add(
+            r.text_hash,
+            r.prompt,
+            r.row_index,
+            flags=r.flags,
+            conversation_id=r.conversation_id,
+            language=r.language,
+            model=r.model,
+            toxic=r.toxic,
+            redacted=r.redacted,
+        )
+    return batches
+
+
+class SqliteBulkWriter:
+    """:class:`db.port.BulkWriter` on a producer's own synchronous connection
+    (:func:`db.connection.connect_bulk`): several batches per ``BEGIN IMMEDIATE`` transaction
+    (fewer commits, each rewriting the dedup index's dirty pages once), one passive WAL
+    checkpoint when it closes."""
+
+    def __init__(self, path: Path | str, clock: Clock) -> None:
+        self.conn = connect_bulk(path)
+        self.clock = clock
+
+    def _begin(self) -> None:
+        if not self.conn.in_transaction:
+            self.conn.execute("BEGIN IMMEDIATE")
+
+    def recorded(self, source: str, split: str, first: int, last: int) -> dict[int, bytes]:
+        self._begin()
+        found = self.conn.execute(
+            query("recorded_sources"),
+            {"source": source, "split": split, "first": first, "last": last},
+        )
+        recorded: dict[int, bytes] = dict(found)  # INTEGER and BLOB: int and bytes already
+        return recorded
+
+    def enqueue(
+        self, rows: StagedRows, *, source: str, split: str, ingest_id: int | None
+    ) -> EnqueueResult:
+        if not rows:
+            return EnqueueResult(0, 0, 0)
+        self._begin()
+        return _run_sync(self.conn, _enqueue([(source, split, rows)], ingest_id, self.clock()))
+
+    def commit(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("COMMIT")
+
+    def close(self) -> None:
+        try:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            try:
+                checkpoint(self.conn)
+            except sqlite3.Error:
+                log.debug("checkpoint after the ingest failed", exc_info=True)
+        finally:
+            self.conn.close()
 
 
 class SqliteQueue:
-    """The work table in one SQLite file, through this process's single writer connection."""
+    """:class:`db.port.Queue` on one SQLite file, through this process's single writer
+    connection. Every operation holds the writer lock (an asyncio lock) for its
+    transaction."""
 
     def __init__(
         self,
         conn: aiosqlite.Connection,
         owner: str,
         *,
+        path: Path | str | None = None,
         clock: Clock = time.time,
         backoff_base: float = 2.0,
         backoff_cap: float = 300.0,
@@ -135,10 +211,12 @@ class SqliteQueue:
     ) -> None:
         self.conn = conn
         self.owner = owner
+        self.path = path
         self.clock = clock
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.rng = rng or random.Random()
+        self._writer = asyncio.Lock()
 
     @classmethod
     async def open(
@@ -150,71 +228,37 @@ class SqliteQueue:
         **kw: Any,
     ) -> SqliteQueue:
         conn = await connect(path, busy_timeout_ms=round(busy_timeout_s * 1000))
-        return cls(conn, owner or new_owner_id(), **kw)
+        return cls(conn, owner or new_owner_id(), path=path, **kw)
 
     async def close(self) -> None:
         await self.conn.close()
 
-    # -- producer side ---------------------------------------------------------------------
+    # -- ingest bookkeeping ------------------------------------------------------------------
 
     async def enqueue_many(
         self, rows: Sequence[SourceRow], ingest_id: int | None = None
     ) -> EnqueueResult:
-        """Insert unique prompts (dedup on the text hash) and every source row, in one
-        transaction. Re-enqueueing the same source rows adds nothing."""
         if not rows:
             return EnqueueResult(0, 0, 0)
-        now = self.clock()
-        # Runs of consecutive rows with one source and split (bound once per statement), in
-        # the given order, so work ids follow the rows' order as with one statement.
-        runs: list[tuple[str, str, list[StagedRow]]] = []
-        for r in rows:
-            if not runs or runs[-1][0] != r.source or runs[-1][1] != r.split:
-                runs.append((r.source, r.split, []))
-            runs[-1][2].append(
-                (
-                    r.text_hash,
-                    r.prompt,
-                    len(r.prompt),
-                    r.flags,
-                    r.row_index,
-                    r.conversation_id,
-                    r.language,
-                    r.model,
-                    r.toxic,
-                    r.redacted,
-                )
-            )
-        await self.conn.execute(query("create_stage"))
-        new_prompts = new_sources = 0
-        async with write_tx_async(self.conn):
-            for source, split, staged in runs:
-                await self.conn.executemany(query("stage_row"), staged)
-                # rowcount: total_changes would count the work_counts triggers' updates too
-                cur = await self.conn.execute(query("enqueue_work"), {"now": now})
-                if cur.rowcount:
-                    await self.conn.execute(query("count_enqueued"), {"n": cur.rowcount})
-                new_prompts += cur.rowcount
-                cur = await self.conn.execute(
-                    query("enqueue_sources"),
-                    {"source": source, "split": split, "ingest_id": ingest_id},
-                )
-                new_sources += cur.rowcount
-                await self.conn.execute(query("clear_stage"))
-        return EnqueueResult(rows=len(rows), new_prompts=new_prompts, new_sources=new_sources)
+        steps = _enqueue(_batches(rows), ingest_id, self.clock())
+        async with self._writer, write_tx_async(self.conn):
+            return await _run_async(self.conn, steps)
+
+    def bulk_writer(self) -> SqliteBulkWriter:
+        if self.path is None:
+            raise RuntimeError("a bulk writer needs the queue's path (open it with .open)")
+        return SqliteBulkWriter(self.path, self.clock)
 
     async def begin_ingest(self, source: str, split: str, layout: str, inputs: list[str]) -> int:
-        async with write_tx_async(self.conn):
-            cur = await self.conn.execute(
-                query("begin_ingest"),
-                {
-                    "source": source,
-                    "split": split,
-                    "layout": layout,
-                    "inputs": orjson.dumps(inputs).decode(),
-                    "now": self.clock(),
-                },
-            )
+        params = {
+            "source": source,
+            "split": split,
+            "layout": layout,
+            "inputs": orjson.dumps(inputs).decode(),
+            "now": self.clock(),
+        }
+        async with self._writer, write_tx_async(self.conn):
+            cur = await self.conn.execute(query("begin_ingest"), params)
             row = await cur.fetchone()
         assert row is not None
         return int(row[0])
@@ -229,70 +273,69 @@ class SqliteQueue:
         new_sources: int,
         skipped: dict[str, int],
     ) -> None:
-        async with write_tx_async(self.conn):
-            await self.conn.execute(
-                query("finish_ingest"),
-                {
-                    "id": ingest_id,
-                    "now": self.clock(),
-                    "rows_read": rows_read,
-                    "kept": kept,
-                    "new_prompts": new_prompts,
-                    "new_sources": new_sources,
-                    "skipped_json": orjson.dumps(skipped, option=orjson.OPT_SORT_KEYS).decode(),
-                },
-            )
+        params = {
+            "id": ingest_id,
+            "now": self.clock(),
+            "rows_read": rows_read,
+            "kept": kept,
+            "new_prompts": new_prompts,
+            "new_sources": new_sources,
+            "skipped_json": orjson.dumps(skipped, option=orjson.OPT_SORT_KEYS).decode(),
+        }
+        async with self._writer, write_tx_async(self.conn):
+            await self.conn.execute(query("finish_ingest"), params)
 
-    # -- worker side -----------------------------------------------------------------------
+    # -- leases ------------------------------------------------------------------------------
 
     async def claim(
         self, n: int, lease_seconds: float, *, stale_s: float = STALE_HEARTBEAT_S
     ) -> list[Lease]:
-        """Lease up to ``n`` rows: ready ones whose backoff has passed, expired leases, and the
-        leases of workers that died (no heartbeat for ``stale_s`` seconds before the freshest
-        one, or stopped). One UPDATE ... RETURNING inside BEGIN IMMEDIATE."""
+        """One UPDATE ... RETURNING inside BEGIN IMMEDIATE (see ``claim`` in queries.sql)."""
         if n <= 0:
             return []
-        now = self.clock()
-        params = {
-            "owner": self.owner,
-            "expires": now + lease_seconds,
-            "now": now,
-            "n": n,
-            "stale_s": stale_s,
-        }
-        async with write_tx_async(self.conn):
-            cur = await self.conn.execute(query("claim"), params)
-            rows = await cur.fetchall()
+        async with self._writer:
+            now = self.clock()
+            params = {
+                "owner": self.owner,
+                "expires": now + lease_seconds,
+                "now": now,
+                "n": n,
+                "stale_s": stale_s,
+            }
+            async with write_tx_async(self.conn):
+                cur = await self.conn.execute(query("claim"), params)
+                rows = await cur.fetchall()
         leases = [Lease(int(r[0]), str(r[1]), int(r[2]), float(r[3])) for r in rows]
         leases.sort(key=lambda lease: lease.work_id)
         return leases
 
     async def extend(self, work_ids: Iterable[int], lease_seconds: float) -> set[int]:
-        """Push the expiry of our leases forward; returns the ids we still hold."""
         ids = list(work_ids)
         if not ids:
             return set()
-        now = self.clock()
         held = set()
-        async with write_tx_async(self.conn):
-            for work_id in ids:
-                cur = await self.conn.execute(
-                    query("extend"),
-                    {
-                        "id": work_id,
-                        "owner": self.owner,
-                        "expires": now + lease_seconds,
-                        "now": now,
-                    },
-                )
-                if cur.rowcount:
-                    held.add(work_id)
+        async with self._writer:
+            now = self.clock()
+            async with write_tx_async(self.conn):
+                for work_id in ids:
+                    cur = await self.conn.execute(
+                        query("extend"),
+                        {
+                            "id": work_id,
+                            "owner": self.owner,
+                            "expires": now + lease_seconds,
+                            "now": now,
+                        },
+                    )
+                    if cur.rowcount:
+                        held.add(work_id)
         return held
 
     async def complete_many(self, completions: Sequence[Completion]) -> CompleteResult:
-        """Write results and mark their rows done (or dead) in one transaction, each only if
-        we still hold its lease; the others are reported as lost and nothing of them is kept."""
+        async with self._writer:
+            return await self._complete_many(completions)
+
+    async def _complete_many(self, completions: Sequence[Completion]) -> CompleteResult:
         if not completions:
             return CompleteResult(0, ())
         now = self.clock()
@@ -350,185 +393,187 @@ class SqliteQueue:
         return True
 
     async def fail(self, failure: Failure, max_attempts: int) -> FailOutcome:
-        """Back to the ready set after a jittered backoff, or a dead letter when the error is
-        not retryable or the attempts are spent."""
-        now = self.clock()
-        if failure.retryable and not out_of_attempts(failure.attempts, max_attempts):
-            delay = backoff_delay(
-                failure.attempts, self.backoff_base, self.backoff_cap, self.rng.random
-            )
-            params = {
-                "id": failure.work_id,
-                "owner": self.owner,
-                "now": now,
-                "available_at": now + delay,
-                "error": f"{failure.error_code}: {failure.message}",
-            }
-            async with write_tx_async(self.conn):
-                cur = await self.conn.execute(query("retry_later"), params)
-            return FailOutcome.RETRY if cur.rowcount else FailOutcome.LOST
-        result = await self.complete_many([dead_letter(failure)])
+        async with self._writer:
+            now = self.clock()
+            if failure.retryable and not out_of_attempts(failure.attempts, max_attempts):
+                delay = backoff_delay(
+                    failure.attempts, self.backoff_base, self.backoff_cap, self.rng.random
+                )
+                params = {
+                    "id": failure.work_id,
+                    "owner": self.owner,
+                    "now": now,
+                    "available_at": now + delay,
+                    "error": f"{failure.error_code}: {failure.message}",
+                }
+                async with write_tx_async(self.conn):
+                    cur = await self.conn.execute(query("retry_later"), params)
+                return FailOutcome.RETRY if cur.rowcount else FailOutcome.LOST
+            result = await self._complete_many([dead_letter(failure)])
         return FailOutcome.DEAD if result.written else FailOutcome.LOST
 
     async def release(self, work_ids: Iterable[int] | None = None) -> int:
-        """Give leases back without charging the attempt (shutdown). ``None``: all of ours, and
-        (their attempt left charged) those of dead workers, which nobody else may be left to
-        reclaim; returns how many of ours."""
-        now = self.clock()
-        async with write_tx_async(self.conn):
-            if work_ids is None:
-                cur = await self.conn.execute(
-                    query("release_owner"), {"owner": self.owner, "now": now}
-                )
-                await self.conn.execute(
-                    query("release_dead"),
-                    {"owner": self.owner, "now": now, "stale_s": STALE_HEARTBEAT_S},
-                )
-                return int(cur.rowcount)
-            released = 0
-            for work_id in work_ids:
-                cur = await self.conn.execute(
-                    query("release"), {"id": work_id, "owner": self.owner, "now": now}
-                )
-                released += cur.rowcount
-            return released
+        async with self._writer:
+            now = self.clock()
+            async with write_tx_async(self.conn):
+                if work_ids is None:
+                    cur = await self.conn.execute(
+                        query("release_owner"), {"owner": self.owner, "now": now}
+                    )
+                    await self.conn.execute(
+                        query("release_dead"),
+                        {"owner": self.owner, "now": now, "stale_s": STALE_HEARTBEAT_S},
+                    )
+                    return int(cur.rowcount)
+                released = 0
+                for work_id in work_ids:
+                    cur = await self.conn.execute(
+                        query("release"), {"id": work_id, "owner": self.owner, "now": now}
+                    )
+                    released += cur.rowcount
+                return released
+
+    # -- queue depth and progress ------------------------------------------------------------
 
     async def counts(self) -> dict[Status, int]:
-        """Rows by status, from the running totals the triggers keep (no table scan)."""
-        cur = await self.conn.execute(query("running_counts"))
-        found = {Status(s): int(c) for s, c in await cur.fetchall()}
+        """From the running totals the triggers keep (no table scan)."""
+        async with self._writer:
+            cur = await self.conn.execute(query("running_counts"))
+            found = {Status(s): int(c) for s, c in await cur.fetchall()}
         return {s: found.get(s, 0) for s in Status}
 
     async def leased_by_others(self) -> tuple[int, float | None]:
-        """Rows leased by other workers, and when the last of those leases ends (unix s)."""
-        cur = await self.conn.execute(query("leased_by_others"), {"owner": self.owner})
-        row = await cur.fetchone()
+        async with self._writer:
+            cur = await self.conn.execute(query("leased_by_others"), {"owner": self.owner})
+            row = await cur.fetchone()
         if row is None or not row[0]:
             return 0, None
         return int(row[0]), float(row[1])
 
-    # -- runs and the fleet -----------------------------------------------------------------
+    async def workload(self, model: str) -> Workload:
+        async with self._writer:
+            cur = await self.conn.execute(query("pending_workload"))
+            pending = await cur.fetchone()
+            used = None
+            for which in (model, None):
+                cur = await self.conn.execute(query("answered_usage"), {"model": which})
+                used = await cur.fetchone()
+                if used is not None and used[0]:
+                    break
+        assert pending is not None and used is not None
+        return Workload(int(pending[0]), int(pending[1]), *(int(x) for x in used))
+
+    # -- runs --------------------------------------------------------------------------------
 
     async def start_run(
         self,
-        *,
-        model_id: str,
-        api: str,
-        contract_version: str,
-        rules: str,
-        backend: str,
+        identity: RunIdentity,
         config: dict[str, Any],
+        *,
         reopen: bool,
         join: bool = False,
     ) -> Run:
-        """Record a run; with ``reopen`` every finished prompt goes back to the ready set so
-        that the new configuration classifies them all again (old results are kept).
-
-        Atomic across processes: when the latest run already has this identity (model, API,
-        contract version, rules, backend) and it is the one to use — we do not reopen, or it
-        has no results yet — it is returned instead of a second one. Several workers starting
-        together (with or without ``--new-run``) thus join one run rather than each creating
-        their own. With ``join`` (an automatic new run, e.g. after a rehearsal) the latest run
-        of this identity is joined whatever it already holds.
-
-        The identity includes the endpoint recorded as ``config["endpoint"]``.
-        """
-        now = self.clock()
-        endpoint = config.get("endpoint")
-        identity = (model_id, api, contract_version, rules, backend, endpoint or "")
-        async with write_tx_async(self.conn):
-            latest = await self.latest_run()
-            if (
-                latest is not None
-                and _identity(latest) == identity
-                and (join or not reopen or await self.run_result_count(latest.id) == 0)
-            ):
-                return latest
-            cur = await self.conn.execute(
-                query("insert_run"),
-                {
-                    "now": now,
-                    "model_id": model_id,
-                    "api": api,
-                    "contract_version": contract_version,
-                    "rules": rules,
-                    "backend": backend,
-                    "config_json": orjson.dumps(config, option=orjson.OPT_SORT_KEYS).decode(),
-                },
-            )
-            row = await cur.fetchone()
-            if reopen:
-                await self.conn.execute(query("reopen_for_run"), {"now": now})
-        assert row is not None
-        run = await self.run(int(row[0]))
+        async with self._writer:
+            now = self.clock()
+            async with write_tx_async(self.conn):
+                latest = await self._latest_run()
+                if (
+                    latest is not None
+                    and identity.matches(latest)
+                    and (join or not reopen or await self._run_result_count(latest.id) == 0)
+                ):
+                    return latest
+                cur = await self.conn.execute(
+                    query("insert_run"),
+                    {
+                        "now": now,
+                        "model_id": identity.model_id,
+                        "api": identity.api,
+                        "contract_version": identity.contract_version,
+                        "rules": identity.rules,
+                        "backend": identity.backend,
+                        "config_json": orjson.dumps(config, option=orjson.OPT_SORT_KEYS).decode(),
+                    },
+                )
+                row = await cur.fetchone()
+                if reopen:
+                    await self.conn.execute(query("reopen_for_run"), {"now": now})
+            assert row is not None
+            run = await self._run(int(row[0]))
         assert run is not None
         return run
 
     async def latest_run(self) -> Run | None:
+        async with self._writer:
+            return await self._latest_run()
+
+    async def _latest_run(self) -> Run | None:
         cur = await self.conn.execute(query("latest_run"))
         row = await cur.fetchone()
         return Run(*row) if row else None
 
     async def run(self, run_id: int) -> Run | None:
+        async with self._writer:
+            return await self._run(run_id)
+
+    async def _run(self, run_id: int) -> Run | None:
         cur = await self.conn.execute(query("run_by_id"), {"id": run_id})
         row = await cur.fetchone()
         return Run(*row) if row else None
 
     async def run_result_count(self, run_id: int) -> int:
+        async with self._writer:
+            return await self._run_result_count(run_id)
+
+    async def _run_result_count(self, run_id: int) -> int:
         cur = await self.conn.execute(query("run_result_count"), {"run_id": run_id})
         row = await cur.fetchone()
         return int(row[0]) if row else 0
 
+    # -- the fleet ---------------------------------------------------------------------------
+
     async def register_worker(self, run_id: int, concurrency: int) -> None:
-        async with write_tx_async(self.conn):
-            await self.conn.execute(
-                query("register_worker"),
-                {
-                    "id": self.owner,
-                    "run_id": run_id,
-                    "host": socket.gethostname(),
-                    "pid": os.getpid(),
-                    "concurrency": concurrency,
-                    "now": self.clock(),
-                },
-            )
+        async with self._writer:
+            params = {
+                "id": self.owner,
+                "run_id": run_id,
+                "host": socket.gethostname(),
+                "pid": os.getpid(),
+                "concurrency": concurrency,
+                "now": self.clock(),
+            }
+            async with write_tx_async(self.conn):
+                await self.conn.execute(query("register_worker"), params)
 
     async def heartbeat(self, ttl: float, spent_usd: float | None = None) -> Fleet:
-        """Record that we are alive (and what we have spent on model calls so far, paid or
-        not yet written); returns the live fleet (heartbeat within ``ttl`` s)."""
-        now = self.clock()
-        async with write_tx_async(self.conn):
-            await self.conn.execute(
-                query("heartbeat"), {"id": self.owner, "now": now, "spent": spent_usd}
-            )
-            cur = await self.conn.execute(query("live_workers"), {"since": now - ttl})
-            row = await cur.fetchone()
+        async with self._writer:
+            now = self.clock()
+            async with write_tx_async(self.conn):
+                await self.conn.execute(
+                    query("heartbeat"), {"id": self.owner, "now": now, "spent": spent_usd}
+                )
+                cur = await self.conn.execute(query("live_workers"), {"since": now - ttl})
+                row = await cur.fetchone()
         assert row is not None
         return Fleet(live_workers=max(int(row[0]), 1), total_concurrency=int(row[1]))
 
     async def stop_worker(self, spent_usd: float | None = None) -> None:
-        async with write_tx_async(self.conn):
-            await self.conn.execute(
-                query("stop_worker"), {"id": self.owner, "now": self.clock(), "spent": spent_usd}
-            )
-
-    # -- added by worker/ (issue 5) ----------------------------------------------------------
+        async with self._writer:
+            params = {"id": self.owner, "now": self.clock(), "spent": spent_usd}
+            async with write_tx_async(self.conn):
+                await self.conn.execute(query("stop_worker"), params)
 
     async def run_cost(self, run_id: int) -> float:
-        """USD spent by a run so far, by every worker, as each last recorded it (heartbeat):
-        calls whose results were never written (a crash, a lost lease) count too."""
-        cur = await self.conn.execute(query("run_cost"), {"run_id": run_id})
-        row = await cur.fetchone()
+        """Calls whose results were never written (a crash, a lost lease) count too."""
+        async with self._writer:
+            cur = await self.conn.execute(query("run_cost"), {"run_id": run_id})
+            row = await cur.fetchone()
         return float(row[0]) if row else 0.0
 
 
 def _storable(c: Completion) -> Completion:
     why = unstorable_reason(c)
     return c if why is None else as_unparseable(c, why)
-
-
-def _identity(run: Run) -> tuple[str, str, str, str, str, str]:
-    return (run.model_id, run.api, run.contract_version, run.rules, run.backend, run.endpoint)
 
 
 def _error_text(c: Completion) -> str:
@@ -620,3 +665,10 @@ def is_storage_error(exc: BaseException) -> bool:
             return True
         return "disk is full" in str(exc) or "disk I/O error" in str(exc)
     return isinstance(exc, OSError) and exc.errno == errno.ENOSPC
+
+
+if TYPE_CHECKING:  # mypy checks that this is a queue port (and a bulk writer)
+    from db.port import BulkWriter, Queue
+
+    def _is_a_queue(queue: SqliteQueue, writer: SqliteBulkWriter) -> tuple[Queue, BulkWriter]:
+        return queue, writer

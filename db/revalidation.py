@@ -1,4 +1,4 @@
-"""The SQL of ``revalidate`` and ``compare_rules`` (``parallelprompt/revalidate.py``): the
+"""The SQL of ``revalidate`` and ``compare_rules`` (``results/revalidate.py``): the
 results to judge, the verdicts written back, the two profiles' comparison. The caller judges;
 every statement and transaction is here."""
 
@@ -11,7 +11,7 @@ from typing import Any
 from db.connection import write_tx
 from db.models import Run
 from db.sql import named_queries, query
-from db.stats import resolve_run, snapshot
+from db.readside import resolve_run, snapshot
 
 Row = tuple[Any, ...]
 

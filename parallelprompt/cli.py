@@ -30,6 +30,7 @@ from parallelprompt.settings import Settings
 if TYPE_CHECKING:
     from catalogue.levers import Lever
     from prompts import Contract
+    from results.document import Stats
 
 EXIT_USAGE = 2
 
@@ -110,15 +111,23 @@ def _run(s: Settings) -> int:
 
 
 def _stats(s: Settings) -> int:
+    from parallelprompt.costs import lever_dicts
+    from results.stats import compute_stats
+
+    o = s.output
+    with _read_db(s) as conn:
+        stats = compute_stats(
+            conn, run_id=o.run_id, source=o.source, profile=o.profile, levers=lever_dicts
+        )
+    _print_stats(s, stats)
+    return 0
+
+
+def _print_stats(s: Settings, stats: Stats) -> None:
     import orjson
 
-    from db.stats import compute_stats, format_stats
+    from results.stats import format_stats
 
-    conn = _existing_db(s)
-    stats = compute_stats(
-        conn, run_id=s.output.run_id, source=s.output.source, profile=s.output.profile
-    )
-    stats["levers"] = _measured_levers(conn, stats)
     if s.output.json or s.output.out:
         blob = orjson.dumps(stats, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
         if s.output.out:
@@ -130,26 +139,16 @@ def _stats(s: Settings) -> int:
             sys.stdout.write(blob.decode() + "\n")
     else:
         print(terminal_safe(format_stats(stats)))
-        if stats["levers"]:
+        if stats.get("levers"):
             from catalogue.levers import format_lever_dicts
 
             title = "cost per lever, replaying this run's tokens:"
-            print(terminal_safe(format_lever_dicts(stats["levers"], title)))
-    return 0
-
-
-def _measured_levers(conn: sqlite3.Connection, stats: dict[str, Any]) -> list[dict[str, Any]]:
-    from db.stats import resolve_run
-    from parallelprompt.costs import measured_levers
-
-    run = resolve_run(conn, stats["run"]["id"]) if stats["run"] else None
-    rows = measured_levers(stats, run.config_json if run else None)
-    return [r.as_dict() for r in rows or []]
+            print(terminal_safe(format_lever_dicts(stats.get("levers", []), title)))
 
 
 def _export(s: Settings) -> int:
-    from db.export import export
-    from db.stats import PASSED_TIERS
+    from results.export import export
+    from results.stats import PASSED_TIERS
 
     o = s.output
     if o.out is None:
@@ -161,8 +160,7 @@ def _export(s: Settings) -> int:
     if hf and o.out == STDOUT:
         raise UserError("--format hf writes a folder: give --out FOLDER, not -")
     out = _output_folder(s, o.out) if hf else _output_path(s, o.out)
-    conn = _existing_db(s)
-    with _replacing(out, folder=hf) as tmp:
+    with _read_db(s) as conn, _replacing(out, folder=hf) as tmp:
         rows = export(
             conn,
             tmp,
@@ -199,10 +197,11 @@ def _output_folder(s: Settings, out: Path) -> Path:
 
 
 def _report(s: Settings) -> int:
-    from db.report import render_report
+    from results.report import render_report
 
     out = _output_path(s, s.output.out or Path("report.html"))
-    html = render_report(_existing_db(s), run_id=s.output.run_id, profile=s.output.profile)
+    with _read_db(s) as conn:
+        html = render_report(conn, run_id=s.output.run_id, profile=s.output.profile)
     with _replacing(out) as tmp:
         tmp.write_text(html, encoding="utf-8")
     _written(out, f"report written to {out}")
@@ -211,7 +210,7 @@ def _report(s: Settings) -> int:
 
 def _estimate(s: Settings) -> int:
     from catalogue.levers import format_levers
-    from db.estimate import format_estimate
+    from results.estimate import format_estimate
 
     result, rows = estimate_for(s)
     print(format_estimate(result))
@@ -225,8 +224,8 @@ def estimate_for(s: Settings) -> tuple[dict[str, Any], list[Lever]]:
     """The ``estimate`` command's figures for these settings: the projection before caching
     and the cost per lever (warns when no price is known)."""
     from catalogue import lookup, pricing
-    from db.estimate import estimate, expected_tokens
     from parallelprompt.costs import estimate_levers
+    from results.estimate import estimate, expected_tokens
     from worker.sizing import TokenPlan
 
     contract = load_contract(s)
@@ -241,16 +240,17 @@ def estimate_for(s: Settings) -> tuple[dict[str, Any], list[Lever]]:
         )
     # the expected count (a tokenizer's), not the limiter's conservative reservation
     system_tokens = expected_tokens(contract.system_prompt)
-    result = estimate(
-        _existing_db(s),
-        model=s.worker.model,
-        price_in=price.price_in,
-        price_out=price.price_out,
-        rpm=s.worker.rpm,
-        tpm=s.worker.tpm,
-        max_tokens=s.contract.max_tokens,
-        system_prompt_tokens=system_tokens,
-    )
+    with _read_db(s) as conn:
+        result = estimate(
+            conn,
+            model=s.worker.model,
+            price_in=price.price_in,
+            price_out=price.price_out,
+            rpm=s.worker.rpm,
+            tpm=s.worker.tpm,
+            max_tokens=s.contract.max_tokens,
+            system_prompt_tokens=system_tokens,
+        )
     info = lookup(w.model)
     ceiling = info.max_output_tokens if info else max(k.max_tokens, k.max_tokens_retry)
     plan = TokenPlan(k.max_tokens, k.max_tokens_retry, k.size_max_tokens, ceiling)
@@ -276,9 +276,10 @@ def _models(s: Settings) -> int:
 def _status(s: Settings) -> int:
     import orjson
 
-    from db.status import format_status, status
+    from results.status import format_status, status
 
-    result = status(_existing_db(s))
+    with _read_db(s) as conn:
+        result = status(conn)
     if s.output.json:
         print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
     else:
@@ -287,7 +288,7 @@ def _status(s: Settings) -> int:
 
 
 def _revalidate(s: Settings) -> int:
-    from parallelprompt.revalidate import format_revalidation, print_progress, revalidate
+    from results.revalidate import format_revalidation, print_progress, revalidate
 
     load_contract(s)  # an unknown --rules or a bad prompt/categories file: one-line error
     _existing_db(s).close()
@@ -306,9 +307,10 @@ def _revalidate(s: Settings) -> int:
 def _compare(s: Settings) -> int:
     if s.output.gold is not None:
         return _compare_gold(s, s.output.gold)
-    from parallelprompt.revalidate import compare_rules, format_comparison
+    from results.revalidate import compare_rules, format_comparison
 
-    result = compare_rules(_existing_db(s), run_id=s.output.run_id)
+    with _read_db(s) as conn:
+        result = compare_rules(conn, run_id=s.output.run_id)
     print(terminal_safe(format_comparison(result)))
     return 0
 
@@ -341,6 +343,16 @@ def _existing_db(s: Settings) -> sqlite3.Connection:
     from db import connect_sync
 
     return connect_sync(s.common.db, existing=True)
+
+
+@contextlib.contextmanager
+def _read_db(s: Settings) -> Iterator[sqlite3.Connection]:
+    """:func:`_existing_db`, closed when the command is done with it."""
+    conn = _existing_db(s)
+    try:
+        yield conn
+    finally:
+        conn.close()
 
 
 STDOUT = Path("-")

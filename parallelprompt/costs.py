@@ -9,6 +9,7 @@ from typing import Any
 
 from catalogue import Pricing, pricing
 from catalogue.levers import Lever, Workload, levers
+from results.document import Stats
 from worker.sizing import TokenPlan
 
 
@@ -22,7 +23,7 @@ def estimate_levers(
     rpm: float,
     tpm: float,
 ) -> list[Lever]:
-    """Levers for ``db.estimate``'s projection of the pending prompts."""
+    """Levers for ``results.estimate``'s projection of the pending prompts."""
     prompts = int(est["pending_prompts"])
     per_prompt = float(est["input_tokens_per_prompt"] or 0.0)
     rest = max(0.0, per_prompt - system_tokens)
@@ -38,11 +39,16 @@ def estimate_levers(
     return levers(work, model, price, rpm, tpm)
 
 
-def measured_levers(stats: Mapping[str, Any], config_json: str | None) -> list[Lever] | None:
+def lever_dicts(stats: Stats, config_json: str | None) -> list[dict[str, Any]]:
+    """:func:`measured_levers` as ``stats --json`` holds them (none: an empty list)."""
+    return [r.as_dict() for r in measured_levers(stats, config_json) or []]
+
+
+def measured_levers(stats: Stats, config_json: str | None) -> list[Lever] | None:
     """Levers replaying the run's measured tokens (None: nothing answered yet)."""
-    cache = stats.get("cache") or {}
-    n = int(cache.get("answered_calls") or 0)
-    run = stats.get("run")
+    cache = stats["cache"]
+    n = int(cache["answered_calls"] or 0)
+    run = stats["run"]
     if n == 0 or run is None:
         return None
     try:

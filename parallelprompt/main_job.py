@@ -14,6 +14,7 @@ said, everywhere, to be heuristics and not a model's.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import sys
 from typing import TYPE_CHECKING
@@ -69,8 +70,8 @@ def main_job(s: Settings) -> int:
 
 async def _main_job(s: Settings) -> int:
     from db import connect_sync
-    from db.stats import compute_stats, format_stats
     from producer.ingest import ingest
+    from results.stats import compute_stats, format_stats
 
     c = s.common
     summary = await ingest(s.ingest, db=c.db, progress=not c.quiet, log_format=c.log_format)
@@ -86,7 +87,8 @@ async def _main_job(s: Settings) -> int:
         print(terminal_safe(result.line()), flush=True)
         code = result.exit_code
 
-    stats = compute_stats(connect_sync(s.common.db))
+    with contextlib.closing(connect_sync(s.common.db)) as conn:
+        stats = compute_stats(conn)
     print()
     print(terminal_safe(format_stats(stats)))
     db = s.common.db.resolve()

@@ -2,11 +2,10 @@
 
 Reading, extracting and judging rows happen in a *feed* (:mod:`producer.pipeline`): a child
 process for large local inputs (the second core), a thread otherwise. This process only
-inserts: a thread with its own synchronous SQLite connection (:func:`db.connection.connect_bulk`)
-takes the feed's batches, one ``BEGIN IMMEDIATE`` transaction each
-(:func:`db.queue.enqueue_staged`), and updates the counts and the progress display. Each source
-row ends in exactly one place: kept (and enqueued) or skipped by one reason, so
-``rows_read == kept + sum(skipped)`` always.
+inserts: a thread with the queue's synchronous bulk writer (:meth:`db.port.Queue.bulk_writer`)
+takes the feed's batches, several per transaction, and updates the counts and the progress
+display. Each source row ends in exactly one place: kept (and enqueued) or skipped by one
+reason, so ``rows_read == kept + sum(skipped)`` always.
 """
 
 from __future__ import annotations
@@ -15,16 +14,12 @@ import asyncio
 import collections
 import contextlib
 import logging
-import sqlite3
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from db import EnqueueResult, SqliteQueue
-from db.connection import checkpoint, connect_bulk
-from db.queue import StagedRow, enqueue_staged
+from db import BulkWriter, EnqueueResult, Queue, SqliteQueue, StagedRows
 from producer.errors import IngestError
 from producer.extract import SkipReason
 from producer.pipeline import Done, Failed, Feed, ProcessFeed, Stopped, ThreadFeed, Window
@@ -38,12 +33,6 @@ log = logging.getLogger("producer")
 #: Skip reason of a kept row whose (source, split, row_index) is already recorded for a
 #: different prompt: a different input ingested earlier under the same source name.
 SOURCE_ROW_CONFLICT = "source_row_conflict"
-
-#: The prompts already recorded for a source's row indices in a range (one batch's).
-_RECORDED = """
-SELECT s.row_index, w.text_hash FROM sources AS s JOIN work AS w ON w.id = s.work_id
-WHERE s.source = ? AND s.split = ? AND s.row_index BETWEEN ? AND ?
-"""
 
 #: Local inputs at least this large (bytes, all files of a source) are read in a child
 #: process; below it the ~0.5 s start of a fresh interpreter costs more than it saves.
@@ -139,8 +128,8 @@ def use_process(group: SourceGroup) -> bool:
 
 
 def drop_conflicts(
-    conn: sqlite3.Connection, staged: list[StagedRow], source: str, split: str
-) -> tuple[list[StagedRow], list[int]]:
+    writer: BulkWriter, staged: StagedRows, source: str, split: str
+) -> tuple[StagedRows, list[int]]:
     """Take out the rows whose ``(source, split, row_index)`` is already recorded for a
     *different* prompt: storing them would add their prompt to the work table with no
     provenance (the sources insert keeps the earlier row). Returns the rows to store and the
@@ -148,27 +137,27 @@ def drop_conflicts(
     the same prompt (a re-run) stay, and are counted as already recorded."""
     if not staged:
         return staged, []
-    indices = [row[4] for row in staged]
-    recorded = dict(conn.execute(_RECORDED, (source, split, min(indices), max(indices))))
+    indices = staged.row_index
+    recorded = writer.recorded(source, split, min(indices), max(indices))
     if not recorded:
         return staged, []
-    keep: list[StagedRow] = []
+    keep: list[int] = []
     dropped: list[int] = []
-    for row in staged:
-        known = recorded.get(row[4])
-        if known is None or known == row[0]:
-            keep.append(row)
+    for at, (row_index, text_hash) in enumerate(zip(indices, staged.text_hash, strict=True)):
+        known = recorded.get(row_index)
+        if known is None or known == text_hash:
+            keep.append(at)
         else:
-            dropped.append(row[4])
-    return keep, dropped
+            dropped.append(row_index)
+    return (staged.select(keep) if dropped else staged), dropped
 
 
 def _without_conflicts(
-    conn: sqlite3.Connection, staged: list[StagedRow], group: SourceGroup, tally: Tally
-) -> list[StagedRow]:
+    writer: BulkWriter, staged: StagedRows, group: SourceGroup, tally: Tally
+) -> StagedRows:
     """:func:`drop_conflicts`, counted as ``source_row_conflict`` and warned about (once per
     source: the summary line has the count)."""
-    staged, conflicts = drop_conflicts(conn, staged, group.source, group.split)
+    staged, conflicts = drop_conflicts(writer, staged, group.source, group.split)
     if conflicts:
         if not tally.skipped[SOURCE_ROW_CONFLICT]:
             log.warning(
@@ -186,21 +175,20 @@ def _without_conflicts(
 
 def _write(
     feed: Feed,
-    db_path: Path,
+    queue: Queue,
     group: SourceGroup,
     ingest_id: int,
-    clock: Callable[[], float],
     tx_rows: int,
     tally: Tally,
     display: Progress,
     stop: threading.Event,
 ) -> Done:
     """The database side (in a thread): insert the feed's batches until it is done, about
-    ``tx_rows`` kept rows per ``BEGIN IMMEDIATE`` transaction.
+    ``tx_rows`` kept rows per transaction of the queue's bulk writer.
 
     A reading error or Ctrl-C commits what is already inserted (the rows before it stay
     stored, a re-run adds the rest); a database error rolls the open transaction back."""
-    conn = connect_bulk(db_path)
+    writer = queue.bulk_writer()
     in_tx = 0  # kept rows inserted in the open transaction
     try:
         while True:
@@ -209,29 +197,20 @@ def _write(
             except Stopped:
                 break
             if isinstance(msg, Failed):
-                if conn.in_transaction:
-                    conn.execute("COMMIT")
+                writer.commit()
                 raise msg.error
             if isinstance(msg, Done):
-                if conn.in_transaction:
-                    conn.execute("COMMIT")
+                writer.commit()
                 return msg
             staged = msg.staged
             if staged:
-                if not conn.in_transaction:
-                    conn.execute("BEGIN IMMEDIATE")
-                staged = _without_conflicts(conn, staged, group, tally)
-                result = enqueue_staged(
-                    conn,
-                    staged,
-                    source=group.source,
-                    split=group.split,
-                    ingest_id=ingest_id,
-                    now=clock(),
+                staged = _without_conflicts(writer, staged, group, tally)
+                result = writer.enqueue(
+                    staged, source=group.source, split=group.split, ingest_id=ingest_id
                 )
                 in_tx += len(staged)
                 if in_tx >= tx_rows:
-                    conn.execute("COMMIT")
+                    writer.commit()
                     in_tx = 0
                 tally.add(result)
             tally.rows_read += msg.rows_read
@@ -239,24 +218,14 @@ def _write(
             tally.skipped.update(msg.skipped)
             tally.flagged.update(msg.flagged)
             display.update(tally.rows_read, tally.kept, tally.new_prompts)
-        if conn.in_transaction:  # stopped (Ctrl-C): keep what is inserted
-            conn.execute("COMMIT")
+        writer.commit()  # stopped (Ctrl-C): keep what is inserted
         raise Stopped
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
     finally:
-        try:
-            checkpoint(conn)
-        except sqlite3.Error:
-            log.debug("checkpoint after the ingest failed", exc_info=True)
-        conn.close()
+        writer.close()  # rolls back what is not committed (a database error)
 
 
 async def _ingest_group(
-    queue: SqliteQueue,
-    db_path: Path,
+    queue: Queue,
     group: SourceGroup,
     cfg: IngestSettings,
     window: Window,
@@ -272,10 +241,9 @@ async def _ingest_group(
         asyncio.to_thread(
             _write,
             feed,
-            db_path,
+            queue,
             group,
             ingest_id,
-            queue.clock,
             cfg.batch_rows,
             tally,
             display,
@@ -319,7 +287,7 @@ async def ingest(
     queue = await SqliteQueue.open(db)
     try:
         for group in groups:
-            tally, ingest_id = await _ingest_group(queue, db, group, cfg, window, display)
+            tally, ingest_id = await _ingest_group(queue, group, cfg, window, display)
             ids.append(ingest_id)
             total.rows_read += tally.rows_read
             total.kept += tally.kept

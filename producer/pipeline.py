@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, NamedTuple, Protocol
 
-from db.queue import StagedRow
+from db import StagedRows
 from producer.batches import Extracted, from_arrow, from_rows
 from producer.extract import Flag, SkipReason, TextRules
 from producer.layouts import SPECS, LayoutSpec
@@ -60,7 +60,7 @@ _UNREADABLE = frozenset(
 class Batch(NamedTuple):
     """One chunk's outcome: the kept rows staged for the database and the chunk's counts."""
 
-    staged: list[StagedRow]
+    staged: StagedRows
     rows_read: int
     skipped: dict[str, int]
     flagged: dict[str, int]
@@ -130,14 +130,16 @@ def build_staged(
     rules: RowRules,
     skipped: collections.Counter[str],
     flagged: collections.Counter[str],
-) -> list[StagedRow]:
-    """Judge one extracted chunk: the kept rows as :data:`db.queue.StagedRow` tuples (built
-    directly: this loop runs once per source row), counting every other row by reason."""
-    out: list[StagedRow] = []
-    append = out.append
+) -> StagedRows:
+    """Judge one extracted chunk: the kept rows as :class:`db.StagedRows` (columns: this loop
+    runs once per source row and allocates no object per row), counting every other row by
+    reason."""
+    out = StagedRows()
+    add_hash, add_prompt, add_flags = out.text_hash.append, out.prompt.append, out.flags.append
+    kept_at: list[int] = []
+    add_kept = kept_at.append
     check = rules.text.check
     any_filter = rules.any_filter
-    ids, langs, models, toxic, redacted = ex.ids, ex.languages, ex.models, ex.toxic, ex.redacted
     repaired = ex.repaired
     for i, first in enumerate(ex.first):
         if type(first) is SkipReason and first in _UNREADABLE:
@@ -160,21 +162,16 @@ def build_staged(
             flagged.update(kept.touched)
         if repaired and i in repaired:
             flagged[Flag.METADATA_REPLACED] += 1
-        prompt = kept.prompt
-        append(
-            (
-                kept.text_hash,
-                prompt,
-                len(prompt),
-                kept.flags,
-                start + i,
-                ids[i],
-                langs[i],
-                models[i],
-                toxic[i],
-                redacted[i],
-            )
-        )
+        add_hash(kept.text_hash)
+        add_prompt(kept.prompt)
+        add_flags(kept.flags)
+        add_kept(i)
+    out.row_index = [start + i for i in kept_at]
+    out.conversation_id = [ex.ids[i] for i in kept_at]
+    out.language = [ex.languages[i] for i in kept_at]
+    out.model = [ex.models[i] for i in kept_at]
+    out.toxic = [ex.toxic[i] for i in kept_at]
+    out.redacted = [ex.redacted[i] for i in kept_at]
     return out
 
 

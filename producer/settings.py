@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from common.options import opt
+from producer.layouts import Layout
 
 
 @dataclass(frozen=True)
@@ -18,7 +19,7 @@ class IngestSettings:
     layout: str = opt(
         "auto",
         "dataset layout; auto detects it from the columns",
-        choices=("auto", "lmsys", "wildchat", "sharegpt"),
+        choices=("auto", *Layout),
     )
     split: str = opt("train", "dataset split to read")
     source_name: str | None = opt(

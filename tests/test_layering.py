@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 
 #: Imports between two packages of one level that the design allows, (importer, imported):
 #: ``db`` stores the contract's judgements (``db/verdicts.py`` maps a ``prompts.Verdict`` to
-#: its row; ``db/stats.py`` counts by ``prompts.Outcome`` until it moves to ``results/``).
+#: its row).
 SAME_LEVEL: frozenset[tuple[str, str]] = frozenset({("db", "prompts")})
 
 LEVEL = {package: level for level, names in enumerate(LAYERS) for package in names}

@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,8 +31,8 @@ from typing import Any
 from catalogue import DEFAULT_MODEL, ModelInfo, Pricing, eol_message, lookup
 from common.provenance import BEDROCK, EMULATOR, EMULATOR_NOTICE, Backend
 from common.textsafe import redact_text, without_userinfo
-from db import DatabaseError, SqliteQueue, is_locked_error, is_storage_error
-from db.stats import throughput
+from db import DatabaseError, Queue, Run, SqliteQueue, is_locked_error, is_storage_error
+from db.readside import throughput
 from prompts import Contract, ContractError, Outcome, estimate_tokens
 from prompts.settings import ContractSettings
 from worker import signals
@@ -41,13 +41,7 @@ from worker.llm import LOCAL_CREDENTIALS, ClientOptions, LLMClient, Request, ope
 from worker.metrics import Counters, MetricsServer
 from worker.pool import OnEvent, Pool, PoolConfig, StopReason, Tuning, WorkEvent
 from worker.progress import Display, human
-from worker.runs import (
-    ConfigError,
-    Identity,
-    choose_run,
-    reopens_rows,
-    run_pricing,
-)
+from worker.runs import ConfigError, choose_run, identity_of, reopens_rows, run_pricing
 from worker.settings import NO_BUDGET, Job, WorkerSettings
 from worker.shape import Shape
 from worker.sizing import TokenPlan
@@ -74,7 +68,7 @@ class WorkSummary:
     cache_read_tokens: int = 0
     saved_usd: float = 0.0
     elapsed_s: float = 0.0
-    active_s: float = 0.0  # registered as the run's worker until stopped (see db.stats)
+    active_s: float = 0.0  # registered as the run's worker until stopped (see results.stats)
     lost_leases: int = 0
     released: int = 0
     read_timeouts: int = 0
@@ -157,8 +151,6 @@ class WorkSummary:
 
 
 PREFLIGHT_PROMPT = "Say OK."
-#: The adapter (:mod:`worker.llm.registry`): Bedrock Runtime, which the emulator speaks too.
-ADAPTER = "bedrock"
 
 
 async def preflight(client: LLMClient, request: Request, tuning: Tuning) -> None:
@@ -244,39 +236,81 @@ async def work(
     back as a summary with ``stop_reason`` FATAL and ``exit_code`` 2. The backend recorded is
     the one that answers at the endpoint (see :mod:`worker.runs`). The signal handlers come
     first: a SIGTERM while the DB is opened or the client created is a graceful stop too."""
-    stop = _Stop()
-    display = display or Display(None, log_format, quiet)
-    with _signals(stop):
-        return await _start(Job(worker, contract, db), on_event, tuning, display, stop)
+    job = _Job(
+        Job(worker, contract, db),
+        tuning or Tuning(),
+        display or Display(None, log_format, quiet),
+        on_event,
+        time.monotonic(),
+        _Stop(),
+    )
+    with _signals(job.stop):
+        return await _start(job)
 
 
-async def _start(
-    settings: Job,
-    on_event: OnEvent | None,
-    tuning: Tuning | None,
-    display: Display,
-    stop: _Stop,
-) -> WorkSummary:
-    started = time.monotonic()
-    tuning = tuning or Tuning()
-    db = str(settings.db)
+@dataclass
+class _Job:
+    """One ``work()`` call: what every step reads, how it speaks, and its one summary."""
 
-    def fatal(message: str) -> WorkSummary:
-        return WorkSummary(StopReason.FATAL, message, elapsed_s=time.monotonic() - started, db=db)
+    settings: Job
+    tuning: Tuning
+    display: Display
+    on_event: OnEvent | None
+    started: float
+    stop: _Stop
 
-    def stopped() -> WorkSummary:  # a signal before anything was changed
+    def say(self, kind: str, message: str, *, show: bool = True) -> None:
+        _say(self.display, self.on_event, kind, message, show=show)
+
+    def summary(
+        self,
+        reason: StopReason,
+        message: str | None = None,
+        *,
+        backend: str = BEDROCK,
+        counters: Counters | None = None,
+        run_id: int | None = None,
+    ) -> WorkSummary:
+        """The summary, built here only: figures from ``counters`` once the pool ran."""
+        figures: dict[str, Any] = {}
+        if counters is not None:
+            figures = {
+                "outcomes": {k: counters.outcomes.get(k, 0) for k in OUTCOMES},
+                "requests": counters.total_requests,
+                "retries": counters.retries,
+                "requeued": counters.requeued,
+                "throttled": counters.throttled,
+                "input_tokens": counters.input_tokens,
+                "output_tokens": counters.output_tokens,
+                "cost_usd": counters.cost_usd,
+                "cache_read_tokens": counters.cache_read_tokens,
+                "saved_usd": counters.saved_usd,
+                "active_s": counters.session_s,
+                "lost_leases": counters.lost_leases,
+                "released": counters.released,
+                "read_timeouts": counters.requests.get("read_timeout", 0),
+            }
+        names = self.stop.names
         return WorkSummary(
-            StopReason.SIGNAL,
-            elapsed_s=time.monotonic() - started,
-            db=db,
-            signal_name=stop.names[0],
+            stop_reason=reason,
+            message=message,
+            elapsed_s=time.monotonic() - self.started,
+            run_id=run_id,
+            db=str(self.settings.db),
+            backend=backend,
+            signal_name=names[0] if names and reason is not StopReason.FATAL else None,
+            **figures,
         )
 
-    if stop.names:
-        return stopped()
+
+async def _start(job: _Job) -> WorkSummary:
+    """Load the contract, open the queue (waiting out another process's write lock), work."""
+    settings = job.settings
+    if job.stop.names:
+        return job.summary(StopReason.SIGNAL)
     info = lookup(settings.worker.model)
     if info is not None and info.end_of_life():
-        return fatal(eol_message(info, settings.worker.model))
+        return job.summary(StopReason.FATAL, eol_message(info, settings.worker.model))
     try:
         contract = Contract.load(
             settings.contract.system_prompt,
@@ -284,44 +318,52 @@ async def _start(
             settings.contract.rules,
         )
     except ContractError as exc:
-        return fatal(str(exc))
-    if settings.worker.exit_when_empty and not settings.db.exists():
-        return fatal(
+        return job.summary(StopReason.FATAL, str(exc))
+    db = settings.db
+    if settings.worker.exit_when_empty and not db.exists():
+        return job.summary(
+            StopReason.FATAL,
             f"no database at {db}: run `parallelprompt ingest --db {db}` first (a worker "
-            "started with --no-exit-when-empty waits for the producer instead)"
+            "started with --no-exit-when-empty waits for the producer instead)",
         )
-    opening = time.monotonic()
-    while True:  # another process's long write lock (a migration, a bulk ingest): wait
-        try:
-            queue = await SqliteQueue.open(
-                settings.db,
-                backoff_base=tuning.db_backoff_base_s,
-                backoff_cap=tuning.db_backoff_cap_s,
-                busy_timeout_s=tuning.db_lock_wait_s,
-            )
-            break
-        except DatabaseError as exc:
-            if stop.names or not is_locked_error(exc.__cause__ or exc):
-                return stopped() if stop.names else fatal(str(exc))
-            waited = time.monotonic() - opening
-            _say(
-                display,
-                on_event,
-                "waiting",
-                "waiting for the database: another process has held its write lock for "
-                f"{waited:.0f} s",
-            )
-    store = Store(queue, on_wait=lambda message: _say(display, on_event, "waiting", message))
+    queue = await _open_queue(job)
+    if isinstance(queue, WorkSummary):
+        return queue
+    store = Store(queue, on_wait=lambda message: job.say("waiting", message))
     try:
-        if stop.names:
-            return stopped()
-        return await _work(settings, store, contract, on_event, tuning, display, started, stop)
+        if job.stop.names:
+            return job.summary(StopReason.SIGNAL)
+        return await _work(job, store, contract)
     except Exception as exc:  # before any answer: nothing to keep, one line and exit 2
         if not is_storage_error(exc):
             raise
-        return fatal(f"cannot write to the database {settings.db}: {exc}")
+        return job.summary(StopReason.FATAL, f"cannot write to the database {db}: {exc}")
     finally:
         await queue.close()
+
+
+async def _open_queue(job: _Job) -> Queue | WorkSummary:
+    """The queue of ``--db`` (the composition: the SQLite implementation is named here), or
+    the summary of why not."""
+    opening = time.monotonic()
+    while True:  # another process's long write lock (a migration, a bulk ingest): wait
+        try:
+            return await SqliteQueue.open(
+                job.settings.db,
+                backoff_base=job.tuning.db_backoff_base_s,
+                backoff_cap=job.tuning.db_backoff_cap_s,
+                busy_timeout_s=job.tuning.db_lock_wait_s,
+            )
+        except DatabaseError as exc:
+            if job.stop.names:
+                return job.summary(StopReason.SIGNAL)
+            if not is_locked_error(exc.__cause__ or exc):
+                return job.summary(StopReason.FATAL, str(exc))
+            job.say(
+                "waiting",
+                "waiting for the database: another process has held its write lock for "
+                f"{time.monotonic() - opening:.0f} s",
+            )
 
 
 async def _identify(client: LLMClient, settings: Job, tuning: Tuning) -> Backend:
@@ -390,24 +432,23 @@ def _start_notes(settings: Job, price: Pricing, info: ModelInfo | None) -> list[
     return notes
 
 
-async def _work(
-    settings: Job,
-    store: Store,
-    contract: Contract,
-    on_event: OnEvent | None,
-    tuning: Tuning,
-    display: Display,
-    started: float,
-    stop: _Stop,
-) -> WorkSummary:
-    w = settings.worker
-    price = run_pricing(settings)
+@dataclass(frozen=True)
+class _Plan:
+    """What the settings, the catalogue and the contract decide before any call."""
+
+    price: Pricing
+    info: ModelInfo | None
+    shape: Shape
+    tokens: TokenPlan
+    options: ClientOptions
+    check: Request  # the preflight call
+
+
+def _plan(settings: Job, contract: Contract) -> _Plan:
+    w, k = settings.worker, settings.contract
     info = lookup(w.model)
-    notes = _start_notes(settings, price, info)
-    system_tokens = estimate_tokens(contract.system_prompt)
-    shape = Shape.for_model(info, system_tokens, w.prompt_cache)
-    k = settings.contract
-    plan = TokenPlan(
+    shape = Shape.for_model(info, estimate_tokens(contract.system_prompt), w.prompt_cache)
+    tokens = TokenPlan(
         k.max_tokens,
         k.max_tokens_retry,
         k.size_max_tokens,
@@ -426,132 +467,132 @@ async def _work(
         credentials=LOCAL_CREDENTIALS if w.backend == EMULATOR else None,
     )
     check = Request(
-        contract.system_prompt,
-        PREFLIGHT_PROMPT,
-        k.max_tokens,
-        k.temperature,
-        shape.cache_point,
+        contract.system_prompt, PREFLIGHT_PROMPT, k.max_tokens, k.temperature, shape.cache_point
     )
+    return _Plan(run_pricing(settings), info, shape, tokens, options, check)
+
+
+def _pool_config(settings: Job, run: Run, plan: _Plan) -> PoolConfig:
+    w, k = settings.worker, settings.contract
+    return PoolConfig(
+        run_id=run.id,
+        model_id=w.model,
+        concurrency=w.concurrency,
+        lease_seconds=w.lease_seconds,
+        max_attempts=w.max_attempts,
+        max_tokens=k.max_tokens,
+        temperature=k.temperature,
+        cache_prefix=plan.shape.cache_point,
+        read_timeout_s=w.read_timeout,
+        max_cost_usd=None if w.max_cost_usd == NO_BUDGET else w.max_cost_usd,
+        grace_seconds=w.grace_seconds,
+        exit_when_empty=w.exit_when_empty,
+        rpm=w.rpm,
+        tpm=w.tpm,
+        flush_rows=w.flush_rows,
+        flush_ms=w.flush_ms,
+        tokens=plan.tokens,
+        burndown=plan.info.output_burndown if plan.info else 1.0,
+    )
+
+
+async def _backend(job: _Job, store: Store, client: LLMClient, contract: Contract) -> Backend:
+    """Who answers (the client's warnings said first), and the spending guard for Bedrock."""
+    if job.settings.worker.backend != EMULATOR:  # said before anything can fail
+        for warning in client.description.warnings:
+            job.say("warning", warning)
+    backend = await _identify(client, job.settings, job.tuning)
+    if backend.kind == BEDROCK:
+        refusal = await budget_refusal(store.queue, job.settings, contract)
+        if refusal is not None:
+            raise ConfigError(refusal)
+    return backend
+
+
+async def _choose_run(
+    job: _Job, store: Store, client: LLMClient, contract: Contract, backend: Backend, plan: _Plan
+) -> Run | None:
+    """The run to write into (a preflight call first when it re-opens finished prompts);
+    None when a signal came before anything was changed."""
+    identity = identity_of(job.settings, contract, backend, client.description.endpoint)
+    reopen = await reopens_rows(store, job.settings, identity)
+    if reopen:
+        await _reopen_checked(client, plan.check, reopen, job.tuning, job.say)
+    if job.stop.names:
+        return None
+    return await choose_run(store, job.settings, contract, identity, backend)
+
+
+def _started_line(settings: Job, run: Run, contract: Contract, backend: Backend, where: str) -> str:
+    w = settings.worker
+    return (
+        f"run {run.id}: model {w.model} via {w.api} at {where}, concurrency "
+        f"{w.concurrency}, quota {w.rpm:g} rpm / {w.tpm:g} tpm shared by the fleet, "
+        f"prompt version {contract.version}, rules {contract.profile.name}"
+        + (f"; {EMULATOR_NOTICE}" if backend.kind == EMULATOR else "")
+    )
+
+
+@contextlib.asynccontextmanager
+async def _metrics(job: _Job, counters: Counters, pool: Pool, owner: str) -> AsyncIterator[None]:
+    """The metrics endpoint for the pool's lifetime, when ``--metrics-port`` asks for one."""
+    w = job.settings.worker
+    if w.metrics_port is None:
+        yield
+        return
+    metrics = MetricsServer(counters, pool.limiter, owner)
+    try:
+        url = await metrics.start(w.metrics_host, w.metrics_port)
+        job.say("metrics", f"{url}/metrics and {url}/healthz")
+        yield
+    finally:
+        await metrics.stop()
+
+
+async def _work(job: _Job, store: Store, contract: Contract) -> WorkSummary:
+    """Open the client, choose the run, drain the queue with a pool; one summary."""
+    plan = _plan(job.settings, contract)
+    notes = _start_notes(job.settings, plan.price, plan.info)
     counters = Counters()
-    pool_ref, signal_names = stop.pools, stop.names
-    metrics: MetricsServer | None = None
     backend = Backend(BEDROCK)
-
-    def say(kind: str, message: str) -> None:
-        _say(display, on_event, kind, message)
-
-    with _signals(stop):
+    with _signals(job.stop):
         try:
-            async with opened(ADAPTER, options) as client:
-                if w.backend != EMULATOR:  # said before anything can fail
-                    for warning in client.description.warnings:
-                        say("warning", warning)
-                backend = await _identify(client, settings, tuning)
-                if backend.kind == BEDROCK:
-                    refusal = budget_refusal(settings, contract)
-                    if refusal is not None:
-                        raise ConfigError(refusal)
-                identity = Identity.of(settings, contract, backend, client.description.endpoint)
-                reopen = await reopens_rows(store, settings, identity)
-                if reopen:
-                    await _reopen_checked(client, check, reopen, tuning, say)
-                if signal_names:  # stopped before anything was changed
-                    return WorkSummary(
-                        StopReason.SIGNAL,
-                        elapsed_s=time.monotonic() - started,
-                        db=str(settings.db),
-                        backend=backend.kind,
-                        signal_name=signal_names[0],
-                    )
-                run = await choose_run(store, settings, contract, identity, backend)
-                config = PoolConfig(
-                    run_id=run.id,
-                    model_id=w.model,
-                    concurrency=w.concurrency,
-                    lease_seconds=w.lease_seconds,
-                    max_attempts=w.max_attempts,
-                    max_tokens=settings.contract.max_tokens,
-                    temperature=settings.contract.temperature,
-                    cache_prefix=shape.cache_point,
-                    read_timeout_s=w.read_timeout,
-                    max_cost_usd=None if w.max_cost_usd == NO_BUDGET else w.max_cost_usd,
-                    grace_seconds=w.grace_seconds,
-                    exit_when_empty=w.exit_when_empty,
-                    rpm=w.rpm,
-                    tpm=w.tpm,
-                    flush_rows=w.flush_rows,
-                    flush_ms=w.flush_ms,
-                    tokens=plan,
-                    burndown=info.output_burndown if info else 1.0,
-                )
+            async with opened(job.settings.worker.client, plan.options) as client:
+                backend = await _backend(job, store, client, contract)
+                run = await _choose_run(job, store, client, contract, backend, plan)
+                if run is None:  # stopped before anything was changed
+                    return job.summary(StopReason.SIGNAL, backend=backend.kind)
                 pool = Pool(
                     store=store,
                     client=client,
                     contract=contract,
-                    config=config,
-                    pricing=price,
-                    tuning=tuning,
-                    display=display,
-                    on_event=on_event,
+                    config=_pool_config(job.settings, run, plan),
+                    pricing=plan.price,
+                    tuning=job.tuning,
+                    display=job.display,
+                    on_event=job.on_event,
                     counters=counters,
                 )
-                pool_ref.append(pool)
-                if signal_names:  # a signal arrived while the client was starting
+                job.stop.pools.append(pool)
+                if job.stop.names:  # a signal arrived while the client was starting
                     pool.request_stop(StopReason.SIGNAL)
-                if w.metrics_port is not None:
-                    metrics = MetricsServer(counters, pool.limiter, store.owner)
-                    url = await metrics.start(w.metrics_host, w.metrics_port)
-                    _say(display, on_event, "metrics", f"{url}/metrics and {url}/healthz")
-                where = client.description.where
-                _say(
-                    display,
-                    on_event,
-                    "started",
-                    f"run {run.id}: model {w.model} via {w.api} at {where}, concurrency "
-                    f"{w.concurrency}, quota {w.rpm:g} rpm / {w.tpm:g} tpm shared by the fleet, "
-                    f"prompt version {contract.version}, rules {contract.profile.name}"
-                    + (f"; {EMULATOR_NOTICE}" if backend.kind == EMULATOR else ""),
-                )
-                for note in notes:
-                    _say(display, on_event, "warning", note)
-                await pool.run()
+                async with _metrics(job, counters, pool, store.owner):
+                    where = client.description.where
+                    job.say("started", _started_line(job.settings, run, contract, backend, where))
+                    for note in notes:
+                        job.say("warning", note)
+                    await pool.run()
         except (FatalError, ConfigError) as exc:  # opening the client, identify, preflight, run
-            pool_ref.clear()
-            return WorkSummary(
-                StopReason.FATAL,
-                redact_text(str(exc)),
-                elapsed_s=time.monotonic() - started,
-                db=str(settings.db),
-                backend=backend.kind,
-            )
-        finally:
-            if metrics is not None:
-                await metrics.stop()
-    reason = pool.stop_reason or StopReason.DRAINED
-    summary = WorkSummary(
-        stop_reason=reason,
-        message=pool.stop_message,
-        outcomes={k: counters.outcomes.get(k, 0) for k in OUTCOMES},
-        requests=counters.total_requests,
-        retries=counters.retries,
-        requeued=counters.requeued,
-        throttled=counters.throttled,
-        input_tokens=counters.input_tokens,
-        output_tokens=counters.output_tokens,
-        cost_usd=counters.cost_usd,
-        cache_read_tokens=counters.cache_read_tokens,
-        saved_usd=counters.saved_usd,
-        elapsed_s=time.monotonic() - started,
-        active_s=counters.session_s,
-        lost_leases=counters.lost_leases,
-        released=counters.released,
-        read_timeouts=counters.requests.get("read_timeout", 0),
-        run_id=run.id,
-        db=str(settings.db),
+            job.stop.pools.clear()
+            return job.summary(StopReason.FATAL, redact_text(str(exc)), backend=backend.kind)
+    summary = job.summary(
+        pool.stop_reason or StopReason.DRAINED,
+        pool.stop_message,
         backend=backend.kind,
-        signal_name=signal_names[0] if signal_names else None,
+        counters=counters,
+        run_id=run.id,
     )
-    _say(display, on_event, "finished", summary.line(), show=False)
+    job.say("finished", summary.line(), show=False)
     return summary
 
 

@@ -14,17 +14,14 @@ A run never mixes two identities:
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
-
-import orjson
 
 from catalogue import Pricing, pricing
 from common.errors import ParallelPromptError
 from common.provenance import EMULATOR, EMULATOR_NOTICE, Backend
 from common.textsafe import redact_url
-from db import Run, Status
+from db import Run, RunIdentity, Status
 from prompts import Contract, estimate_tokens
 from worker.settings import Job
 from worker.store import Store
@@ -34,42 +31,31 @@ class ConfigError(ParallelPromptError):
     """The worker cannot start with this configuration (exit 2, one line)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Identity:
-    model_id: str
-    api: str
-    contract_version: str
-    rules: str
-    backend: str
-    endpoint: str
+def identity_of(
+    settings: Job, contract: Contract, backend: Backend, endpoint_url: str
+) -> RunIdentity:
+    """The identity of the run this worker would write into."""
+    return RunIdentity(
+        model_id=settings.worker.model,
+        api=settings.worker.api,
+        contract_version=contract.version,
+        rules=contract.profile.name,
+        backend=backend.kind,
+        endpoint=endpoint_key(backend, endpoint_url),
+        endpoint_url=redact_url(settings.worker.endpoint_url),
+    )
 
-    @classmethod
-    def of(cls, settings: Job, contract: Contract, backend: Backend, endpoint_url: str) -> Identity:
-        return cls(
-            model_id=settings.worker.model,
-            api=settings.worker.api,
-            contract_version=contract.version,
-            rules=contract.profile.name,
-            backend=backend.kind,
-            endpoint=endpoint_key(backend, endpoint_url),
-        )
 
-    @classmethod
-    def of_run(cls, run: Run) -> Identity:
-        return cls(
-            run.model_id, run.api, run.contract_version, run.rules, run.backend, run.endpoint
-        )
-
-    def describe(self) -> str:
-        where = (
-            f"via the local emulator ({EMULATOR_NOTICE})"
-            if self.backend == EMULATOR
-            else f"on Bedrock at {self.endpoint or '?'}"
-        )
-        return (
-            f"model {self.model_id}, api {self.api}, prompt version {self.contract_version}, "
-            f"rules {self.rules}, {where}"
-        )
+def describe(identity: RunIdentity) -> str:
+    where = (
+        f"via the local emulator ({EMULATOR_NOTICE})"
+        if identity.backend == EMULATOR
+        else f"on Bedrock at {identity.endpoint or '?'}"
+    )
+    return (
+        f"model {identity.model_id}, api {identity.api}, prompt version "
+        f"{identity.contract_version}, rules {identity.rules}, {where}"
+    )
 
 
 def endpoint_key(backend: Backend, endpoint_url: str) -> str:
@@ -85,7 +71,7 @@ def run_pricing(settings: Job) -> Pricing:
 
 
 def run_config(
-    settings: Job, contract: Contract, identity: Identity, backend: Backend
+    settings: Job, contract: Contract, identity: RunIdentity, backend: Backend
 ) -> dict[str, Any]:
     """What a run records about itself; never credentials (URL userinfo is redacted).
     ``prices`` (USD per million tokens) let stats and the report price the cache's savings."""
@@ -129,28 +115,13 @@ class Choice:
     join: bool = False
 
 
-def same_run(run: Run, identity: Identity, endpoint_url: str | None) -> bool:
-    """Whether ``run`` has this identity. A run recorded before endpoints were (no
-    ``config.endpoint``) matches when its backend label and its raw ``--endpoint-url`` do."""
-    if Identity.of_run(run) == identity:
-        return True
-    try:
-        config = orjson.loads(run.config_json)
-    except orjson.JSONDecodeError:
-        return False
-    if not isinstance(config, dict) or "endpoint" in config:
-        return False
-    legacy = dataclasses.replace(identity, endpoint="")
-    return Identity.of_run(run) == legacy and config.get("endpoint_url") == redact_url(endpoint_url)
-
-
-async def decide(store: Store, settings: Job, identity: Identity) -> Choice:
+async def decide(store: Store, settings: Job, identity: RunIdentity) -> Choice:
     """The run to use (see the module doc); ConfigError when refused."""
     latest = await store.latest_run()
     new_run = settings.worker.new_run
     if latest is None:
         return Choice(None)
-    if same_run(latest, identity, settings.worker.endpoint_url):
+    if identity.matches(latest):
         if not new_run or await store.run_result_count(latest.id) == 0:
             return Choice(latest)  # a fleet started with --new-run creates one run, not one each
         return Choice(None, reopen=True)
@@ -160,14 +131,14 @@ async def decide(store: Store, settings: Job, identity: Identity) -> Choice:
         return Choice(None, reopen=True, join=not new_run)
     if not new_run:
         raise ConfigError(
-            f"this DB holds results of run {latest.id} ({Identity.of_run(latest).describe()}); "
-            f"you asked for {identity.describe()} — pass --new-run to classify everything "
+            f"this DB holds results of run {latest.id} ({describe(RunIdentity.of_run(latest))}); "
+            f"you asked for {describe(identity)} — pass --new-run to classify everything "
             "again under a new run, or use a fresh --db"
         )
     return Choice(None, reopen=True)
 
 
-async def reopens_rows(store: Store, settings: Job, identity: Identity) -> int:
+async def reopens_rows(store: Store, settings: Job, identity: RunIdentity) -> int:
     """How many finished prompts choosing the run would send back to ready (ConfigError when
     the run would be refused)."""
     choice = await decide(store, settings, identity)
@@ -178,19 +149,15 @@ async def reopens_rows(store: Store, settings: Job, identity: Identity) -> int:
 
 
 async def choose_run(
-    store: Store, settings: Job, contract: Contract, identity: Identity, backend: Backend
+    store: Store, settings: Job, contract: Contract, identity: RunIdentity, backend: Backend
 ) -> Run:
     """Continue the latest run, start one, or refuse (ConfigError) — see the module doc."""
     choice = await decide(store, settings, identity)
     if choice.run is not None:
         return choice.run
     return await store.start_run(
-        model_id=identity.model_id,
-        api=identity.api,
-        contract_version=identity.contract_version,
-        rules=identity.rules,
-        backend=identity.backend,
-        config=run_config(settings, contract, identity, backend),
+        identity,
+        run_config(settings, contract, identity, backend),
         reopen=choice.reopen,
         join=choice.join,
     )

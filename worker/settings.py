@@ -9,6 +9,7 @@ from pathlib import Path
 
 from common.options import opt
 from prompts.settings import ContractSettings
+from worker.llm.registry import ADAPTERS
 
 NO_BUDGET = math.inf
 
@@ -29,6 +30,12 @@ class WorkerSettings:
         "global.anthropic.claude-haiku-5-5",
         "Bedrock model id or inference profile (`parallelprompt models` lists the catalogue; "
         "the paper used Claude 3.5 Haiku, now end of life)",
+    )
+    client: str = opt(
+        "bedrock",
+        "LLM client adapter (`worker/llm/registry.py`): bedrock speaks Bedrock Runtime, which "
+        "the emulator speaks too",
+        choices=tuple(ADAPTERS),
     )
     api: str = opt("converse", "Bedrock API to call", choices=("converse", "invoke"))
     region: str | None = opt(

@@ -3,32 +3,31 @@
 from __future__ import annotations
 
 from catalogue import pricing
-from db import connect_sync
-from db.estimate import estimate, expected_tokens
+from catalogue.projection import Observed, expected_tokens, project
+from db import Queue
 from prompts import Contract
 from worker.settings import Job
 
 
-def budget_refusal(settings: Job, contract: Contract) -> str | None:
+async def budget_refusal(queue: Queue, settings: Job, contract: Contract) -> str | None:
     """None when the run may spend; else the one line that refuses it, with the estimate."""
     w = settings.worker
     if w.max_cost_usd is not None:
         return None
     price = pricing(w.model, w.price_in, w.price_out, w.price_cache_write, w.price_cache_read)
-    conn = connect_sync(settings.db, existing=True)
-    try:
-        est = estimate(
-            conn,
-            model=w.model,
-            price_in=price.price_in,
-            price_out=price.price_out,
-            rpm=w.rpm,
-            tpm=w.tpm,
-            max_tokens=settings.contract.max_tokens,
-            system_prompt_tokens=expected_tokens(contract.system_prompt),
-        )
-    finally:
-        conn.close()
+    work = await queue.workload(w.model)
+    used = Observed(work.calls, work.input_tokens, work.output_tokens, work.chars)
+    est = project(
+        pending=work.pending,
+        pending_chars=work.pending_chars,
+        observed=used if used.calls else None,
+        price_in=price.price_in,
+        price_out=price.price_out,
+        rpm=w.rpm,
+        tpm=w.tpm,
+        max_tokens=settings.contract.max_tokens,
+        system_prompt_tokens=expected_tokens(contract.system_prompt),
+    )
     cost = (
         f"~${est['cost_on_demand_usd']:,.2f} (worst case ${est['cost_worst_case_usd']:,.2f})"
         if price.known

@@ -1,17 +1,13 @@
-"""The queue port as the worker uses it: every operation under one asyncio lock.
-
-A queue operation runs several statements on the process's single writer connection inside
-``BEGIN IMMEDIATE``; two tasks interleaving theirs would nest transactions. The lock makes
-each operation atomic from the event loop's point of view. No SQL here: it is all in ``db/``.
+"""The queue port as the worker uses it: patient with another process's write lock.
 
 Another process may hold the database's write lock for longer than the busy timeout (a big
 ingest, ``sqlite3`` left open in a transaction). That is not an error of ours: the operation
 is tried again, as long as it takes, and ``on_wait`` is told each time the timeout passes.
+Each operation is atomic by itself (the implementation holds its writer lock); no SQL here.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
@@ -23,9 +19,11 @@ from db import (
     Failure,
     Fleet,
     Lease,
+    Queue,
     Run,
-    SqliteQueue,
+    RunIdentity,
     Status,
+    Workload,
     is_locked_error,
 )
 from db.lease import STALE_HEARTBEAT_S
@@ -34,27 +32,25 @@ T = TypeVar("T")
 
 
 class Store:
-    def __init__(self, queue: SqliteQueue, on_wait: Callable[[str], None] | None = None) -> None:
+    def __init__(self, queue: Queue, on_wait: Callable[[str], None] | None = None) -> None:
         self.queue = queue
         self.owner = queue.owner
         self.on_wait = on_wait
-        self._lock = asyncio.Lock()
 
     async def _patient(self, op: Callable[[], Awaitable[T]]) -> T:
-        """``op`` under the lock, tried again while another process holds the write lock."""
+        """``op``, tried again while another process holds the write lock."""
         started = time.monotonic()
-        async with self._lock:
-            while True:
-                try:
-                    return await op()
-                except Exception as exc:
-                    if not is_locked_error(exc):
-                        raise
-                if self.on_wait is not None:
-                    self.on_wait(
-                        "waiting for the database: another process has held its write lock "
-                        f"for {time.monotonic() - started:.0f} s"
-                    )
+        while True:
+            try:
+                return await op()
+            except Exception as exc:
+                if not is_locked_error(exc):
+                    raise
+            if self.on_wait is not None:
+                self.on_wait(
+                    "waiting for the database: another process has held its write lock "
+                    f"for {time.monotonic() - started:.0f} s"
+                )
 
     async def claim(
         self, n: int, lease_seconds: float, stale_s: float = STALE_HEARTBEAT_S
@@ -78,6 +74,9 @@ class Store:
     async def counts(self) -> dict[Status, int]:
         return await self._patient(lambda: self.queue.counts())
 
+    async def workload(self, model: str) -> Workload:
+        return await self._patient(lambda: self.queue.workload(model))
+
     async def leased_by_others(self) -> tuple[int, float | None]:
         return await self._patient(lambda: self.queue.leased_by_others())
 
@@ -99,5 +98,9 @@ class Store:
     async def run_result_count(self, run_id: int) -> int:
         return await self._patient(lambda: self.queue.run_result_count(run_id))
 
-    async def start_run(self, **kwargs: Any) -> Run:
-        return await self._patient(lambda: self.queue.start_run(**kwargs))
+    async def start_run(
+        self, identity: RunIdentity, config: dict[str, Any], *, reopen: bool, join: bool = False
+    ) -> Run:
+        return await self._patient(
+            lambda: self.queue.start_run(identity, config, reopen=reopen, join=join)
+        )

@@ -7,11 +7,21 @@ import sqlite3
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from db import Completion, FailOutcome, Failure, SqliteQueue, Status, VerdictRow, connect_sync
+from db import (
+    Completion,
+    FailOutcome,
+    Failure,
+    RunIdentity,
+    SqliteQueue,
+    Status,
+    VerdictRow,
+    connect_sync,
+)
 from db.connection import SCHEMA_VERSION, DatabaseError
 from tests.db.conftest import FakeClock, source_row
 
@@ -20,12 +30,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 async def make_run(q: SqliteQueue) -> int:
     run = await q.start_run(
-        model_id="m",
-        api="converse",
-        contract_version="t",
-        rules="default",
-        backend="emulator",
-        config={},
+        RunIdentity("m", "converse", "t", "default", "emulator", ""),
+        {},
         reopen=False,
     )
     return run.id
@@ -243,12 +249,8 @@ async def test_new_run_reopens_finished_work(db_path: Path) -> None:
         await q.complete_many([done(lease.work_id, lease.attempts)])
     assert (await q.counts())[Status.DONE] == 2
     run = await q.start_run(
-        model_id="other",
-        api="invoke",
-        contract_version="t2",
-        rules="original",
-        backend="bedrock",
-        config={"x": 1},
+        RunIdentity("other", "invoke", "t2", "original", "bedrock", ""),
+        {"x": 1},
         reopen=True,
     )
     assert run.id == 2 and (await q.latest_run()) == run
@@ -425,23 +427,16 @@ async def test_workers_starting_together_join_one_run(db_path: Path) -> None:
     later ones join the first one's run instead of creating their own."""
     await fill_without_run(db_path, 3)
     queues = [await SqliteQueue.open(db_path, f"w{i}") for i in range(4)]
-    identity = {
-        "model_id": "m",
-        "api": "converse",
-        "contract_version": "t",
-        "rules": "default",
-        "backend": "emulator",
-        "config": {},
-    }
-    runs = await asyncio.gather(*(q.start_run(**identity, reopen=False) for q in queues))
+    identity = RunIdentity("m", "converse", "t", "default", "emulator", "")
+    runs = await asyncio.gather(*(q.start_run(identity, {}, reopen=False) for q in queues))
     assert {r.id for r in runs} == {1}
     for lease in await queues[0].claim(3, 30):
         await queues[0].complete_many([done(lease.work_id, lease.attempts)])
     # a fleet started with --new-run: one new run, the finished rows reopened once
-    again = await asyncio.gather(*(q.start_run(**identity, reopen=True) for q in queues))
+    again = await asyncio.gather(*(q.start_run(identity, {}, reopen=True) for q in queues))
     assert {r.id for r in again} == {2}
     assert (await queues[0].counts())[Status.READY] == 3
-    other = await queues[0].start_run(**{**identity, "model_id": "m2"}, reopen=False)
+    other = await queues[0].start_run(replace(identity, model_id="m2"), {}, reopen=False)
     assert other.id == 3  # another configuration is another run
     for q in queues:
         await q.close()
@@ -486,12 +481,8 @@ async def test_running_counts_follow_every_change_of_status(db_path: Path) -> No
     assert counts == scanned_counts(db_path)
     assert counts[Status.DONE] == 3 and counts[Status.DEAD] == 1
     await q.start_run(
-        model_id="m2",
-        api="converse",
-        contract_version="t",
-        rules="default",
-        backend="emulator",
-        config={},
+        RunIdentity("m2", "converse", "t", "default", "emulator", ""),
+        {},
         reopen=True,
     )
     assert await q.counts() == scanned_counts(db_path)
@@ -519,3 +510,26 @@ def test_running_counts_start_from_the_rows_of_an_older_database(db_path: Path) 
     stored = dict(conn.execute("SELECT status, n FROM work_counts").fetchall())
     conn.close()
     assert stored == {"ready": 2, "leased": 1, "done": 1, "dead": 1}
+
+
+async def test_probes_read_a_database_other_processes_write(db_path: Path) -> None:
+    """bench.scale watches a fleet through db.probe (no SQL outside db/)."""
+    from db.probe import result_count, running_workers
+
+    await fill(db_path, 2)
+    q = await SqliteQueue.open(db_path, "w")
+    await q.register_worker(1, 4)
+    assert (result_count(db_path), running_workers(db_path)) == (0, 1)
+    for lease in await q.claim(2, 30):
+        await q.complete_many([done(lease.work_id, lease.attempts)])
+    await q.stop_worker()
+    assert (result_count(db_path), running_workers(db_path)) == (2, 0)
+    await q.close()
+
+
+def test_running_workers_of_a_database_without_tables_is_zero(tmp_path: Path) -> None:
+    from db.probe import running_workers
+
+    empty = tmp_path / "empty.db"
+    sqlite3.connect(empty).close()
+    assert running_workers(empty) == 0

@@ -363,9 +363,9 @@ def test_any_json_rows_are_judged_never_raised(case: tuple[Layout, list[object]]
         flagged: collections.Counter[str] = collections.Counter()
         staged = build_staged(from_rows(list(rows), SPECS[layout]), 0, r, skipped, flagged)
         assert len(staged) + sum(skipped.values()) == len(rows)
-        for row in staged:  # what reaches SQLite is valid text
-            for value in (row[1], row[5], row[6], row[7]):
-                assert value is None or not has_invalid_unicode(value)
+        # what reaches SQLite is valid text
+        for value in (*staged.prompt, *staged.conversation_id, *staged.language, *staged.model):
+            assert value is None or not has_invalid_unicode(value)
 
 
 def test_file_names_with_undecodable_bytes(

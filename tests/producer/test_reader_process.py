@@ -100,3 +100,20 @@ def test_an_error_that_does_not_pickle_still_says_what_happened() -> None:
     again = pickle.loads(pickle.dumps(portable))
     assert isinstance(again, RuntimeError) and str(again) == "Odd: odd 1 2"
     assert "in the ingest's reading process" in again.__notes__[0]
+
+
+def test_a_batch_crosses_the_pipe_as_named_columns() -> None:
+    """Batches travel pickled as columns (no object per row) and arrive field by field."""
+    from db import StagedRows
+    from producer.pipeline import Batch
+
+    rows = StagedRows()
+    rows.add(b"h" * 16, "a prompt", 42, flags=1, conversation_id="c42", language="English")
+    rows.add(b"i" * 16, "another prompt", 43, toxic=True)
+    back = pickle.loads(pickle.dumps(Batch(rows, 3, {"too_short": 1}, {}), 5))
+    assert back.staged == rows and len(back.staged) == 2
+    assert list(back.staged.rows()) == [
+        (b"h" * 16, "a prompt", 8, 1, 42, "c42", "English", None, None, None),
+        (b"i" * 16, "another prompt", 14, 0, 43, None, None, None, True, None),
+    ]
+    assert back.staged.select([1]).prompt == ["another prompt"]

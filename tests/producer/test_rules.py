@@ -125,6 +125,15 @@ def test_detect(columns: list[str], layout: Layout | None) -> None:
     assert detect(columns) == layout
 
 
+def test_every_layout_has_its_spec_and_its_choice() -> None:
+    """A new layout is one enum member and one spec in producer/layouts.py: `--layout` offers it."""
+    from producer.settings import IngestSettings
+
+    assert set(SPECS) == set(Layout)
+    choices = IngestSettings.__dataclass_fields__["layout"].metadata["choices"]
+    assert tuple(choices) == ("auto", *(layout.value for layout in Layout))
+
+
 messages = st.lists(
     st.fixed_dictionaries(
         {

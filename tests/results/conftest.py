@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from db import Completion, Failure, SourceRow, SqliteQueue, VerdictRow
+from db import Completion, Failure, RunIdentity, SourceRow, SqliteQueue, VerdictRow
 from tests.answers import answer
 
 LMSYS = "lmsys/lmsys-chat-1m"
@@ -249,12 +249,8 @@ async def _build(path: Path) -> None:
     try:
         await queue.enqueue_many(source_rows())
         run = await queue.start_run(
-            model_id=MODEL,
-            api="converse",
-            contract_version="test-v1",
-            rules="default",
-            backend="emulator",
-            config={},
+            RunIdentity(MODEL, "converse", "test-v1", "default", "emulator", ""),
+            {},
             reopen=False,
         )
         await queue.register_worker(run.id, concurrency=4)

@@ -13,8 +13,8 @@ import pytest
 from datasets import Dataset, Value, load_dataset
 
 from db import connect_sync
-from db.export import COLUMNS
-from db.export import export as export_any
+from results.export import COLUMNS
+from results.export import export as export_any
 from tests.results.conftest import CASES, LMSYS, PHONES, SLOGANS
 
 LOADERS = {"jsonl": "json", "parquet": "parquet", "csv": "csv"}

@@ -13,10 +13,10 @@ import yaml
 from datasets import Dataset, Features, Sequence, Value, concatenate_datasets, load_dataset
 
 from db import connect_sync
-from db.export import PUBLISHED_COLUMNS
-from db.export import export as export_any
-from db.stats import PASSED_TIERS
 from parallelprompt.cli import main
+from results.export import PUBLISHED_COLUMNS
+from results.export import export as export_any
+from results.stats import PASSED_TIERS
 
 
 def export(conn: sqlite3.Connection, out: Path, **kw: Any) -> int:

@@ -11,7 +11,7 @@ import pytest
 
 from db import connect_sync
 from db.connection import write_tx
-from db.stats import EMULATOR_NOTE, OUTCOMES, compute_stats, format_stats, snapshot
+from results.stats import EMULATOR_NOTE, OUTCOMES, compute_stats, format_stats, snapshot
 from tests.results.conftest import CASES, LMSYS, WILDCHAT
 
 ORIGINAL_KEYS = (

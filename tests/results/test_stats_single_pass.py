@@ -11,7 +11,7 @@ import pytest
 
 from db import connect_sync
 from db.sql import _parse
-from db.stats import NOVEL_EXAMPLES, StatsRows, read_stats_rows, shape_stats
+from results.stats import NOVEL_EXAMPLES, StatsRows, read_stats_rows, shape_stats
 
 REFERENCE = _parse((Path(__file__).parent / "reference_stats.sql").read_text("utf-8"))
 

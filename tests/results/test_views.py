@@ -7,7 +7,7 @@ import sqlite3
 from datetime import datetime
 from pathlib import Path
 
-from db.stats import compute_stats
+from results.stats import compute_stats
 from tests.results.conftest import LMSYS, PHONES, WILDCHAT
 
 

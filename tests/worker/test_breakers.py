@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from db import CompleteResult, Completion, SqliteQueue
+from db import CompleteResult, Completion, RunIdentity, SqliteQueue
 from db.verdicts import verdict_row
 from emulator import FixedResponder
 from emulator.faults import FaultPicker, FaultRates
@@ -158,12 +158,8 @@ async def test_a_flush_cancelled_during_its_commit_is_counted_once(db: Path) -> 
     queue = await SqliteQueue.open(db)
     try:
         run = await queue.start_run(
-            model_id="m",
-            api="converse",
-            contract_version=contract.version,
-            rules=contract.profile.name,
-            backend="emulator",
-            config={},
+            RunIdentity("m", "converse", contract.version, contract.profile.name, "emulator", ""),
+            {},
             reopen=False,
         )
         store = Store(queue)

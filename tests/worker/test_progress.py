@@ -17,10 +17,10 @@ import pytest
 
 from catalogue import lookup
 from db import connect_sync
-from db.stats import compute_stats
 from emulator.process import spawn
 from parallelprompt.cli import estimate_for
 from parallelprompt.settings import CommonSettings, EmulatorSettings, IngestSettings
+from results.stats import compute_stats
 from tests.producer.conftest import ingest_on
 from tests.worker.conftest import FAST, fill, make_settings, work_on
 from tests.worker.procs import start_worker, worker_env

@@ -41,7 +41,7 @@ from db.export_parts import (
     later_parts,
     spans,
 )
-from db.stats import (
+from results.stats import (
     check_category,
     check_language,
     check_profile,
@@ -387,7 +387,7 @@ def export(
     """Write the run's verdicts (default: latest run, its own profile) to ``out``; returns the
     number of rows written. ``per="prompt"``: one row per unique prompt, with the source and
     row index of its first source row. ``tier``: one tier label or several. ``fmt="hf"``:
-    ``out`` is a folder (see :mod:`db.hf`). ``schema``: ``ours`` or ``published`` dtypes.
+    ``out`` is a folder (see :mod:`results.hf`). ``schema``: ``ours`` or ``published`` dtypes.
 
     ``category`` and ``language`` match in any case; ``language="unknown"`` matches rows
     without a language. Raises ValueError (one line, listing the known values) for an unknown
@@ -436,7 +436,7 @@ def export(
         with later_parts(write_part, db_file, per, task, parts[1:], folder) as later:
             cursor = _query(conn, per, params, parts[0])
             if fmt == "hf":
-                from db.hf import CardFacts, write_hf
+                from results.hf import CardFacts, write_hf
 
                 facts = CardFacts(
                     run=run_info(run),

@@ -13,69 +13,60 @@ The published pipeline's five keys keep their meaning (docs/results.md):
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import orjson
+from typing import Any, cast
 
 from common.provenance import EMULATOR_NOTICE as EMULATOR_NOTE
-from db.errors import NoSuchRun, QueryError
+from db import readside
+from db.errors import QueryError
 from db.models import Run
-from db.sql import named_queries, query
-from prompts import Outcome
+from db.readside import Row, resolve_run, rq, snapshot, throughput
+from prompts.types import Outcome
+from results.document import (
+    Cache,
+    CategoryRow,
+    Dedup,
+    LanguageRow,
+    NovelRow,
+    Queue,
+    Reasons,
+    RunInfo,
+    SourceRow,
+    Stats,
+    Tiers,
+    Usage,
+    rate,
+)
+from results.text import EMULATED_COST, contract_label, format_cache, format_stats
+
+__all__ = [  # besides what is defined here, what the other read commands take from here
+    "EMULATED_COST",
+    "Row",
+    "contract_label",
+    "format_cache",
+    "format_stats",
+    "resolve_run",
+    "rq",
+    "snapshot",
+    "throughput",
+]
 
 PASSED = (Outcome.HIGH.value, Outcome.MEDIUM.value)
 OUTCOMES = tuple(o.value for o in Outcome)
 UNJUDGED = "unjudged"  # a result with no verdict under the profile read (revalidate first)
-EMULATED_COST = " (at the model's prices; the emulator charged nothing)"
 NOVEL_EXAMPLES = 3
 EXAMPLE_CHARS = 300
-
-Row = tuple[Any, ...]
-
-
-def rq(name: str) -> str:
-    """A named query of ``db/results.sql``."""
-    return named_queries("results.sql")[name]
-
-
-@contextlib.contextmanager
-def snapshot(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """One read transaction: every query inside sees the same committed state (WAL)."""
-    if conn.in_transaction:
-        yield conn
-        return
-    conn.execute("BEGIN")
-    try:
-        yield conn
-    finally:
-        conn.execute("COMMIT")
-
-
-def resolve_run(conn: sqlite3.Connection, run_id: int | None) -> Run | None:
-    """The run asked for, or the latest one; ``None`` when no run was ever started.
-
-    Raises LookupError when an explicit ``run_id`` does not exist.
-    """
-    if run_id is None:
-        row = conn.execute(query("latest_run")).fetchone()
-        return Run(*row) if row else None
-    row = conn.execute(query("run_by_id"), {"id": run_id}).fetchone()
-    if row is None:
-        raise NoSuchRun(f"no run with id {run_id} in this database")
-    return Run(*row)
 
 
 #: How many known values a "matches nothing" message lists.
 KNOWN_SHOWN = 15
 
 
-def _known(conn: sqlite3.Connection, name: str) -> str:
-    values = [str(v) for (v,) in conn.execute(rq(name))]
+def _known(conn: sqlite3.Connection, kind: str) -> str:
+    values = readside.known_values(conn, kind)
     if not values:
         return "none in this database yet"
     shown = ", ".join(values[:KNOWN_SHOWN])
@@ -83,20 +74,16 @@ def _known(conn: sqlite3.Connection, name: str) -> str:
     return f"{shown}, and {more:,} more" if more > 0 else shown
 
 
-def _exists(conn: sqlite3.Connection, name: str, value: str) -> bool:
-    return bool(conn.execute(rq(name), {"value": value}).fetchone()[0])
-
-
 def check_profile(conn: sqlite3.Connection, profile: str | None, run: Run | None) -> None:
     """An explicit ``--profile`` must have verdicts (the run's own profile always passes).
 
-    Raises ValueError naming the profiles that have verdicts."""
+    Raises QueryError naming the profiles that have verdicts."""
     if profile is None or (run is not None and profile == run.rules):
         return
-    if not _exists(conn, "profile_exists", profile):
+    if not readside.value_exists(conn, "profile", profile):
         raise QueryError(
             f"no verdicts under profile {profile!r} (profiles with verdicts: "
-            f"{_known(conn, 'known_profiles')}); run `parallelprompt revalidate --rules "
+            f"{_known(conn, 'profile')}); run `parallelprompt revalidate --rules "
             f"{profile}` first"
         )
 
@@ -124,29 +111,29 @@ def check_tier(tier: str | None) -> str | None:
 
 def check_source(conn: sqlite3.Connection, source: str | None) -> None:
     """A ``--source`` must name a source recorded in the database (exact spelling)."""
-    if source is not None and not _exists(conn, "source_exists", source):
+    if source is not None and not readside.value_exists(conn, "source", source):
         raise QueryError(
-            f"no source {source!r} in this database (sources: {_known(conn, 'known_sources')})"
+            f"no source {source!r} in this database (sources: {_known(conn, 'source')})"
         )
 
 
 def check_language(conn: sqlite3.Connection, language: str | None) -> None:
     """A ``--language`` (any case) must be a language of some source row."""
-    if language is not None and not _exists(conn, "language_exists", language):
+    if language is not None and not readside.value_exists(conn, "language", language):
         raise QueryError(
-            f"no source row in language {language!r} (languages: {_known(conn, 'known_languages')})"
+            f"no source row in language {language!r} (languages: {_known(conn, 'language')})"
         )
 
 
 def check_category(conn: sqlite3.Connection, category: str | None) -> None:
     """A ``--category`` (any case) must be a category of some verdict."""
-    if category is not None and not _exists(conn, "category_exists", category):
+    if category is not None and not readside.value_exists(conn, "category", category):
         raise QueryError(
-            f"no verdict in category {category!r} (categories: {_known(conn, 'known_categories')})"
+            f"no verdict in category {category!r} (categories: {_known(conn, 'category')})"
         )
 
 
-def run_info(run: Run | None) -> dict[str, Any] | None:
+def run_info(run: Run | None) -> RunInfo | None:
     if run is None:
         return None
     return {
@@ -162,10 +149,6 @@ def run_info(run: Run | None) -> dict[str, Any] | None:
 
 def backend_note(run: Run | None) -> str | None:
     return EMULATOR_NOTE if run is not None and run.backend == "emulator" else None
-
-
-def rate(part: float, whole: float) -> float | None:
-    return round(part / whole, 4) if whole else None
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -202,27 +185,25 @@ def read_stats_rows(
 ) -> StatsRows:
     """Run every statistics query inside one snapshot.
 
-    Raises ValueError when ``profile`` has no verdicts or ``source`` was never recorded (the
-    message lists the known ones), LookupError for an unknown ``run_id``."""
+    Raises QueryError when ``profile`` has no verdicts or ``source`` was never recorded (the
+    message lists the known ones), NoSuchRun for an unknown ``run_id``."""
     with snapshot(conn):
         run = resolve_run(conn, run_id)
         check_profile(conn, profile, run)
         check_source(conn, source)
         prof = profile or (run.rules if run else None)
         rows = StatsRows(run=run, profile=prof, source=source)
-        p = {"run_id": run.id if run else -1, "profile": prof, "source": source}
-        split_summary(rows, conn.execute(rq("run_summary"), p).fetchall())
+        p = readside.scope(run, prof, source)
+        split_summary(rows, readside.run_summary(conn, p))
         rows.languages, rows.sources = split_sources(
-            conn.execute(rq("source_summary"), p).fetchall()
+            group_source_rows(readside.source_rows(conn, p))
         )
         if rows.novel:
-            rows.novel_examples = conn.execute(
-                rq("novel_examples"), {**p, "examples": NOVEL_EXAMPLES}
-            ).fetchall()
+            rows.novel_examples = readside.novel_examples(conn, p, NOVEL_EXAMPLES)
             rows.emergence = emergence(conn, rows.novel, p)
-        rows.corpus = conn.execute(rq("corpus_totals"), {"source": source}).fetchone()
-        rows.queue = conn.execute(query("running_counts")).fetchall()
-        rows.sessions = conn.execute(rq("worker_sessions"), p).fetchall()
+        rows.corpus = readside.corpus_totals(conn, source)
+        rows.queue = readside.queue_rows(conn)
+        rows.sessions = readside.worker_sessions(conn, p["run_id"])
     return rows
 
 
@@ -297,6 +278,35 @@ def split_summary(rows: StatsRows, summary: Sequence[Row]) -> None:
     rows.cache = tuple(cache)
 
 
+def group_source_rows(stream: Iterable[Row]) -> list[Row]:
+    """Source rows per source, language, outcome and parallelizable: (source, language,
+    outcome, parallelizable, source rows, prompts counted once per source, prompts counted once
+    per language), from ``readside.source_rows`` (a prompt's rows together, first row first;
+    pure). A prompt counts in its first row of each source and of each language."""
+    groups: dict[tuple[str, str, str, int], list[int]] = {}
+    last = None
+    sources: set[str] = set()
+    languages: set[str] = set()
+    for work_id, source, language, outcome, par in stream:
+        lang = "unknown" if language is None else language
+        if work_id != last:
+            last, sources, languages = work_id, {source}, {lang}
+            in_source = in_language = 1
+        else:
+            in_source, in_language = int(source not in sources), int(lang not in languages)
+            sources.add(source)
+            languages.add(lang)
+        key = (source, lang, UNJUDGED if outcome is None else outcome, int(par == 1))
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [1, in_source, in_language]
+        else:
+            group[0] += 1
+            group[1] += in_source
+            group[2] += in_language
+    return [(*key, *counts) for key, counts in groups.items()]
+
+
 def split_sources(summary: Sequence[Row]) -> tuple[list[Row], list[Row]]:
     """The language rows and the per-source-and-outcome rows from ``source_summary`` (pure)."""
     languages: dict[str, list[int]] = {}
@@ -323,8 +333,7 @@ def split_sources(summary: Sequence[Row]) -> tuple[list[Row], list[Row]]:
 def emergence(conn: sqlite3.Connection, novel: Sequence[Row], p: Mapping[str, Any]) -> list[Row]:
     """(label, prompts processed when it first appeared), in order of appearance."""
     firsts = {int(first_id): str(label) for label, *_, first_id in novel}
-    ids = orjson.dumps(sorted(firsts)).decode()
-    positions = conn.execute(rq("results_before"), {**p, "ids": ids}).fetchall()
+    positions = readside.results_before(conn, p, sorted(firsts))
     return sorted(((firsts[int(i)], int(n)) for i, n in positions), key=lambda r: r[1])
 
 
@@ -334,16 +343,27 @@ def compute_stats(
     run_id: int | None = None,
     source: str | None = None,
     profile: str | None = None,
-) -> dict[str, Any]:
+    levers: Levers | None = None,
+) -> Stats:
     """The statistics document of a run (default: the latest) under a rule profile (default:
-    the run's own), optionally restricted to the prompts of one source dataset."""
-    return shape_stats(read_stats_rows(conn, run_id=run_id, source=source, profile=profile))
+    the run's own), optionally restricted to the prompts of one source dataset. ``levers``:
+    adds the cost per lever replaying the run's tokens (the ``stats`` command's)."""
+    rows = read_stats_rows(conn, run_id=run_id, source=source, profile=profile)
+    stats = shape_stats(rows)
+    if levers is not None:
+        stats["levers"] = levers(stats, rows.run.config_json if rows.run else None)
+    return stats
+
+
+#: The cost-per-lever table of a statistics document and its run's recorded configuration
+#: (``parallelprompt.costs``: it sizes calls as the worker does).
+Levers = Callable[[Stats, str | None], list[dict[str, Any]]]
 
 
 # -- shaping (pure) ---------------------------------------------------------------------------
 
 
-def shape_stats(rows: StatsRows) -> dict[str, Any]:
+def shape_stats(rows: StatsRows) -> Stats:
     outcomes = outcome_counts(rows.outcomes)
     categories = category_table(rows.categories)
     parallelizable = sum(int(r[2]) for r in rows.outcomes)
@@ -351,6 +371,8 @@ def shape_stats(rows: StatsRows) -> dict[str, Any]:
     sources = source_table(rows.sources)
     prompts = sum(outcomes.values())
     source_rows = sum(s["source_rows"] for s in sources)
+    reasons = reason_tables(rows.reasons)
+    use = usage(rows.totals, rows.sessions)
     return {
         "total_classified_as_parallelizable": parallelizable,
         "failed_validation": parallelizable - passed,
@@ -369,10 +391,16 @@ def shape_stats(rows: StatsRows) -> dict[str, Any]:
         "categories": categories,
         "languages": language_table(rows.languages),
         "sources": sources,
-        **reason_tables(rows.reasons),
+        "high_cues": reasons["high_cues"],
+        "medium_cues": reasons["medium_cues"],
+        "failure_reasons": reasons["failure_reasons"],
+        "unparseable_reasons": reasons["unparseable_reasons"],
+        "dead_reasons": reasons["dead_reasons"],
         "novel_categories": novel_table(rows.novel, rows.novel_examples, rows.emergence),
         "dedup": dedup(source_rows, prompts, rows.corpus),
-        **usage(rows.totals, rows.sessions),
+        "tokens": use["tokens"],
+        "cost_usd": use["cost_usd"],
+        "throughput": use["throughput"],
         "cache": cache_usage(rows.cache, run_prices(rows.run)),
         "queue": queue_counts(rows.queue),
     }
@@ -394,26 +422,7 @@ def verdict_contracts(rows: Sequence[Row]) -> dict[str, int]:
     return dict(sorted(versions.items()))
 
 
-def contract_label(stats: Mapping[str, Any]) -> str:
-    """The contract version(s) the profile's verdicts were judged under, for a header: the
-    run's own version when they agree (or there are no verdicts yet), else each version with
-    its prompts and the run's version."""
-    run = stats["run"]
-    versions: Mapping[str, int] = stats.get("verdict_contract_versions") or {}
-    if run is None:
-        return ""
-    if not versions or list(versions) == [run["contract_version"]]:
-        return f"contract {run['contract_version']}"
-    if len(versions) == 1:
-        judged = f"verdicts under contract {next(iter(versions))}"
-    else:
-        judged = "verdicts under contracts " + ", ".join(
-            f"{v} ({n:,} prompts)" for v, n in versions.items()
-        )
-    return f"{judged}; the run's contract {run['contract_version']}"
-
-
-def tier_split(outcomes: Mapping[str, int]) -> dict[str, Any]:
+def tier_split(outcomes: Mapping[str, int]) -> Tiers:
     high, medium = outcomes["high_confidence"], outcomes["medium_confidence"]
     return {
         "high_confidence": high,
@@ -423,25 +432,23 @@ def tier_split(outcomes: Mapping[str, int]) -> dict[str, Any]:
     }
 
 
-def category_table(rows: Sequence[Row]) -> list[dict[str, Any]]:
-    out = []
-    for category, novel, classified, passed, high in rows:
-        out.append(
-            {
-                "category": str(category),
-                "is_novel": bool(novel),
-                "classified": int(classified),
-                "passed": int(passed),
-                "failed": int(classified) - int(passed),
-                "high": int(high),
-                "medium": int(passed) - int(high),
-                "pass_rate": rate(int(passed), int(classified)),
-            }
-        )
-    return out
+def category_table(rows: Sequence[Row]) -> list[CategoryRow]:
+    return [
+        {
+            "category": str(category),
+            "is_novel": bool(novel),
+            "classified": int(classified),
+            "passed": int(passed),
+            "failed": int(classified) - int(passed),
+            "high": int(high),
+            "medium": int(passed) - int(high),
+            "pass_rate": rate(int(passed), int(classified)),
+        }
+        for category, novel, classified, passed, high in rows
+    ]
 
 
-def language_table(rows: Sequence[Row]) -> list[dict[str, Any]]:
+def language_table(rows: Sequence[Row]) -> list[LanguageRow]:
     return [
         {
             "language": str(language),
@@ -455,8 +462,8 @@ def language_table(rows: Sequence[Row]) -> list[dict[str, Any]]:
     ]
 
 
-def source_table(rows: Sequence[Row]) -> list[dict[str, Any]]:
-    by_source: dict[str, dict[str, Any]] = {}
+def source_table(rows: Sequence[Row]) -> list[SourceRow]:
+    by_source: dict[str, SourceRow] = {}
     for source, outcome, source_rows, prompts, par in rows:
         entry = by_source.setdefault(
             str(source),
@@ -468,6 +475,7 @@ def source_table(rows: Sequence[Row]) -> list[dict[str, Any]]:
                 "passed": 0,
                 "outcomes": {o: 0 for o in OUTCOMES},
                 "outcomes_by_source_row": {o: 0 for o in OUTCOMES},
+                "pass_rate": None,
             },
         )
         entry["source_rows"] += int(source_rows)
@@ -482,23 +490,26 @@ def source_table(rows: Sequence[Row]) -> list[dict[str, Any]]:
     return sorted(by_source.values(), key=lambda e: (-e["source_rows"], e["source"]))
 
 
-def reason_tables(rows: Sequence[Row]) -> dict[str, dict[str, int]]:
-    keys = {
-        "high_confidence": "high_cues",
-        "medium_confidence": "medium_cues",
-        "failed": "failure_reasons",
-        "unparseable": "unparseable_reasons",
-        "dead": "dead_reasons",
-    }
-    out: dict[str, dict[str, int]] = {k: {} for k in keys.values()}
+#: The reason table of each outcome that has reasons.
+REASON_KEYS = {
+    "high_confidence": "high_cues",
+    "medium_confidence": "medium_cues",
+    "failed": "failure_reasons",
+    "unparseable": "unparseable_reasons",
+    "dead": "dead_reasons",
+}
+
+
+def reason_tables(rows: Sequence[Row]) -> Reasons:
+    out: dict[str, dict[str, int]] = {k: {} for k in REASON_KEYS.values()}
     for outcome, reason, prompts in rows:
-        out[keys[str(outcome)]][str(reason)] = int(prompts)
-    return out
+        out[REASON_KEYS[str(outcome)]][str(reason)] = int(prompts)
+    return cast(Reasons, out)
 
 
 def novel_table(
     rows: Sequence[Row], examples: Sequence[Row], emergence: Sequence[Row]
-) -> list[dict[str, Any]]:
+) -> list[NovelRow]:
     samples: dict[str, list[str]] = {}
     descriptions: dict[str, str] = {}
     for label, description, prompt in examples:
@@ -524,7 +535,7 @@ def _clip(text: str) -> str:
     return text if len(text) <= EXAMPLE_CHARS else text[: EXAMPLE_CHARS - 1] + "…"
 
 
-def dedup(source_rows: int, prompts: int, corpus: Row) -> dict[str, Any]:
+def dedup(source_rows: int, prompts: int, corpus: Row) -> Dedup:
     corpus_prompts, corpus_rows = int(corpus[0]), int(corpus[1])
     return {
         "source_rows": source_rows,
@@ -551,13 +562,7 @@ def active_seconds(sessions: Sequence[Row]) -> float:
     return total
 
 
-def throughput(prompts: int, active_s: float) -> float | None:
-    """THE throughput, everywhere (worker summary, ``stats``, report): prompts finished per
-    second of worker time (from a worker's start to its stop, overlaps counted once)."""
-    return prompts / active_s if active_s > 0 else None
-
-
-def usage(totals: Row, sessions: Sequence[Row] = ()) -> dict[str, Any]:
+def usage(totals: Row, sessions: Sequence[Row] = ()) -> Usage:
     prompts, tin, tout, cost, first_at, last_at, latency, attempts = totals
     span = (last_at - first_at) if first_at is not None and last_at is not None else 0.0
     # without worker time (results written by other tools), the results' own time span
@@ -595,7 +600,7 @@ def run_prices(run: Run | None) -> dict[str, float] | None:
     return {k: float(prices[k]) for k in keys}
 
 
-def cache_usage(row: Row, prices: Mapping[str, float] | None) -> dict[str, Any]:
+def cache_usage(row: Row, prices: Mapping[str, float] | None) -> Cache:
     """Prompt-cache figures of the answered calls: the share of calls that read the cache,
     the share of input tokens it served, and the dollars it saved against sending those
     tokens uncached (cache writes cost more than plain input, and count against it)."""
@@ -625,140 +630,14 @@ def cache_usage(row: Row, prices: Mapping[str, float] | None) -> dict[str, Any]:
     }
 
 
-def format_cache(cache: Mapping[str, Any]) -> str | None:
-    """One line, or None when nothing was cached."""
-    if not cache["read_tokens"] and not cache["write_tokens"]:
-        return None
-    saved = "" if cache["saved_usd"] is None else f", saved ${cache['saved_usd']:,.4f}"
-    hit = cache["hit_rate"] or 0.0
-    served = cache["token_hit_rate"] or 0.0
-    return (
-        f"prompt cache: {hit:.1%} of calls read it ({served:.1%} of input tokens), "
-        f"{cache['read_tokens']:,} tokens read, {cache['write_tokens']:,} written{saved}"
-    )
-
-
-def queue_counts(rows: Sequence[Row]) -> dict[str, int]:
+def queue_counts(rows: Sequence[Row]) -> Queue:
     counts = {s: 0 for s in ("ready", "leased", "done", "dead")}
     for status, n in rows:
         counts[str(status)] = int(n)
-    counts["total"] = sum(counts.values())
-    return counts
-
-
-# -- text -------------------------------------------------------------------------------------
-
-
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value * 100:.1f}%"
-
-
-def _header(stats: Mapping[str, Any]) -> list[str]:
-    run = stats["run"]
-    if run is None:
-        return ["no run recorded yet: nothing has been processed (run `parallelprompt work`)"]
-    lines = [
-        f"run {run['id']}: model {run['model_id']} via {run['api']}, backend {run['backend']}, "
-        f"profile {stats['profile']} ({contract_label(stats)})"
-    ]
-    if stats["backend_note"]:
-        lines.append(f"NOTE: {stats['backend_note']}")
-    if stats["filters"]["source"]:
-        lines.append(f"source: {stats['filters']['source']}")
-    return lines
-
-
-def _overview(stats: Mapping[str, Any]) -> list[str]:
-    proc, dd = stats["processed"], stats["dedup"]
-    lines = [
-        f"processed: {proc['prompts']:,} unique prompts from {proc['source_rows']:,} source rows "
-        f"({dd['calls_saved']:,} calls saved by dedup, {_pct(dd['savings'])})",
-        "outcomes:",
-    ]
-    for outcome, n in stats["outcomes"].items():
-        lines.append(f"  {outcome:<20} {n:>10,}  {_pct(rate(n, proc['prompts']))}")
-    tiers = stats["tiers"]
-    lines += [
-        f"classified parallelizable: {stats['total_classified_as_parallelizable']:,}; "
-        f"passed validation: {stats['passed_validation']:,} ({_pct(stats['pass_rate'])}); "
-        f"failed validation: {stats['failed_validation']:,}",
-        f"tiers: high {tiers['high_confidence']:,} ({_pct(tiers['high_share'])}), "
-        f"medium {tiers['medium_confidence']:,} ({_pct(tiers['medium_share'])})",
-    ]
-    return lines
-
-
-def _table(title: str, rows: Sequence[Mapping[str, Any]], key: str, limit: int = 20) -> list[str]:
-    if not rows:
-        return []
-    lines = [f"{title}:"]
-    for r in rows[:limit]:
-        lines.append(
-            f"  {str(r[key])[:36]:<36} passed {r['passed']:>8,} of {r['parallelizable']:>8,} "
-            f"parallelizable ({_pct(r['pass_rate'])}), {r['prompts']:,} prompts"
-        )
-    if len(rows) > limit:
-        lines.append(f"  ... {len(rows) - limit} more")
-    return lines
-
-
-def _categories(stats: Mapping[str, Any], limit: int = 20) -> list[str]:
-    rows = stats["categories"]
-    if not rows:
-        return []
-    lines = ["categories (passed of classified parallelizable):"]
-    for c in rows[:limit]:
-        novel = " (novel)" if c["is_novel"] else ""
-        lines.append(
-            f"  {(c['category'] + novel)[:36]:<36} {c['passed']:>8,} of {c['classified']:>8,}"
-            f"  {_pct(c['pass_rate'])}"
-        )
-    if len(rows) > limit:
-        lines.append(f"  ... {len(rows) - limit} more")
-    return lines
-
-
-def _reasons(stats: Mapping[str, Any]) -> list[str]:
-    lines = []
-    for key, title in (
-        ("high_cues", "high tier earned by"),
-        ("medium_cues", "medium tier earned by"),
-        ("failure_reasons", "failure reasons"),
-        ("unparseable_reasons", "unparseable reasons"),
-        ("dead_reasons", "dead letters"),
-    ):
-        if stats.get(key):
-            lines.append(f"{title}: " + ", ".join(f"{r} {n:,}" for r, n in stats[key].items()))
-    novel = stats["novel_categories"]
-    if novel:
-        top = ", ".join(f"{n['label']} {n['count']:,}" for n in novel[:8])
-        lines.append(f"novel categories: {len(novel)} labels; top: {top}")
-    return lines
-
-
-def _usage(stats: Mapping[str, Any]) -> list[str]:
-    tok, tp, q = stats["tokens"], stats["throughput"], stats["queue"]
-    rate_txt = "-" if tp["prompts_per_s"] is None else f"{tp['prompts_per_s']:.2f} prompts/s"
-    cache = format_cache(stats["cache"])
-    return [
-        f"tokens: {tok['input']:,} in + {tok['output']:,} out; cost ${stats['cost_usd']:.4f}"
-        + (EMULATED_COST if stats["backend_note"] else ""),
-        *([cache] if cache else []),
-        f"throughput: {rate_txt} over {tp['elapsed_s']:.1f} s of worker time, "
-        f"avg latency {tp['avg_latency_ms'] or 0:.0f} ms",
-        f"queue: ready {q['ready']:,}, leased {q['leased']:,}, done {q['done']:,}, "
-        f"dead {q['dead']:,}",
-    ]
-
-
-def format_stats(stats: Mapping[str, Any]) -> str:
-    """A readable summary of ``compute_stats``'s document."""
-    lines = _header(stats)
-    if stats["run"] is not None:
-        lines += _overview(stats)
-        lines += _categories(stats)
-        lines += _table("languages", stats["languages"], "language", 12)
-        lines += _table("sources", stats["sources"], "source", 12)
-        lines += _reasons(stats)
-        lines += _usage(stats)
-    return "\n".join(lines)
+    return {
+        "ready": counts["ready"],
+        "leased": counts["leased"],
+        "done": counts["done"],
+        "dead": counts["dead"],
+        "total": sum(counts.values()),
+    }

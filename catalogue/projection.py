@@ -1,9 +1,10 @@
-"""What the pending prompts will cost and how long they will take, before a single call.
+"""What pending prompts will cost and how long they will take: the projection, pure.
 
-Tokens come from completed results when there are some (the observed input tokens per prompt
-character beyond the system prompt, and the observed output tokens per answer), else from the
-prompt lengths and defaults. Time is bounded by both quotas: requests/min and tokens/min.
-The arithmetic is a pure function (``project``) of the rows read.
+From the pending prompts' count and characters, and the usage observed on answered calls
+when there is some (the observed input tokens per prompt character beyond the system prompt,
+and the observed output tokens per answer), else defaults. Time is bounded by both quotas:
+requests/min and tokens/min. ``results.estimate`` reads the figures from a database and
+prints the projection; the worker's budget guard projects the pending work with it too.
 
 This is the *expected* use, not the limiter's conservative reservation: text is counted at
 ``BYTES_PER_TOKEN`` (about what Claude's tokenizer gives for English prose, and what the
@@ -15,12 +16,8 @@ every call by a third of the system prompt (it is ~3k tokens of every call's inp
 from __future__ import annotations
 
 import math
-import sqlite3
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-
-from db.stats import rq, snapshot
 
 BYTES_PER_TOKEN = 4.0  # expected tokenizer rate (English prose); observed ratios replace it
 CHARS_PER_TOKEN = 4.0  # the same for the prompts, whose length is stored in characters
@@ -107,61 +104,3 @@ def project(
 
 def _finite(x: float) -> float | None:
     return None if math.isinf(x) else round(x, 2)
-
-
-def estimate(
-    conn: sqlite3.Connection,
-    *,
-    model: str,
-    price_in: float,
-    price_out: float,
-    rpm: float,
-    tpm: float,
-    max_tokens: int,
-    system_prompt_tokens: int,
-) -> dict[str, Any]:
-    """Estimate for the pending (ready or leased) prompts with ``model`` at the given prices
-    (USD per million tokens) and quota. Observed usage of the same model is preferred."""
-    with snapshot(conn):
-        pending, chars = conn.execute(rq("pending_work")).fetchone()
-        row = conn.execute(rq("completed_usage"), {"model": model}).fetchone()
-        if not row[0]:
-            row = conn.execute(rq("completed_usage"), {"model": None}).fetchone()
-    observed = Observed(*(int(x) for x in row)) if row[0] else None
-    result = project(
-        pending=int(pending),
-        pending_chars=int(chars),
-        observed=observed,
-        price_in=price_in,
-        price_out=price_out,
-        rpm=rpm,
-        tpm=tpm,
-        max_tokens=max_tokens,
-        system_prompt_tokens=system_prompt_tokens,
-    )
-    return {"model": model, **result}
-
-
-def _duration(minutes: float | None) -> str:
-    if minutes is None:
-        return "unbounded (no quota set)"
-    if minutes < 60:
-        return f"{minutes:.1f} min"
-    return f"{minutes / 60:.1f} h"
-
-
-def format_estimate(est: Mapping[str, Any]) -> str:
-    lines = [
-        f"pending: {est['pending_prompts']:,} prompts ({est['pending_chars']:,} characters)",
-        f"model: {est['model']} at ${est['price_in_per_mtok']}/M in, "
-        f"${est['price_out_per_mtok']}/M out (estimate from {est['basis']})",
-        f"tokens: ~{est['input_tokens']:,} in + ~{est['output_tokens']:,} out "
-        f"(worst case out: {est['output_tokens_worst_case']:,})",
-        f"cost before caching: ~${est['cost_on_demand_usd']:,.2f} on demand, "
-        f"~${est['cost_batch_usd']:,.2f} at batch price (worst case on demand "
-        f"${est['cost_worst_case_usd']:,.2f}); the levers below include the prompt cache",
-        f"time: ~{_duration(est['minutes'])} at {est['rpm']:,.0f} RPM / {est['tpm']:,.0f} TPM "
-        f"(bound by {est['bound_by']}; "
-        f"{_duration(est['minutes_if_reservation_binds'])} if max_tokens reservations bind)",
-    ]
-    return "\n".join(lines)

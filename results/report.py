@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
-from db.stats import contract_label, format_cache, read_stats_rows, rq, shape_stats, snapshot
+from db import readside
+from results.document import Stats
+from results.stats import read_stats_rows, shape_stats
+from results.text import contract_label, format_cache
 
 CHARTS = (
     "funnel",
@@ -225,7 +228,7 @@ def _duration(seconds: float) -> str:
 # -- charts from the statistics (pure) --------------------------------------------------------
 
 
-def chart_funnel(stats: Mapping[str, Any]) -> str:
+def chart_funnel(stats: Stats) -> str:
     d = stats["dedup"]
     stages = [
         ("source rows ingested", d["corpus_source_rows"]),
@@ -238,7 +241,7 @@ def chart_funnel(stats: Mapping[str, Any]) -> str:
     return funnel("outcome funnel", stages)
 
 
-def chart_categories(stats: Mapping[str, Any]) -> str:
+def chart_categories(stats: Stats) -> str:
     bars = [
         (c["category"] + (" *" if c["is_novel"] else ""), c["classified"], f"{c['classified']:,}")
         for c in stats["categories"][:TOP]
@@ -246,7 +249,7 @@ def chart_categories(stats: Mapping[str, Any]) -> str:
     return hbars("category distribution", bars, COLORS["bar"])
 
 
-def chart_pass_rate(stats: Mapping[str, Any]) -> str:
+def chart_pass_rate(stats: Stats) -> str:
     bars = [
         (
             c["category"],
@@ -258,7 +261,7 @@ def chart_pass_rate(stats: Mapping[str, Any]) -> str:
     return hbars("pass rate by category", bars, COLORS["pass"], max_value=1.0)
 
 
-def chart_tiers(stats: Mapping[str, Any]) -> str:
+def chart_tiers(stats: Stats) -> str:
     t = stats["tiers"]
     return stacked(
         "tier split",
@@ -269,7 +272,7 @@ def chart_tiers(stats: Mapping[str, Any]) -> str:
     )
 
 
-def chart_languages(stats: Mapping[str, Any]) -> str:
+def chart_languages(stats: Stats) -> str:
     bars = [
         (
             lang["language"],
@@ -281,7 +284,7 @@ def chart_languages(stats: Mapping[str, Any]) -> str:
     return hbars("languages", bars, COLORS["bar"])
 
 
-def chart_sources(stats: Mapping[str, Any]) -> str:
+def chart_sources(stats: Stats) -> str:
     bars = [
         (
             src["source"],
@@ -293,7 +296,7 @@ def chart_sources(stats: Mapping[str, Any]) -> str:
     return hbars("source datasets", bars, COLORS["bar"])
 
 
-def chart_novel(stats: Mapping[str, Any]) -> str:
+def chart_novel(stats: Stats) -> str:
     firsts = sorted(
         n["first_seen_after_prompts"]
         for n in stats["novel_categories"]
@@ -314,16 +317,16 @@ def chart_novel(stats: Mapping[str, Any]) -> str:
 
 
 def chart_throughput(
-    timeline: Sequence[tuple[float, int, int, float]], stats: Mapping[str, Any] | None = None
+    timeline: Sequence[tuple[float, int, int, float]], stats: Stats | None = None
 ) -> str:
     """Prompts/s per time bucket, and the run's throughput (``stats``'s figure) as a dashed
-    line: one definition everywhere, see :func:`db.stats.throughput`."""
+    line: one definition everywhere, see :func:`results.stats.throughput`."""
     if not timeline:
         return no_data("throughput over time")
     bucket = (timeline[1][0] - timeline[0][0]) if len(timeline) > 1 else 1.0
     points = [(t, n / bucket) for t, n, _tok, _c in timeline]
     points.append((points[-1][0] + bucket, points[-1][1]))  # the last bucket's extent
-    average = (stats or {}).get("throughput", {}).get("prompts_per_s")
+    average = None if stats is None else stats["throughput"]["prompts_per_s"]
     reference = None if average is None else (float(average), f"run: {average:,.2f} prompts/s")
     return line(
         "throughput over time",
@@ -360,15 +363,15 @@ def chart_cost(timeline: Sequence[tuple[float, int, int, float]]) -> str:
     )
 
 
-def chart_failure_reasons(stats: Mapping[str, Any]) -> str:
+def chart_failure_reasons(stats: Stats) -> str:
     merged = [
         (f"{kind}: {reason}", n)
-        for kind, key in (
-            ("failed", "failure_reasons"),
-            ("unparseable", "unparseable_reasons"),
-            ("dead", "dead_reasons"),
+        for kind, reasons in (
+            ("failed", stats["failure_reasons"]),
+            ("unparseable", stats["unparseable_reasons"]),
+            ("dead", stats["dead_reasons"]),
         )
-        for reason, n in stats[key].items()
+        for reason, n in reasons.items()
     ]
     merged.sort(key=lambda kv: -kv[1])
     bars = [(label, n, f"{n:,}") for label, n in merged[:TOP]]
@@ -426,7 +429,7 @@ document.addEventListener('DOMContentLoaded', function () {
 """
 
 
-def _summary_table(stats: Mapping[str, Any]) -> str:
+def _summary_table(stats: Stats) -> str:
     proc = stats["processed"]["prompts"]
     rows = "".join(
         f"<tr><td>{escape(o)}</td><td class=n>{n:,}</td>"
@@ -446,12 +449,12 @@ def _summary_table(stats: Mapping[str, Any]) -> str:
     )
 
 
-def _cache_paragraph(stats: Mapping[str, Any]) -> str:
+def _cache_paragraph(stats: Stats) -> str:
     line = format_cache(stats["cache"])
     return f"<p>{escape(line[0].upper() + line[1:])}.</p>" if line else ""
 
 
-def _novel_table(stats: Mapping[str, Any]) -> str:
+def _novel_table(stats: Stats) -> str:
     novel = stats["novel_categories"][:TOP]
     if not novel:
         return ""
@@ -466,7 +469,7 @@ def _novel_table(stats: Mapping[str, Any]) -> str:
     )
 
 
-def _header(stats: Mapping[str, Any]) -> str:
+def _header(stats: Stats) -> str:
     run = stats["run"]
     if run is None:
         sub = "no run recorded yet"
@@ -494,9 +497,7 @@ def iso(unix: float | None) -> str:
     return datetime.fromtimestamp(float(unix), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def build_charts(
-    stats: Mapping[str, Any], timeline: Sequence[tuple[float, int, int, float]]
-) -> dict[str, str]:
+def build_charts(stats: Stats, timeline: Sequence[tuple[float, int, int, float]]) -> dict[str, str]:
     return {
         "funnel": chart_funnel(stats),
         "categories": chart_categories(stats),
@@ -511,7 +512,7 @@ def build_charts(
     }
 
 
-def render_html(stats: Mapping[str, Any], timeline: Sequence[tuple[float, int, int, float]]) -> str:
+def render_html(stats: Stats, timeline: Sequence[tuple[float, int, int, float]]) -> str:
     """The page, from the statistics document and the (seconds, prompts, tokens, cost)
     timeline buckets. Pure."""
     charts = build_charts(stats, timeline)
@@ -530,7 +531,7 @@ def render_html(stats: Mapping[str, Any], timeline: Sequence[tuple[float, int, i
 
 
 def read_timeline(
-    conn: sqlite3.Connection, stats: Mapping[str, Any], source: str | None = None
+    conn: sqlite3.Connection, stats: Stats, source: str | None = None
 ) -> list[tuple[float, int, int, float]]:
     tp, run = stats["throughput"], stats["run"]
     if run is None or tp["first_result_at"] is None:
@@ -539,25 +540,20 @@ def read_timeline(
     # about TIME_BUCKETS buckets, but a handful of results each, so a short run is no zigzag
     buckets = min(TIME_BUCKETS, max(int(stats["processed"]["prompts"]) // 5, 1))
     bucket = max(float(tp["results_span_s"]) / buckets, 1.0)
-    rows = conn.execute(
-        rq("timeline"), {"run_id": run["id"], "source": source, "t0": t0, "bucket": bucket}
-    ).fetchall()
-    by_bucket: dict[int, tuple[int, int, float]] = {}
-    for b, n, tok, c in rows:
-        # the last result sits exactly at the end of the span: in the last bucket, not a
-        # bucket of its own (which would draw a false drop to nearly zero)
-        key = min(int(b), buckets - 1)
-        n0, tok0, c0 = by_bucket.get(key, (0, 0, 0.0))
-        by_bucket[key] = (n0 + int(n), tok0 + int(tok), c0 + float(c))
-    last = max(by_bucket, default=0)
-    return [(i * bucket, *by_bucket.get(i, (0, 0, 0.0))) for i in range(last + 1)]
+    rows = readside.timeline(conn, run["id"], source, t0=t0, bucket=bucket, buckets=buckets)
+    # the last result sits exactly at the end of the span: in the last bucket, not a bucket
+    # of its own (which would draw a false drop to nearly zero); trailing empty buckets go
+    last = max((i for i, (n, _tok, _c) in enumerate(rows) if n), default=0)
+    return [
+        (i * bucket, int(n), int(tok), float(c)) for i, (n, tok, c) in enumerate(rows[: last + 1])
+    ]
 
 
 def render_report(
     conn: sqlite3.Connection, *, run_id: int | None = None, profile: str | None = None
 ) -> str:
     """The HTML report of a run (default: latest) under a profile (default: the run's)."""
-    with snapshot(conn):
+    with readside.snapshot(conn):
         stats = shape_stats(read_stats_rows(conn, run_id=run_id, profile=profile))
         timeline = read_timeline(conn, stats)
     return render_html(stats, timeline)

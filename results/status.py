@@ -10,19 +10,9 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from db.sql import query
-from db.stats import (
-    EMULATED_COST,
-    backend_note,
-    cache_usage,
-    format_cache,
-    queue_counts,
-    resolve_run,
-    rq,
-    run_info,
-    run_prices,
-    snapshot,
-)
+from db import readside
+from results.stats import backend_note, cache_usage, queue_counts, run_info, run_prices
+from results.text import EMULATED_COST, format_cache
 
 WINDOWS = (60, 300)  # seconds: the recent-rate windows
 
@@ -34,18 +24,15 @@ def status(
     stopped), results per minute over the last 1 and 5 minutes, ETA, and the latest run's
     tokens and cost so far."""
     now = time.time() if now is None else now
-    with snapshot(conn):
-        queue = queue_counts(conn.execute(query("counts")).fetchall())
-        live = conn.execute(rq("live_worker_rows"), {"since": now - heartbeat_ttl}).fetchall()
-        registered, not_stopped = conn.execute(rq("worker_totals")).fetchone()
-        run = resolve_run(conn, None)
+    with readside.snapshot(conn):
+        queue = queue_counts(readside.queue_rows(conn))
+        live = readside.live_workers(conn, now - heartbeat_ttl)
+        registered, not_stopped = readside.worker_totals(conn)
+        run = readside.resolve_run(conn, None)
         rid = run.id if run else -1
-        recent = {
-            w: conn.execute(rq("recent_results"), {"run_id": rid, "since": now - w}).fetchone()
-            for w in WINDOWS
-        }
-        totals = conn.execute(rq("run_totals"), {"run_id": rid, "source": None}).fetchone()
-        cache = conn.execute(rq("run_cache"), {"run_id": rid, "source": None}).fetchone()
+        recent = {w: readside.recent_results(conn, rid, now - w) for w in WINDOWS}
+        totals = readside.run_totals(conn, rid)
+        cache = readside.run_cache(conn, rid)
     pending = queue["ready"] + queue["leased"]
     per_min = {w: int(recent[w][0]) * 60.0 / w for w in WINDOWS}
     rate = per_min[300] or per_min[60]

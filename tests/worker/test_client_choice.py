@@ -1,0 +1,48 @@
+"""`--client` chooses the LLM adapter from the registry: a new backend is a module in
+``worker/llm/`` and one line in ``ADAPTERS``; the worker opens whichever is named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.answers import answer
+from worker.llm import registry
+from worker.llm.port import ClientOptions
+from worker.llm.scripted import ScriptedClient, in_turn, reply
+from worker.settings import WorkerSettings
+
+from .conftest import fill, make_settings, work_on
+
+OPENED: list[ScriptedClient] = []
+
+
+async def open_client(options: ClientOptions) -> ScriptedClient:
+    """This module doubles as an adapter: what `worker/llm/NAME.py` provides."""
+    client = ScriptedClient(in_turn([reply(answer(parallelizable=False, serial="x"))]))
+    OPENED.append(client)
+    return client
+
+
+def test_the_clients_choices_are_the_registrys() -> None:
+    option = next(o for o in WorkerSettings.__dataclass_fields__.values() if o.name == "client")
+    assert tuple(option.metadata["choices"]) == tuple(registry.ADAPTERS)
+    assert WorkerSettings().client == "bedrock"
+
+
+async def test_the_worker_opens_the_adapter_it_is_told(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(registry.ADAPTERS, "scripted-test", __name__)
+    OPENED.clear()
+    await fill(db, ["a", "b", "c"])
+    summary = await work_on(make_settings(db, None, client="scripted-test"))
+    assert summary.exit_code == 0, summary
+    (client,) = OPENED
+    assert len(client.calls) == 3 and client.closed
+
+
+def test_an_unknown_client_is_a_one_line_error(db: Path) -> None:
+    with pytest.raises(ValueError, match="unknown LLM backend 'nope'"):
+        registry.opener("nope")

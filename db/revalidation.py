@@ -10,8 +10,8 @@ from typing import Any
 
 from db.connection import write_tx
 from db.models import Run
-from db.sql import named_queries, query
 from db.readside import resolve_run, snapshot
+from db.sql import named_queries, query
 
 Row = tuple[Any, ...]
 

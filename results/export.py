@@ -41,6 +41,7 @@ from db.export_parts import (
     later_parts,
     spans,
 )
+from prompts.published import FIELD_TYPES
 from results.stats import (
     check_category,
     check_language,
@@ -52,7 +53,6 @@ from results.stats import (
     run_info,
     snapshot,
 )
-from prompts.published import FIELD_TYPES
 
 #: Our columns: where the row came from, the published dataset's nine answer fields
 #: (``prompts.published.FIELD_TYPES``), how it was judged, and the backend that answered. The

@@ -33,7 +33,8 @@ import pyarrow.parquet as pq
 
 from db.connection import database_file
 from db.errors import QueryError
-from db.export_parts import (
+from prompts.published import FIELD_TYPES
+from results.export_parts import (
     PARALLEL_MIN,
     Part,
     Span,
@@ -41,7 +42,6 @@ from db.export_parts import (
     later_parts,
     spans,
 )
-from prompts.published import FIELD_TYPES
 from results.stats import (
     check_category,
     check_language,
@@ -397,7 +397,7 @@ def export(
     ``include_emulator``. Zero rows from filters that each match something is not an error.
 
     From ``parallel_min`` ids to walk on, ``jobs`` processes (default: the cores, at most 4)
-    each read and encode a span of them (see :mod:`db.export_parts`)."""
+    each read and encode a span of them (see :mod:`results.export_parts`)."""
     if fmt not in FORMATS:
         raise QueryError(f"unknown export format {fmt!r} (use {', '.join(FORMATS)})")
     if per not in PER:

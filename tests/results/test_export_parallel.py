@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from db import connect_sync
-from db.export_parts import ALL_IDS, spans
 from results.export import FORMATS, export
+from results.export_parts import ALL_IDS, spans
 from tests.results.conftest import LMSYS
 
 

@@ -7,14 +7,7 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 COPY pyproject.toml README.md ./
-COPY common ./common
 COPY parallelprompt ./parallelprompt
-COPY producer ./producer
-COPY worker ./worker
-COPY prompts ./prompts
-COPY db ./db
-COPY emulator ./emulator
-COPY catalogue ./catalogue
 RUN python -m venv /opt/venv \
     && /opt/venv/bin/pip install . \
     && find /opt/venv -name '__pycache__' -prune -exec rm -rf {} +

@@ -32,10 +32,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.worker import report, scratch, start_worker, stats, wait_first_request
-from catalogue import DEFAULT_MODEL, PAPER_MODEL, pricing
-from emulator.process import spawn
-from emulator.settings import EmulatorSettings
-from prompts import Contract
+from parallelprompt.catalogue import DEFAULT_MODEL, PAPER_MODEL, pricing
+from parallelprompt.emulator.process import spawn
+from parallelprompt.emulator.settings import EmulatorSettings
+from parallelprompt.prompts import Contract
 
 PAPER_PROMPT_CHARS = 12_366
 STAND_IN = "bench.paper-claude-3-5-haiku-stand-in"

@@ -36,9 +36,9 @@ sys.path.insert(0, str(_HERE.parent))
 import aiohttp  # noqa: E402
 import orjson  # noqa: E402
 
-from emulator.process import spawn  # noqa: E402
-from emulator.server import EmulatorOptions  # noqa: E402
-from emulator.settings import EmulatorSettings  # noqa: E402
+from parallelprompt.emulator.process import spawn  # noqa: E402
+from parallelprompt.emulator.server import EmulatorOptions  # noqa: E402
+from parallelprompt.emulator.settings import EmulatorSettings  # noqa: E402
 
 MODEL = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
 HEADERS = {

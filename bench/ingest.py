@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from producer.schemas import LMSYS_SCHEMA, MODERATION_CATEGORIES  # noqa: E402
-from producer.settings import IngestSettings  # noqa: E402
+from parallelprompt.producer.schemas import LMSYS_SCHEMA, MODERATION_CATEGORIES  # noqa: E402
+from parallelprompt.producer.settings import IngestSettings  # noqa: E402
 
 BAR_ROWS_PER_S = 50_000
 BAR_RSS_MIB = 1024
@@ -137,7 +137,7 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
 
 def child(data: str, db: str, batch_rows: int) -> None:
     """One ingest in this process; prints its summary and this process's peak RSS."""
-    from producer.ingest import run_ingest
+    from parallelprompt.producer.ingest import run_ingest
 
     cfg = IngestSettings(data_files=(data,), batch_rows=batch_rows)
     summary = run_ingest(cfg, db=Path(db), progress=False)

@@ -21,14 +21,14 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from bench.worker import report
-from catalogue import DEFAULT_MODEL, pricing
-from emulator.responders import count_tokens
-from prompts import Candidate, heuristic_answer, parse_answer
-from prompts.lean import expand
-from prompts.requests import estimate_tokens
-from worker.sizing import TokenPlan
+from parallelprompt.catalogue import DEFAULT_MODEL, pricing
+from parallelprompt.emulator.responders import count_tokens
+from parallelprompt.prompts import Candidate, heuristic_answer, parse_answer
+from parallelprompt.prompts.lean import expand
+from parallelprompt.prompts.requests import estimate_tokens
+from parallelprompt.worker.sizing import TokenPlan
 
-SAMPLE = Path(__file__).resolve().parents[1] / "producer" / "sample"
+SAMPLE = Path(__file__).resolve().parents[1] / "parallelprompt" / "producer" / "sample"
 WORDS = ("river", "valley", "stone", "harbour", "market", "winter", "garden", "letter", "bridge")
 
 

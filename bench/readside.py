@@ -36,11 +36,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bench.lean import long_prompts, sample_prompts
-from db.connection import _statements, connect_sync
-from db.sql import migrations
-from prompts.heuristic import heuristic_answer
-from results.export import FORMATS
-from results.revalidate import revalidate
+from parallelprompt.db.connection import _statements, connect_sync
+from parallelprompt.db.sql import migrations
+from parallelprompt.prompts.heuristic import heuristic_answer
+from parallelprompt.results.export import FORMATS
+from parallelprompt.results.revalidate import revalidate
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIN_LAYOUT_VERSION = 7  # main's schema before verdicts pointed into the prompt

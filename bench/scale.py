@@ -45,9 +45,9 @@ from typing import Any
 import psutil
 
 from bench.worker import fill, start_worker, stats, stop, throttled, wait_first_request
-from db.probe import result_count, running_workers
-from emulator.process import spawn
-from emulator.settings import EmulatorSettings
+from parallelprompt.db.probe import result_count, running_workers
+from parallelprompt.emulator.process import spawn
+from parallelprompt.emulator.settings import EmulatorSettings
 
 
 @dataclass(frozen=True)

@@ -67,9 +67,9 @@ sys.path.insert(0, str(_HERE.parent))
 
 import psutil  # noqa: E402
 
-from db import SourceRow, SqliteQueue  # noqa: E402
-from emulator.process import spawn  # noqa: E402
-from emulator.settings import EmulatorSettings  # noqa: E402
+from parallelprompt.db import SourceRow, SqliteQueue  # noqa: E402
+from parallelprompt.emulator.process import spawn  # noqa: E402
+from parallelprompt.emulator.settings import EmulatorSettings  # noqa: E402
 
 ROOT = _HERE.parent
 TEMPLATES = [

@@ -22,15 +22,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from common.errors import ParallelPromptError
-from common.textsafe import terminal_safe
 from parallelprompt import settings as cfg
+from parallelprompt.common.errors import ParallelPromptError
+from parallelprompt.common.textsafe import terminal_safe
 from parallelprompt.settings import Settings
 
 if TYPE_CHECKING:
-    from catalogue.levers import Lever
-    from prompts import Contract
-    from results.document import Stats
+    from parallelprompt.catalogue.levers import Lever
+    from parallelprompt.prompts import Contract
+    from parallelprompt.results.document import Stats
 
 EXIT_USAGE = 2
 
@@ -48,7 +48,7 @@ class Command:
 
 
 def _ingest(s: Settings) -> int:
-    from producer.ingest import run_ingest
+    from parallelprompt.producer.ingest import run_ingest
 
     c = s.common
     summary = run_ingest(s.ingest, db=c.db, progress=not c.quiet, log_format=c.log_format)
@@ -63,12 +63,12 @@ def _work(s: Settings) -> int:
     model access error (nothing is marked dead for those: the leases are given back)."""
     import asyncio
 
-    from worker import signals
+    from parallelprompt.worker import signals
 
     previous = signals.install()  # `main` installed them first for `work`; the import is slow
     try:
-        from worker.progress import json_line
-        from worker.run import work
+        from parallelprompt.worker.progress import json_line
+        from parallelprompt.worker.run import work
 
         c = s.common
         summary = asyncio.run(
@@ -90,8 +90,8 @@ def _work(s: Settings) -> int:
 def _emulator(s: Settings) -> int:
     import asyncio
 
-    from emulator import serve
-    from emulator.server import EmulatorOptions
+    from parallelprompt.emulator import serve
+    from parallelprompt.emulator.server import EmulatorOptions
 
     try:
         options = EmulatorOptions.from_settings(s.emulator)
@@ -112,7 +112,7 @@ def _run(s: Settings) -> int:
 
 def _stats(s: Settings) -> int:
     from parallelprompt.costs import lever_dicts
-    from results.stats import compute_stats
+    from parallelprompt.results.stats import compute_stats
 
     o = s.output
     with _read_db(s) as conn:
@@ -126,7 +126,7 @@ def _stats(s: Settings) -> int:
 def _print_stats(s: Settings, stats: Stats) -> None:
     import orjson
 
-    from results.stats import format_stats
+    from parallelprompt.results.stats import format_stats
 
     if s.output.json or s.output.out:
         blob = orjson.dumps(stats, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
@@ -140,15 +140,15 @@ def _print_stats(s: Settings, stats: Stats) -> None:
     else:
         print(terminal_safe(format_stats(stats)))
         if stats.get("levers"):
-            from catalogue.levers import format_lever_dicts
+            from parallelprompt.catalogue.levers import format_lever_dicts
 
             title = "cost per lever, replaying this run's tokens:"
             print(terminal_safe(format_lever_dicts(stats.get("levers", []), title)))
 
 
 def _export(s: Settings) -> int:
-    from results.export import export
-    from results.stats import PASSED_TIERS
+    from parallelprompt.results.export import export
+    from parallelprompt.results.stats import PASSED_TIERS
 
     o = s.output
     if o.out is None:
@@ -197,7 +197,7 @@ def _output_folder(s: Settings, out: Path) -> Path:
 
 
 def _report(s: Settings) -> int:
-    from results.report import render_report
+    from parallelprompt.results.report import render_report
 
     out = _output_path(s, s.output.out or Path("report.html"))
     with _read_db(s) as conn:
@@ -209,8 +209,8 @@ def _report(s: Settings) -> int:
 
 
 def _estimate(s: Settings) -> int:
-    from catalogue.levers import format_levers
-    from results.estimate import format_estimate
+    from parallelprompt.catalogue.levers import format_levers
+    from parallelprompt.results.estimate import format_estimate
 
     result, rows = estimate_for(s)
     print(format_estimate(result))
@@ -223,10 +223,10 @@ def _estimate(s: Settings) -> int:
 def estimate_for(s: Settings) -> tuple[dict[str, Any], list[Lever]]:
     """The ``estimate`` command's figures for these settings: the projection before caching
     and the cost per lever (warns when no price is known)."""
-    from catalogue import lookup, pricing
+    from parallelprompt.catalogue import lookup, pricing
     from parallelprompt.costs import estimate_levers
-    from results.estimate import estimate, expected_tokens
-    from worker.sizing import TokenPlan
+    from parallelprompt.results.estimate import estimate, expected_tokens
+    from parallelprompt.worker.sizing import TokenPlan
 
     contract = load_contract(s)
     w, k = s.worker, s.contract
@@ -267,7 +267,7 @@ def estimate_for(s: Settings) -> tuple[dict[str, Any], list[Lever]]:
 
 
 def _models(s: Settings) -> int:
-    from catalogue import format_catalogue
+    from parallelprompt.catalogue import format_catalogue
 
     print(format_catalogue())
     return 0
@@ -276,7 +276,7 @@ def _models(s: Settings) -> int:
 def _status(s: Settings) -> int:
     import orjson
 
-    from results.status import format_status, status
+    from parallelprompt.results.status import format_status, status
 
     with _read_db(s) as conn:
         result = status(conn)
@@ -288,7 +288,7 @@ def _status(s: Settings) -> int:
 
 
 def _revalidate(s: Settings) -> int:
-    from results.revalidate import format_revalidation, print_progress, revalidate
+    from parallelprompt.results.revalidate import format_revalidation, print_progress, revalidate
 
     load_contract(s)  # an unknown --rules or a bad prompt/categories file: one-line error
     _existing_db(s).close()
@@ -307,7 +307,7 @@ def _revalidate(s: Settings) -> int:
 def _compare(s: Settings) -> int:
     if s.output.gold is not None:
         return _compare_gold(s, s.output.gold)
-    from results.revalidate import compare_rules, format_comparison
+    from parallelprompt.results.revalidate import compare_rules, format_comparison
 
     with _read_db(s) as conn:
         result = compare_rules(conn, run_id=s.output.run_id)
@@ -340,7 +340,7 @@ def _config_reference(s: Settings) -> int:
 
 def _existing_db(s: Settings) -> sqlite3.Connection:
     """The read commands' connection: a mistyped --db is an error, not a new empty DB."""
-    from db import connect_sync
+    from parallelprompt.db import connect_sync
 
     return connect_sync(s.common.db, existing=True)
 
@@ -435,7 +435,7 @@ def _replacing(out: Path, *, folder: bool = False) -> Iterator[Path]:
 def load_contract(s: Settings) -> Contract:
     """The classification contract of these settings; a bad file or profile is a
     :class:`prompts.ContractError`, printed as one line."""
-    from prompts import Contract
+    from parallelprompt.prompts import Contract
 
     return Contract.load(
         system_prompt_path=s.contract.system_prompt,
@@ -573,7 +573,9 @@ def version() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["work"] and argv is None:
-        from worker import signals  # light on purpose: a SIGTERM from now on is a graceful stop
+        from parallelprompt.worker import (
+            signals,  # light on purpose: a SIGTERM from now on is a graceful stop
+        )
 
         signals.install()
     parser = build_parser()

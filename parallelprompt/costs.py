@@ -7,10 +7,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from catalogue import Pricing, pricing
-from catalogue.levers import Lever, Workload, levers
-from results.document import Stats
-from worker.sizing import TokenPlan
+from parallelprompt.catalogue import Pricing, pricing
+from parallelprompt.catalogue.levers import Lever, Workload, levers
+from parallelprompt.results.document import Stats
+from parallelprompt.worker.sizing import TokenPlan
 
 
 def estimate_levers(

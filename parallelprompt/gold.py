@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from prompts import Contract, FailureReason, Outcome, Verdict
+from parallelprompt.prompts import Contract, FailureReason, Outcome, Verdict
 
 
 @dataclass(frozen=True)

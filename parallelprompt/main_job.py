@@ -19,12 +19,12 @@ import dataclasses
 import sys
 from typing import TYPE_CHECKING
 
-from common.provenance import EMULATOR_NOTICE
+from parallelprompt.common.provenance import EMULATOR_NOTICE
 from parallelprompt.settings import Settings, WorkerSettings
 
 if TYPE_CHECKING:
-    from worker import WorkSummary
-from common.textsafe import terminal_safe
+    from parallelprompt.worker import WorkSummary
+from parallelprompt.common.textsafe import terminal_safe
 
 UNLIMITED_RPM = 600_000.0
 UNLIMITED_TPM = 6_000_000_000.0
@@ -69,9 +69,9 @@ def main_job(s: Settings) -> int:
 
 
 async def _main_job(s: Settings) -> int:
-    from db import connect_sync
-    from producer.ingest import ingest
-    from results.stats import compute_stats, format_stats
+    from parallelprompt.db import connect_sync
+    from parallelprompt.producer.ingest import ingest
+    from parallelprompt.results.stats import compute_stats, format_stats
 
     c = s.common
     summary = await ingest(s.ingest, db=c.db, progress=not c.quiet, log_format=c.log_format)
@@ -101,7 +101,7 @@ async def _main_job(s: Settings) -> int:
 
 
 async def _work_on_emulator(s: Settings) -> int:
-    from emulator import Emulator
+    from parallelprompt.emulator import Emulator
 
     emu_settings = dataclasses.replace(s.emulator, host="127.0.0.1", port=0)
     async with Emulator(emu_settings) as emu:
@@ -120,7 +120,7 @@ async def _work_on_emulator(s: Settings) -> int:
 
 
 async def _work(s: Settings, worker: WorkerSettings) -> WorkSummary:
-    from worker.run import work
+    from parallelprompt.worker.run import work
 
     c = s.common
     return await work(worker, s.contract, db=c.db, log_format=c.log_format, quiet=c.quiet)

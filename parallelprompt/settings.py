@@ -22,11 +22,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from common.options import ENV_PREFIX, Option, SettingsError, opt, options_of, scalar_type
-from emulator.settings import EmulatorSettings
-from producer.settings import IngestSettings
-from prompts.settings import ContractSettings
-from worker.settings import NO_BUDGET, WorkerSettings, budget
+from parallelprompt.common.options import (
+    ENV_PREFIX,
+    Option,
+    SettingsError,
+    opt,
+    options_of,
+    scalar_type,
+)
+from parallelprompt.emulator.settings import EmulatorSettings
+from parallelprompt.producer.settings import IngestSettings
+from parallelprompt.prompts.settings import ContractSettings
+from parallelprompt.worker.settings import NO_BUDGET, WorkerSettings, budget
 
 __all__ = [
     "ENV_PREFIX",

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from parallelprompt.cli import main
+from parallelprompt.worker.llm.bedrock import profile_region_mismatch
 from tests.other_user import run_locked_out
-from worker.llm.bedrock import profile_region_mismatch
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -127,7 +127,7 @@ def test_unwritable_out_folder_is_one_line(ingested: Path, shared_tmp: Path) -> 
 
 def test_a_database_folder_of_another_owner_names_the_uids_and_the_fix(shared_tmp: Path) -> None:
     """A bind mount owned by the host user: not "unable to open database file"."""
-    from db import connect_sync
+    from parallelprompt.db import connect_sync
 
     mount = shared_tmp / "mount"
     mount.mkdir()

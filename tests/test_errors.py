@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from common.errors import ParallelPromptError
-from db import DatabaseError, NoSuchRun, QueryError
-from emulator.faults import FaultSpecError
 from parallelprompt.cli import UserError, main
+from parallelprompt.common.errors import ParallelPromptError
+from parallelprompt.db import DatabaseError, NoSuchRun, QueryError
+from parallelprompt.emulator.faults import FaultSpecError
+from parallelprompt.producer import IngestError
+from parallelprompt.prompts import ContractError
 from parallelprompt.settings import SettingsError
-from producer import IngestError
-from prompts import ContractError
+from parallelprompt.worker.errors import CallError, FatalError
+from parallelprompt.worker.runs import ConfigError
 from tests.results.conftest import build_results_db
-from worker.errors import CallError, FatalError
-from worker.runs import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,7 +52,7 @@ def test_an_unexpected_error_from_deep_inside_keeps_its_traceback(
     def broken() -> str:
         raise bug("deep inside")
 
-    monkeypatch.setattr("catalogue.format_catalogue", broken)
+    monkeypatch.setattr("parallelprompt.catalogue.format_catalogue", broken)
     with pytest.raises(bug, match="deep inside"):
         main(["models"])
 
@@ -81,7 +81,7 @@ def test_a_user_error_from_the_same_place_is_one_line(
     def refused() -> str:
         raise QueryError("no such thing in this database")
 
-    monkeypatch.setattr("catalogue.format_catalogue", refused)
+    monkeypatch.setattr("parallelprompt.catalogue.format_catalogue", refused)
     assert main(["models"]) == 2
     assert capsys.readouterr().err == "parallelprompt models: no such thing in this database\n"
 
@@ -89,7 +89,7 @@ def test_a_user_error_from_the_same_place_is_one_line(
 def test_the_command_shows_the_traceback_of_a_bug() -> None:
     """The installed entry point (``python -m parallelprompt``) too: exit 1 and a traceback."""
     code = (
-        "import catalogue, runpy, sys\n"
+        "import runpy, sys\nimport parallelprompt.catalogue as catalogue\n"
         "def broken():\n"
         "    raise ValueError('deep inside')\n"
         "catalogue.format_catalogue = broken\n"

@@ -15,18 +15,21 @@ ROOT = Path(__file__).resolve().parents[1]
 #: its own level only what :data:`SAME_LEVEL` allows. Dotted names work (``parallelprompt.db``):
 #: a module belongs to the longest package name that prefixes it, so the application package
 #: may hold the others.
+#: Where the packages are installed: every one of them under the application's namespace.
+NS = "parallelprompt"
+
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("common",),  # the leaf: errors root, option declarations, serving, provenance, textsafe
-    ("catalogue", "prompts", "db"),  # data, the pure contract, storage
-    ("worker", "producer", "emulator"),  # the processes
-    ("results",),  # the read side: stats, export, report, estimate, status, revalidate
-    ("parallelprompt",),  # the application: the CLI, the settings composition, the main job
+    (f"{NS}.common",),  # the leaf: errors root, option declarations, serving, provenance, textsafe
+    (f"{NS}.catalogue", f"{NS}.prompts", f"{NS}.db"),  # data, the pure contract, storage
+    (f"{NS}.worker", f"{NS}.producer", f"{NS}.emulator"),  # the processes
+    (f"{NS}.results",),  # the read side: stats, export, report, estimate, status, revalidate
+    (NS,),  # the application: the CLI, the settings composition, the main job
 )
 
 #: Imports between two packages of one level that the design allows, (importer, imported):
 #: ``db`` stores the contract's judgements (``db/verdicts.py`` maps a ``prompts.Verdict`` to
 #: its row).
-SAME_LEVEL: frozenset[tuple[str, str]] = frozenset({("db", "prompts")})
+SAME_LEVEL: frozenset[tuple[str, str]] = frozenset({(f"{NS}.db", f"{NS}.prompts")})
 
 LEVEL = {package: level for level, names in enumerate(LAYERS) for package in names}
 
@@ -126,21 +129,23 @@ def test_the_check_sees_imports_anywhere_in_a_module() -> None:
     source = (
         "from typing import TYPE_CHECKING\n"
         "if TYPE_CHECKING:\n"
-        "    from parallelprompt.settings import Settings\n"
+        f"    from {NS}.settings import Settings\n"
         "def f():\n"
-        "    import producer.ingest\n"
+        f"    import {NS}.producer.ingest\n"
         "    from . import pool\n"
-        "    importlib.import_module('results.stats')\n"
+        f"    importlib.import_module('{NS}.results.stats')\n"
     )
-    graph = {"worker.run": list(imported_modules("worker.run", source, is_package=False))}
-    assert "worker.pool" in graph["worker.run"]
+    run = f"{NS}.worker.run"
+    graph = {run: list(imported_modules(run, source, is_package=False))}
+    assert f"{NS}.worker.pool" in graph[run]
     assert violations(graph) == [
-        "worker.run imports parallelprompt.settings.Settings (worker -> parallelprompt: up)",
-        "worker.run imports producer.ingest (worker -> producer: sideways)",
-        "worker.run imports results.stats (worker -> results: up)",
+        f"{NS}.worker.run imports {NS}.producer.ingest ({NS}.worker -> {NS}.producer: sideways)",
+        f"{NS}.worker.run imports {NS}.results.stats ({NS}.worker -> {NS}.results: up)",
+        f"{NS}.worker.run imports {NS}.settings.Settings ({NS}.worker -> {NS}: up)",
     ]
-    assert violations({"db.verdicts": ["prompts.types"], "prompts.x": ["db.models"]}) == [
-        "prompts.x imports db.models (prompts -> db: sideways)"
+    allowed = {f"{NS}.db.verdicts": [f"{NS}.prompts.types"], f"{NS}.prompts.x": [f"{NS}.db.models"]}
+    assert violations(allowed) == [
+        f"{NS}.prompts.x imports {NS}.db.models ({NS}.prompts -> {NS}.db: sideways)"
     ]
 
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from db import connect_sync
 from parallelprompt import main_job
 from parallelprompt.cli import main
-from results.stats import compute_stats
+from parallelprompt.db import connect_sync
+from parallelprompt.results.stats import compute_stats
 
 WHY_FAILED = (  # README, example query 3
     "SELECT outcome, reason, count(*) AS prompts FROM failures "

@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from db import Completion, Failure, SqliteQueue, VerdictRow
+from parallelprompt.db import Completion, Failure, SqliteQueue, VerdictRow
 from tests.db.conftest import source_row
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from db import SourceRow
+from parallelprompt.db import SourceRow
 
 
 def source_row(text: str, index: int, source: str = "lmsys/lmsys-chat-1m") -> SourceRow:

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 import pytest
 
-from db import (
+from parallelprompt.db import (
     Completion,
     FailOutcome,
     Failure,

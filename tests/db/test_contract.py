@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from db import Queue, SqliteQueue
-from db.memory import MemoryQueue, MemoryTable
+from parallelprompt.db import Queue, SqliteQueue
+from parallelprompt.db.memory import MemoryQueue, MemoryTable
 from tests.db.conftest import FakeClock
 from tests.db.contract import Opener, QueueContract
 

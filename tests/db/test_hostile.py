@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from db import Completion, SqliteQueue, VerdictRow, connect_sync
+from parallelprompt.db import Completion, SqliteQueue, VerdictRow, connect_sync
 from tests.db.conftest import FakeClock
 from tests.db.test_queue import done, fill, make_run
 

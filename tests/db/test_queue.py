@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from db import (
+from parallelprompt.db import (
     Completion,
     FailOutcome,
     Failure,
@@ -22,7 +22,7 @@ from db import (
     VerdictRow,
     connect_sync,
 )
-from db.connection import SCHEMA_VERSION, DatabaseError
+from parallelprompt.db.connection import SCHEMA_VERSION, DatabaseError
 from tests.db.conftest import FakeClock, source_row
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -342,8 +342,8 @@ def test_database_from_the_future_is_refused(db_path: Path) -> None:
 
 def test_old_schema_is_upgraded(db_path: Path) -> None:
     """A DB created at schema 1 opens with today's code: later migrations are applied."""
-    from db.connection import _statements
-    from db.sql import migrations
+    from parallelprompt.db.connection import _statements
+    from parallelprompt.db.sql import migrations
 
     raw = sqlite3.connect(db_path, isolation_level=None)
     for statement in _statements(migrations()[0][2]):
@@ -357,8 +357,8 @@ def test_old_schema_is_upgraded(db_path: Path) -> None:
 def test_results_written_before_the_cache_columns_read_as_uncached(db_path: Path) -> None:
     """Schema 2 had no cache columns: its results open with 0 cache tokens, and new ones store
     them."""
-    from db.connection import _statements
-    from db.sql import migrations
+    from parallelprompt.db.connection import _statements
+    from parallelprompt.db.sql import migrations
 
     raw = sqlite3.connect(db_path, isolation_level=None)
     for _, _, script in migrations()[:2]:
@@ -396,7 +396,7 @@ async def test_a_write_cancelled_while_waiting_for_the_lock_leaves_no_transactio
 ) -> None:
     """A task cancelled on BEGIN IMMEDIATE (shutdown under contention) must not leave its
     connection inside a transaction: the next write on it has to work."""
-    from db.connection import write_tx_async
+    from parallelprompt.db.connection import write_tx_async
 
     await fill(db_path, 2)
     q = await SqliteQueue.open(db_path, "w")
@@ -491,8 +491,8 @@ async def test_running_counts_follow_every_change_of_status(db_path: Path) -> No
 
 def test_running_counts_start_from_the_rows_of_an_older_database(db_path: Path) -> None:
     """The work_counts migration on a DB that already holds work fills the totals from its rows."""
-    from db.connection import _statements
-    from db.sql import migrations
+    from parallelprompt.db.connection import _statements
+    from parallelprompt.db.sql import migrations
 
     raw = sqlite3.connect(db_path, isolation_level=None)
     for _, _, script in migrations()[:2]:
@@ -514,7 +514,7 @@ def test_running_counts_start_from_the_rows_of_an_older_database(db_path: Path) 
 
 async def test_probes_read_a_database_other_processes_write(db_path: Path) -> None:
     """bench.scale watches a fleet through db.probe (no SQL outside db/)."""
-    from db.probe import result_count, running_workers
+    from parallelprompt.db.probe import result_count, running_workers
 
     await fill(db_path, 2)
     q = await SqliteQueue.open(db_path, "w")
@@ -528,7 +528,7 @@ async def test_probes_read_a_database_other_processes_write(db_path: Path) -> No
 
 
 def test_running_workers_of_a_database_without_tables_is_zero(tmp_path: Path) -> None:
-    from db.probe import running_workers
+    from parallelprompt.db.probe import running_workers
 
     empty = tmp_path / "empty.db"
     sqlite3.connect(empty).close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 
-from db import Run, RunIdentity
+from parallelprompt.db import Run, RunIdentity
 
 IDENTITY = RunIdentity(
     "m",

@@ -9,12 +9,12 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from db import connect_sync
-from db.connection import write_tx
-from db.models import VerdictRow
-from db.queue import verdict_params
-from db.sql import query
-from db.texts import MIN_SHARED, compact, expand_splice, span, splice
+from parallelprompt.db import connect_sync
+from parallelprompt.db.connection import write_tx
+from parallelprompt.db.models import VerdictRow
+from parallelprompt.db.queue import verdict_params
+from parallelprompt.db.sql import query
+from parallelprompt.db.texts import MIN_SHARED, compact, expand_splice, span, splice
 
 PROMPT = "Écris 5 slogans pour un marché de Noël à Zürich 🎄, en français s'il te plaît."
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from emulator.stats import prompt_key
+from parallelprompt.emulator.stats import prompt_key
 from tests.worker.conftest import fill
 from tests.worker.procs import worker_env
 

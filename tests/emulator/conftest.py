@@ -12,7 +12,7 @@ import aioboto3
 import botocore.config
 import pytest
 
-from emulator import Emulator, EmulatorOptions, Responder
+from parallelprompt.emulator import Emulator, EmulatorOptions, Responder
 from parallelprompt.settings import EmulatorSettings
 
 MODEL = "us.anthropic.claude-haiku-4-5-20251001-v1:0"

@@ -11,10 +11,15 @@ import aiohttp
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
-from common.provenance import EMULATOR_NOTICE
-from emulator import EmulatorOptions, FixedResponder, HeuristicResponder, ScriptedResponder
-from emulator.responders import count_tokens
-from prompts import heuristic_answer
+from parallelprompt.common.provenance import EMULATOR_NOTICE
+from parallelprompt.emulator import (
+    EmulatorOptions,
+    FixedResponder,
+    HeuristicResponder,
+    ScriptedResponder,
+)
+from parallelprompt.emulator.responders import count_tokens
+from parallelprompt.prompts import heuristic_answer
 from tests.emulator.conftest import SYSTEM, EmulatorFactory, bedrock, converse, invoke
 
 ANSWER = '{"parallelizable": false}'

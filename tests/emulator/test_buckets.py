@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from emulator import Quota, TokenBucket
+from parallelprompt.emulator import Quota, TokenBucket
 
 
 class Clock:

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from emulator import FixedResponder
-from emulator.responders import count_tokens
+from parallelprompt.emulator import FixedResponder
+from parallelprompt.emulator.responders import count_tokens
 from tests.emulator.conftest import EmulatorFactory, bedrock
 
 HAIKU_55 = "global.anthropic.claude-haiku-5-5"

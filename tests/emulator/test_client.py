@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 from botocore.exceptions import ClientError
 
-from emulator import EmulatorOptions, FaultKind, FixedResponder
+from parallelprompt.emulator import EmulatorOptions, FaultKind, FixedResponder
 from tests.emulator.conftest import MODEL, EmulatorFactory, bedrock, converse, invoke
 
 ANSWER = '{"parallelizable": true, "category": "Repeated Generation", "n": 5}'

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from emulator import FaultKind, FaultPicker, FaultRates
-from emulator.answers import REFUSAL_TEXT, compose
-from emulator.protocol import RequestError, parse_converse, parse_invoke
+from parallelprompt.emulator import FaultKind, FaultPicker, FaultRates
+from parallelprompt.emulator.answers import REFUSAL_TEXT, compose
+from parallelprompt.emulator.protocol import RequestError, parse_converse, parse_invoke
 
 
 def test_parse_rates() -> None:

@@ -6,7 +6,7 @@ import aiohttp
 import pytest
 from botocore.exceptions import ClientError
 
-from common import provenance
+from parallelprompt.common import provenance
 from tests.emulator.conftest import EmulatorFactory, bedrock, converse, invoke
 
 

@@ -8,7 +8,7 @@ import sys
 
 import aiohttp
 
-from emulator.process import command, spawn
+from parallelprompt.emulator.process import command, spawn
 from tests.emulator.conftest import bedrock, converse, settings
 
 

@@ -14,11 +14,18 @@ from typing import Any
 
 import pytest
 
-from emulator import answers, paraphrase
-from emulator.responders import StyledResponder, count_tokens
-from emulator.style import REALISTIC, StyleRates, restyle
+from parallelprompt.emulator import answers, paraphrase
+from parallelprompt.emulator.responders import StyledResponder, count_tokens
+from parallelprompt.emulator.style import REALISTIC, StyleRates, restyle
+from parallelprompt.prompts import (
+    Candidate,
+    Contract,
+    Outcome,
+    ParseFailure,
+    heuristic_answer,
+    parse_answer,
+)
 from parallelprompt.settings import EmulatorSettings
-from prompts import Candidate, Contract, Outcome, ParseFailure, heuristic_answer, parse_answer
 from tests.emulator.conftest import EmulatorFactory, bedrock, converse
 
 NONE = StyleRates(
@@ -211,9 +218,9 @@ def test_rates_are_checked() -> None:
 
 
 def test_realistic_is_the_default_and_exact_a_flag_or_a_variable() -> None:
-    from emulator.process import command
     from parallelprompt import settings as cfg
     from parallelprompt.cli import build_parser
+    from parallelprompt.emulator.process import command
 
     def parse(*flags: str) -> argparse.Namespace:
         return build_parser().parse_args(["emulator", *flags])

@@ -8,8 +8,8 @@ from typing import Any
 import orjson
 import pytest
 
+from parallelprompt.producer.ingest import IngestSummary, ingest, run_ingest
 from parallelprompt.settings import CommonSettings, IngestSettings, Settings
-from producer.ingest import IngestSummary, ingest, run_ingest
 
 
 @pytest.fixture

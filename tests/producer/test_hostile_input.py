@@ -21,15 +21,15 @@ import zstandard
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from parallelprompt.producer.batches import Broken, from_rows
+from parallelprompt.producer.errors import IngestError
+from parallelprompt.producer.extract import TextRules
+from parallelprompt.producer.layouts import SPECS, Layout
+from parallelprompt.producer.normalise import has_invalid_unicode
+from parallelprompt.producer.pipeline import RowRules, build_staged
+from parallelprompt.producer.readers import parse_line
+from parallelprompt.producer.schemas import LMSYS_SCHEMA, lmsys_row
 from parallelprompt.settings import Settings
-from producer.batches import Broken, from_rows
-from producer.errors import IngestError
-from producer.extract import TextRules
-from producer.layouts import SPECS, Layout
-from producer.normalise import has_invalid_unicode
-from producer.pipeline import RowRules, build_staged
-from producer.readers import parse_line
-from producer.schemas import LMSYS_SCHEMA, lmsys_row
 from tests.producer.conftest import ingest_sync, query, write_jsonl
 
 Make = Callable[..., Settings]

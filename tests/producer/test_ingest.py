@@ -15,17 +15,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from parallelprompt.settings import Settings
-from producer.errors import IngestError
-from producer.layouts import Layout
-from producer.readers import hub_input, open_hub
-from producer.schemas import (
+from parallelprompt.producer.errors import IngestError
+from parallelprompt.producer.layouts import Layout
+from parallelprompt.producer.readers import hub_input, open_hub
+from parallelprompt.producer.schemas import (
     LMSYS_SCHEMA,
     WILDCHAT_SCHEMA,
     lmsys_row,
     wildchat_row,
     write_parquet,
 )
+from parallelprompt.settings import Settings
 from tests.producer.conftest import ingest_on, ingest_sync, query, write_jsonl
 
 Make = Callable[..., Settings]
@@ -386,7 +386,8 @@ async def test_streaming_dataset_path(
 
     ds = datasets.load_dataset("parquet", data_files=str(lmsys_file), split="train", streaming=True)
     monkeypatch.setattr(
-        "producer.plan.open_hub", lambda d, split, layout: hub_input(ds, d, split, layout)
+        "parallelprompt.producer.plan.open_hub",
+        lambda d, split, layout: hub_input(ds, d, split, layout),
     )
     s = await ingest_on(make_settings(dataset="lmsys/lmsys-chat-1m", skip=1), progress=False)
     assert (s.rows_read, s.kept, s.sources) == (6, 4, ("lmsys/lmsys-chat-1m",))

@@ -14,9 +14,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from producer.errors import IngestError
-from producer.pipeline import _portable
-from producer.schemas import LMSYS_SCHEMA, lmsys_row
+from parallelprompt.producer.errors import IngestError
+from parallelprompt.producer.pipeline import _portable
+from parallelprompt.producer.schemas import LMSYS_SCHEMA, lmsys_row
 from tests.producer.conftest import ingest_sync, query
 from tests.producer.test_hostile_input import (  # noqa: F401  (re-run in the reading process)
     test_a_line_nested_100k_deep_is_a_broken_line,
@@ -42,7 +42,7 @@ from tests.producer.test_ingest import (  # noqa: F401  (fixtures and tests re-r
     wildchat_file,
 )
 
-ingest_module = importlib.import_module("producer.ingest")
+ingest_module = importlib.import_module("parallelprompt.producer.ingest")
 
 
 @pytest.fixture(autouse=True)
@@ -104,8 +104,8 @@ def test_an_error_that_does_not_pickle_still_says_what_happened() -> None:
 
 def test_a_batch_crosses_the_pipe_as_named_columns() -> None:
     """Batches travel pickled as columns (no object per row) and arrive field by field."""
-    from db import StagedRows
-    from producer.pipeline import Batch
+    from parallelprompt.db import StagedRows
+    from parallelprompt.producer.pipeline import Batch
 
     rows = StagedRows()
     rows.add(b"h" * 16, "a prompt", 42, flags=1, conversation_id="c42", language="English")

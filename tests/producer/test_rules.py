@@ -7,11 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from db import FLAG_OVERSIZED
-from producer.batches import first_turns_arrow
-from producer.extract import Flag, Kept, SkipReason, TextRules, first_user_content
-from producer.layouts import SPECS, Layout, detect
-from producer.normalise import normalise, text_hash
+from parallelprompt.db import FLAG_OVERSIZED
+from parallelprompt.producer.batches import first_turns_arrow
+from parallelprompt.producer.extract import Flag, Kept, SkipReason, TextRules, first_user_content
+from parallelprompt.producer.layouts import SPECS, Layout, detect
+from parallelprompt.producer.normalise import normalise, text_hash
 
 USER = frozenset({"user"})
 
@@ -127,7 +127,7 @@ def test_detect(columns: list[str], layout: Layout | None) -> None:
 
 def test_every_layout_has_its_spec_and_its_choice() -> None:
     """A new layout is one enum member and one spec in producer/layouts.py: `--layout` offers it."""
-    from producer.settings import IngestSettings
+    from parallelprompt.producer.settings import IngestSettings
 
     assert set(SPECS) == set(Layout)
     choices = IngestSettings.__dataclass_fields__["layout"].metadata["choices"]

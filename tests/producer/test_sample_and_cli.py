@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from parallelprompt.producer.plan import sample_dir, sample_files
+from parallelprompt.producer.progress import Progress
+from parallelprompt.producer.schemas import LMSYS_SCHEMA, WILDCHAT_SCHEMA
 from parallelprompt.settings import Settings
-from producer.plan import sample_dir, sample_files
-from producer.progress import Progress
-from producer.schemas import LMSYS_SCHEMA, WILDCHAT_SCHEMA
 from tests.producer.conftest import ingest_sync, query
 
 ROOT = Path(__file__).resolve().parents[2]

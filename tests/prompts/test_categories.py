@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-import prompts
-from prompts import CANONICAL_CATEGORIES, CategorySet, Contract, normalise_category
+from parallelprompt import prompts
+from parallelprompt.prompts import CANONICAL_CATEGORIES, CategorySet, Contract, normalise_category
 
 CATS = CategorySet.load()
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from prompts import CANONICAL_CATEGORIES, PROFILES, Contract, estimate_tokens
+from parallelprompt.prompts import CANONICAL_CATEGORIES, PROFILES, Contract, estimate_tokens
 
 CONTRACT = Contract.load()
 

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.readside import prompt_pool
-from prompts import cues
+from parallelprompt.prompts import cues
 
 PIECES = [
     *sorted(cues.NUMBER_WORDS)[::3],

@@ -11,8 +11,8 @@ import pytest
 
 from parallelprompt.cli import main
 from parallelprompt.gold import GoldCase, compare_gold, label, load_gold
-from prompts import CANONICAL_CATEGORIES, Contract
-from prompts.published import published_shape
+from parallelprompt.prompts import CANONICAL_CATEGORIES, Contract
+from parallelprompt.prompts.published import published_shape
 
 from .gold.build import GOLD, build, render
 from .published_oracle import published

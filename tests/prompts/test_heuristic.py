@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from prompts import Contract, Outcome, heuristic_answer
+from parallelprompt.prompts import Contract, Outcome, heuristic_answer
 
 CONTRACT = Contract.load()
 PASSAGE = (

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from bench.readside import prompt_pool
-from prompts import Contract, Verdict, cues, heuristic_answer, lean
-from prompts import categories as categories_module
-from prompts.published import published_shape
+from parallelprompt.prompts import Contract, Verdict, cues, heuristic_answer, lean
+from parallelprompt.prompts import categories as categories_module
+from parallelprompt.prompts.published import published_shape
 
 GOLD = Path(__file__).parent / "gold" / "gold.jsonl"
 

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from prompts import Contract, Outcome, heuristic_answer, parse_answer
-from prompts.lean import between, expand, find
-from prompts.types import Candidate
+from parallelprompt.prompts import Contract, Outcome, heuristic_answer, parse_answer
+from parallelprompt.prompts.lean import between, expand, find
+from parallelprompt.prompts.types import Candidate
 
 DEFAULT = Contract.load()
 ORIGINAL = Contract.load(rules="original")

@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from prompts import Candidate, Coercion, ParseFailure, ParseFailureReason, parse_answer
+from parallelprompt.prompts import (
+    Candidate,
+    Coercion,
+    ParseFailure,
+    ParseFailureReason,
+    parse_answer,
+)
 
 GOOD = '{"parallelizable": true, "category": "Translation", "data": ["a", "b"], "n": null}'
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from prompts import Candidate, Coercion, Contract, Outcome, parse_answer
+from parallelprompt.prompts import Candidate, Coercion, Contract, Outcome, parse_answer
 
 INT64_MAX = 2**63 - 1
 

@@ -8,8 +8,15 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from prompts import Candidate, Contract, Outcome, ParseFailure, heuristic_answer, parse_answer
-from prompts.published import FIELDS
+from parallelprompt.prompts import (
+    Candidate,
+    Contract,
+    Outcome,
+    ParseFailure,
+    heuristic_answer,
+    parse_answer,
+)
+from parallelprompt.prompts.published import FIELDS
 
 CONTRACT = Contract.load()
 ORIGINAL = CONTRACT.with_profile("original")

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from prompts import Contract, FailureReason, Outcome, Verdict
-from prompts.published import _greedy
+from parallelprompt.prompts import Contract, FailureReason, Outcome, Verdict
+from parallelprompt.prompts.published import _greedy
 
 from .published_oracle import published
 

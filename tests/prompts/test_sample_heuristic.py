@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from prompts import Contract, Outcome, Verdict, heuristic_answer
+from parallelprompt.prompts import Contract, Outcome, Verdict, heuristic_answer
 
-SAMPLE = Path(__file__).resolve().parents[2] / "producer" / "sample"
+SAMPLE = Path(__file__).resolve().parents[2] / "parallelprompt" / "producer" / "sample"
 CONTRACT = Contract.load()
 PASSED = (Outcome.HIGH, Outcome.MEDIUM)
 MIN_CHARS = 10

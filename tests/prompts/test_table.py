@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from prompts import Contract, FailureReason, Outcome, ParseFailureReason, Verdict
+from parallelprompt.prompts import Contract, FailureReason, Outcome, ParseFailureReason, Verdict
 
 from .table import ROWS, Row
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from prompts import (
+from parallelprompt.prompts import (
     DEFAULT,
     PROFILES,
     Candidate,
@@ -15,7 +15,7 @@ from prompts import (
     SchemaRule,
     validate,
 )
-from prompts.profiles import Case
+from parallelprompt.prompts.profiles import Case
 
 CATS = CategorySet.load()
 

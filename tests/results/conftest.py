@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from db import Completion, Failure, RunIdentity, SourceRow, SqliteQueue, VerdictRow
+from parallelprompt.db import Completion, Failure, RunIdentity, SourceRow, SqliteQueue, VerdictRow
 from tests.answers import answer
 
 LMSYS = "lmsys/lmsys-chat-1m"

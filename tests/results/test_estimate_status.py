@@ -8,9 +8,14 @@ from typing import Any
 import orjson
 import pytest
 
-from db import connect_sync
-from results.estimate import DEFAULT_OUTPUT_TOKENS, estimate, format_estimate, project
-from results.status import format_status, status
+from parallelprompt.db import connect_sync
+from parallelprompt.results.estimate import (
+    DEFAULT_OUTPUT_TOKENS,
+    estimate,
+    format_estimate,
+    project,
+)
+from parallelprompt.results.status import format_status, status
 from tests.results.conftest import MODEL, PENDING, T0
 
 PRICES: dict[str, Any] = {"price_in": 1.0, "price_out": 5.0}

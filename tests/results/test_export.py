@@ -12,9 +12,9 @@ import pyarrow.parquet as pq
 import pytest
 from datasets import Dataset, Value, load_dataset
 
-from db import connect_sync
-from results.export import COLUMNS
-from results.export import export as export_any
+from parallelprompt.db import connect_sync
+from parallelprompt.results.export import COLUMNS
+from parallelprompt.results.export import export as export_any
 from tests.results.conftest import CASES, LMSYS, PHONES, SLOGANS
 
 LOADERS = {"jsonl": "json", "parquet": "parquet", "csv": "csv"}

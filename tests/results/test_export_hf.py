@@ -12,11 +12,11 @@ import pytest
 import yaml
 from datasets import Dataset, Features, Sequence, Value, concatenate_datasets, load_dataset
 
-from db import connect_sync
 from parallelprompt.cli import main
-from results.export import PUBLISHED_COLUMNS
-from results.export import export as export_any
-from results.stats import PASSED_TIERS
+from parallelprompt.db import connect_sync
+from parallelprompt.results.export import PUBLISHED_COLUMNS
+from parallelprompt.results.export import export as export_any
+from parallelprompt.results.stats import PASSED_TIERS
 
 
 def export(conn: sqlite3.Connection, out: Path, **kw: Any) -> int:

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from db import connect_sync
-from results.export import FORMATS, export
-from results.export_parts import ALL_IDS, spans
+from parallelprompt.db import connect_sync
+from parallelprompt.results.export import FORMATS, export
+from parallelprompt.results.export_parts import ALL_IDS, spans
 from tests.results.conftest import LMSYS
 
 
@@ -65,9 +65,9 @@ def test_parts_recut_into_the_same_row_groups(
     fmt: str, results_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Tables of 4 rows: the spans' tables end mid-group and are re-cut across the boundary."""
-    import results.export
+    import parallelprompt.results.export as export_module
 
-    monkeypatch.setattr(results.export, "CHUNK_ROWS", 4)
+    monkeypatch.setattr(export_module, "CHUNK_ROWS", 4)
     one, three = tmp_path / f"one.{fmt}", tmp_path / f"three.{fmt}"
     assert _export(results_db, one, 1, fmt=fmt) == _export(results_db, three, 3, fmt=fmt) > 8
     assert _same(one, three)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from db import connect_sync, readside
-from db.readside import rq
-from results.stats import compute_stats, group_source_rows
+from parallelprompt.db import connect_sync, readside
+from parallelprompt.db.readside import rq
+from parallelprompt.results.stats import compute_stats, group_source_rows
 
 P = {
     "run_id": 1,

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from db import connect_sync
-from results.report import CHARTS, funnel, line, nice_ticks, render_report
-from results.stats import EMULATOR_NOTE, active_seconds, compute_stats, throughput
+from parallelprompt.db import connect_sync
+from parallelprompt.results.report import CHARTS, funnel, line, nice_ticks, render_report
+from parallelprompt.results.stats import EMULATOR_NOTE, active_seconds, compute_stats, throughput
 from tests.results.conftest import LMSYS, WILDCHAT
 from tests.results.test_stats import judge_one_under
 

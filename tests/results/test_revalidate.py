@@ -6,15 +6,15 @@ import json
 import sqlite3
 from pathlib import Path
 
-from db import connect_sync
-from prompts import Contract
-from results.revalidate import (
+from parallelprompt.db import connect_sync
+from parallelprompt.prompts import Contract
+from parallelprompt.results.revalidate import (
     compare_rules,
     format_comparison,
     format_revalidation,
     revalidate,
 )
-from results.stats import compute_stats
+from parallelprompt.results.stats import compute_stats
 from tests.answers import answer
 from tests.results.conftest import CASES, DEAD, SLOGANS
 
@@ -137,7 +137,7 @@ def test_parallel_revalidation_stores_what_one_process_stores(
 
 
 def test_progress_line_says_how_far_and_how_long() -> None:
-    from results.revalidate import id_ranges, progress_line
+    from parallelprompt.results.revalidate import id_ranges, progress_line
 
     line = progress_line(250_000, 1_000_000, 10.0)
     assert line == (

@@ -9,9 +9,15 @@ from pathlib import Path
 import orjson
 import pytest
 
-from db import connect_sync
-from db.connection import write_tx
-from results.stats import EMULATOR_NOTE, OUTCOMES, compute_stats, format_stats, snapshot
+from parallelprompt.db import connect_sync
+from parallelprompt.db.connection import write_tx
+from parallelprompt.results.stats import (
+    EMULATOR_NOTE,
+    OUTCOMES,
+    compute_stats,
+    format_stats,
+    snapshot,
+)
 from tests.results.conftest import CASES, LMSYS, WILDCHAT
 
 ORIGINAL_KEYS = (

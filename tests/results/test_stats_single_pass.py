@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from db import connect_sync
-from db.sql import _parse
-from results.stats import NOVEL_EXAMPLES, StatsRows, read_stats_rows, shape_stats
+from parallelprompt.db import connect_sync
+from parallelprompt.db.sql import _parse
+from parallelprompt.results.stats import NOVEL_EXAMPLES, StatsRows, read_stats_rows, shape_stats
 
 REFERENCE = _parse((Path(__file__).parent / "reference_stats.sql").read_text("utf-8"))
 

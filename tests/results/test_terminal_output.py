@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from parallelprompt.cli import main
-from worker.progress import Display
+from parallelprompt.worker.progress import Display
 
 HOSTILE = "Poetry\x1b]0;owned\x07\x1b[2J\x1b[31m\r\x08\u202e"
 

@@ -7,7 +7,7 @@ import sqlite3
 from datetime import datetime
 from pathlib import Path
 
-from results.stats import compute_stats
+from parallelprompt.results.stats import compute_stats
 from tests.results.conftest import LMSYS, PHONES, WILDCHAT
 
 

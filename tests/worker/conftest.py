@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from db import SourceRow, SqliteQueue
-from emulator import Emulator
-from emulator.responders import Responder
-from emulator.server import EmulatorOptions
+from parallelprompt.db import SourceRow, SqliteQueue
+from parallelprompt.emulator import Emulator
+from parallelprompt.emulator.responders import Responder
+from parallelprompt.emulator.server import EmulatorOptions
 from parallelprompt.settings import (
     CommonSettings,
     ContractSettings,
@@ -23,8 +23,8 @@ from parallelprompt.settings import (
     Settings,
     WorkerSettings,
 )
-from worker import Tuning, WorkSummary, work
-from worker.progress import Display
+from parallelprompt.worker import Tuning, WorkSummary, work
+from parallelprompt.worker.progress import Display
 
 #: Fast retries and backoffs so the suite stays quick; the arithmetic is the production one.
 FAST = Tuning(

@@ -13,7 +13,7 @@ import heapq
 import random
 from dataclasses import dataclass, field
 
-from worker.limiter import Limiter, Reservation
+from parallelprompt.worker.limiter import Limiter, Reservation
 
 THROTTLE_RTT_S = 0.01
 RETRY_BASE_S = 0.5  # the pool's first backoff after a throttle: uniform(0, 0.5 s)

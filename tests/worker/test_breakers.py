@@ -10,16 +10,16 @@ from typing import Any
 
 import pytest
 
-from db import CompleteResult, Completion, RunIdentity, SqliteQueue
-from db.verdicts import verdict_row
-from emulator import FixedResponder
-from emulator.faults import FaultPicker, FaultRates
-from prompts import Contract
+from parallelprompt.db import CompleteResult, Completion, RunIdentity, SqliteQueue
+from parallelprompt.db.verdicts import verdict_row
+from parallelprompt.emulator import FixedResponder
+from parallelprompt.emulator.faults import FaultPicker, FaultRates
+from parallelprompt.prompts import Contract
+from parallelprompt.worker import StopReason, WorkEvent
+from parallelprompt.worker.buffer import ResultBuffer
+from parallelprompt.worker.store import Store
 from tests.answers import answer
 from tests.worker.conftest import work_on
-from worker import StopReason, WorkEvent
-from worker.buffer import ResultBuffer
-from worker.store import Store
 
 from .conftest import FAST, fill, make_settings, quiet_display
 from .test_pool import rows, statuses

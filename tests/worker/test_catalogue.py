@@ -6,12 +6,12 @@ import datetime as dt
 
 import pytest
 
-from catalogue import catalogue, eol_message, format_catalogue, lookup, pricing
-from prompts import Contract
-from worker import shape
-from worker.llm import Request
-from worker.llm.bedrock import converse_request, invoke_body
-from worker.sizing import TokenPlan, quota_tokens
+from parallelprompt.catalogue import catalogue, eol_message, format_catalogue, lookup, pricing
+from parallelprompt.prompts import Contract
+from parallelprompt.worker import shape
+from parallelprompt.worker.llm import Request
+from parallelprompt.worker.llm.bedrock import converse_request, invoke_body
+from parallelprompt.worker.sizing import TokenPlan, quota_tokens
 
 HAIKU_55 = "global.anthropic.claude-haiku-5-5"
 HAIKU_45 = "us.anthropic.claude-haiku-4-5-20251001-v1:0"

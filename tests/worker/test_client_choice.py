@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from parallelprompt.worker.llm import registry
+from parallelprompt.worker.llm.port import ClientOptions
+from parallelprompt.worker.llm.scripted import ScriptedClient, in_turn, reply
+from parallelprompt.worker.settings import WorkerSettings
 from tests.answers import answer
-from worker.llm import registry
-from worker.llm.port import ClientOptions
-from worker.llm.scripted import ScriptedClient, in_turn, reply
-from worker.settings import WorkerSettings
 
 from .conftest import fill, make_settings, work_on
 

@@ -10,9 +10,9 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from catalogue import pricing
-from emulator import FixedResponder
-from emulator.responders import count_tokens
+from parallelprompt.catalogue import pricing
+from parallelprompt.emulator import FixedResponder
+from parallelprompt.emulator.responders import count_tokens
 from parallelprompt.settings import ContractSettings
 from tests.worker.conftest import work_on
 
@@ -167,7 +167,7 @@ def test_models_lists_the_catalogue(capsys: Any) -> None:
 async def test_an_unknown_model_runs_with_a_warning_priced_from_the_flags(
     db: Path, emulator: Any
 ) -> None:
-    from worker import WorkEvent
+    from parallelprompt.worker import WorkEvent
 
     model = "acme.some-new-model-v1:0"
     emu = await emulator(FixedResponder(NOT_PAR), models=(model,))

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from emulator.process import spawn
+from parallelprompt.emulator.process import spawn
 from parallelprompt.settings import EmulatorSettings
-from worker.progress import Snapshot
+from parallelprompt.worker.progress import Snapshot
 
 from .conftest import fill
 from .procs import emulator_stats, start_worker, wait_for

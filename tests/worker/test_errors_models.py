@@ -11,9 +11,9 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from catalogue import DEFAULT_MODEL, base_model_id, lookup, pricing
-from worker.errors import Code, FatalError, PromptError, RetryableError
-from worker.llm.bedrock_errors import translate
+from parallelprompt.catalogue import DEFAULT_MODEL, base_model_id, lookup, pricing
+from parallelprompt.worker.errors import Code, FatalError, PromptError, RetryableError
+from parallelprompt.worker.llm.bedrock_errors import translate
 
 
 def client_error(code: str, status: int, message: str = "boom") -> ClientError:

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from emulator import ScriptedResponder
-from emulator.process import spawn
+from parallelprompt.emulator import ScriptedResponder
+from parallelprompt.emulator.process import spawn
 from parallelprompt.settings import EmulatorSettings
+from parallelprompt.worker import StopReason
 from tests.answers import answer
 from tests.worker.conftest import work_on
-from worker import StopReason
 
 from .conftest import FAST, fill, make_settings, quiet_display
 from .procs import emulator_stats, start_worker, wait_for

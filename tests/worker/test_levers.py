@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from catalogue import pricing
-from catalogue.levers import Workload, levers
+from parallelprompt.catalogue import pricing
+from parallelprompt.catalogue.levers import Workload, levers
 
 HAIKU_55 = "global.anthropic.claude-haiku-5-5"
 WORK = Workload(

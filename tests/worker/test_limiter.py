@@ -7,8 +7,8 @@ import math
 
 import pytest
 
+from parallelprompt.worker.limiter import Limiter, LimiterConstants, Phase, Reservation
 from tests.worker.endpoint_sim import Endpoint, Trace, simulate
-from worker.limiter import Limiter, LimiterConstants, Phase, Reservation
 
 
 def drive(limiter: Limiter, seconds: float, tokens: int = 1, step: float = 0.001) -> list[float]:

@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from prompts import Contract
-from worker.llm import ADAPTERS, Request, opener
-from worker.llm.bedrock import converse_request, invoke_body
+from parallelprompt.prompts import Contract
+from parallelprompt.worker.llm import ADAPTERS, Request, opener
+from parallelprompt.worker.llm.bedrock import converse_request, invoke_body
 
 CONTRACT = Contract.load()
 
@@ -47,8 +47,9 @@ def test_registry_names_the_adapters_and_refuses_others() -> None:
 def test_the_pool_and_the_port_import_no_sdk() -> None:
     """aioboto3 is imported only when the Bedrock adapter is chosen."""
     code = (
-        "import sys, worker.pool, worker.llm, worker.errors; "
-        "bad = [m for m in ('aioboto3', 'botocore', 'worker.llm.bedrock') if m in sys.modules]; "
+        "import sys, parallelprompt.worker.pool, parallelprompt.worker.llm, "
+        "parallelprompt.worker.errors; bad = [m for m in ('aioboto3', 'botocore', "
+        "'parallelprompt.worker.llm.bedrock') if m in sys.modules]; "
         "print(bad); sys.exit(1 if bad else 0)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

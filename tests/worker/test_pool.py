@@ -12,13 +12,13 @@ from typing import Any
 import aiohttp
 import pytest
 
-from common.provenance import EMULATOR_NOTICE
-from db import SqliteQueue
-from emulator import FixedResponder, ScriptedResponder
+from parallelprompt.common.provenance import EMULATOR_NOTICE
+from parallelprompt.db import SqliteQueue
+from parallelprompt.emulator import FixedResponder, ScriptedResponder
 from parallelprompt.settings import Settings
+from parallelprompt.worker import StopReason, WorkEvent
 from tests.answers import answer
 from tests.worker.conftest import work_on
-from worker import StopReason, WorkEvent
 
 from .conftest import FAST, fill, make_settings, quiet_display
 

@@ -7,17 +7,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from catalogue import Pricing
-from db import RunIdentity, SourceRow
-from db.memory import MemoryQueue
-from prompts import Contract
+from parallelprompt.catalogue import Pricing
+from parallelprompt.db import RunIdentity, SourceRow
+from parallelprompt.db.memory import MemoryQueue
+from parallelprompt.prompts import Contract
+from parallelprompt.worker.errors import Code, FatalError, PromptError, RetryableError
+from parallelprompt.worker.llm.port import Request
+from parallelprompt.worker.llm.scripted import Script, ScriptedClient, Step, in_turn, reply
+from parallelprompt.worker.metrics import Counters
+from parallelprompt.worker.pool import Pool, PoolConfig, StopReason
+from parallelprompt.worker.store import Store
 from tests.answers import answer
-from worker.errors import Code, FatalError, PromptError, RetryableError
-from worker.llm.port import Request
-from worker.llm.scripted import Script, ScriptedClient, Step, in_turn, reply
-from worker.metrics import Counters
-from worker.pool import Pool, PoolConfig, StopReason
-from worker.store import Store
 
 from .conftest import FAST, quiet_display, text_hash
 

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from emulator.process import spawn
+from parallelprompt.emulator.process import spawn
 from parallelprompt.settings import EmulatorSettings
+from parallelprompt.worker import StopReason
 from tests.worker.conftest import work_on
-from worker import StopReason
 
 from .conftest import FAST, fill, make_settings, quiet_display
 from .procs import ROOT, emulator_stats, start_worker, wait_for, worker_env

@@ -15,17 +15,17 @@ from typing import Any
 import orjson
 import pytest
 
-from catalogue import lookup
-from db import connect_sync
-from emulator.process import spawn
+from parallelprompt.catalogue import lookup
 from parallelprompt.cli import estimate_for
+from parallelprompt.db import connect_sync
+from parallelprompt.emulator.process import spawn
+from parallelprompt.results.stats import compute_stats
 from parallelprompt.settings import CommonSettings, EmulatorSettings, IngestSettings
-from results.stats import compute_stats
+from parallelprompt.worker.metrics import Counters
+from parallelprompt.worker.progress import Display, RateMeter, Snapshot, queue_progress, snapshot
 from tests.producer.conftest import ingest_on
 from tests.worker.conftest import FAST, fill, make_settings, work_on
 from tests.worker.procs import start_worker, worker_env
-from worker.metrics import Counters
-from worker.progress import Display, RateMeter, Snapshot, queue_progress, snapshot
 
 
 class FakeTty(io.StringIO):

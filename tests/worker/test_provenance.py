@@ -9,11 +9,11 @@ from typing import Any
 
 import orjson
 
-from emulator import FixedResponder
+from parallelprompt.emulator import FixedResponder
 from parallelprompt.settings import NO_BUDGET
+from parallelprompt.worker import StopReason
 from tests.answers import answer
 from tests.worker.conftest import work_on
-from worker import StopReason
 
 from .conftest import FAST, fill, make_settings, quiet_display
 

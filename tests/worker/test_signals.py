@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 
-from worker import signals
+from parallelprompt.worker import signals
 
 
 def test_a_signal_is_recorded_not_fatal_and_the_old_handlers_come_back() -> None:

@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from emulator import ScriptedResponder
+from parallelprompt.emulator import ScriptedResponder
 from parallelprompt.settings import Settings
+from parallelprompt.worker import StopReason, WorkEvent
 from tests.answers import answer
 from tests.worker.conftest import work_on
-from worker import StopReason, WorkEvent
 
 from .conftest import FAST, fill, make_settings, quiet_display
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from prompts import lean as lean_pointers
-from prompts.published import published_shape
+from parallelprompt.prompts import lean as lean_pointers
+from parallelprompt.prompts.published import published_shape
 from tests.prompts.published_oracle import published
 
 GOLD = Path(__file__).with_name("gold.jsonl")

@@ -1,0 +1,91 @@
+"""What the pending prompts will cost and how long they will take, before a single call:
+the figures read from the database, projected by :mod:`catalogue.projection`, and printed."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+from typing import Any
+
+from parallelprompt.catalogue.projection import (
+    BATCH_DISCOUNT,
+    BYTES_PER_TOKEN,
+    CHARS_PER_TOKEN,
+    DEFAULT_OUTPUT_TOKENS,
+    MESSAGE_OVERHEAD_TOKENS,
+    Observed,
+    expected_tokens,
+    project,
+)
+from parallelprompt.db import readside
+
+__all__ = [
+    "BATCH_DISCOUNT",
+    "BYTES_PER_TOKEN",
+    "CHARS_PER_TOKEN",
+    "DEFAULT_OUTPUT_TOKENS",
+    "MESSAGE_OVERHEAD_TOKENS",
+    "Observed",
+    "estimate",
+    "expected_tokens",
+    "format_estimate",
+    "project",
+]
+
+
+def estimate(
+    conn: sqlite3.Connection,
+    *,
+    model: str,
+    price_in: float,
+    price_out: float,
+    rpm: float,
+    tpm: float,
+    max_tokens: int,
+    system_prompt_tokens: int,
+) -> dict[str, Any]:
+    """Estimate for the pending (ready or leased) prompts with ``model`` at the given prices
+    (USD per million tokens) and quota. Observed usage of the same model is preferred."""
+    with readside.snapshot(conn):
+        pending, chars = readside.pending_work(conn)
+        row = readside.completed_usage(conn, model)
+        if not row[0]:
+            row = readside.completed_usage(conn, None)
+    observed = Observed(*(int(x) for x in row)) if row[0] else None
+    result = project(
+        pending=int(pending),
+        pending_chars=int(chars),
+        observed=observed,
+        price_in=price_in,
+        price_out=price_out,
+        rpm=rpm,
+        tpm=tpm,
+        max_tokens=max_tokens,
+        system_prompt_tokens=system_prompt_tokens,
+    )
+    return {"model": model, **result}
+
+
+def _duration(minutes: float | None) -> str:
+    if minutes is None:
+        return "unbounded (no quota set)"
+    if minutes < 60:
+        return f"{minutes:.1f} min"
+    return f"{minutes / 60:.1f} h"
+
+
+def format_estimate(est: Mapping[str, Any]) -> str:
+    lines = [
+        f"pending: {est['pending_prompts']:,} prompts ({est['pending_chars']:,} characters)",
+        f"model: {est['model']} at ${est['price_in_per_mtok']}/M in, "
+        f"${est['price_out_per_mtok']}/M out (estimate from {est['basis']})",
+        f"tokens: ~{est['input_tokens']:,} in + ~{est['output_tokens']:,} out "
+        f"(worst case out: {est['output_tokens_worst_case']:,})",
+        f"cost before caching: ~${est['cost_on_demand_usd']:,.2f} on demand, "
+        f"~${est['cost_batch_usd']:,.2f} at batch price (worst case on demand "
+        f"${est['cost_worst_case_usd']:,.2f}); the levers below include the prompt cache",
+        f"time: ~{_duration(est['minutes'])} at {est['rpm']:,.0f} RPM / {est['tpm']:,.0f} TPM "
+        f"(bound by {est['bound_by']}; "
+        f"{_duration(est['minutes_if_reservation_binds'])} if max_tokens reservations bind)",
+    ]
+    return "\n".join(lines)

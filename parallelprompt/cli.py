@@ -111,7 +111,7 @@ def _run(s: Settings) -> int:
 
 
 def _stats(s: Settings) -> int:
-    from parallelprompt.costs import lever_dicts
+    from parallelprompt.results.costs import lever_dicts
     from parallelprompt.results.stats import compute_stats
 
     o = s.output
@@ -221,48 +221,19 @@ def _estimate(s: Settings) -> int:
 
 
 def estimate_for(s: Settings) -> tuple[dict[str, Any], list[Lever]]:
-    """The ``estimate`` command's figures for these settings: the projection before caching
-    and the cost per lever (warns when no price is known)."""
-    from parallelprompt.catalogue import lookup, pricing
-    from parallelprompt.costs import estimate_levers
-    from parallelprompt.results.estimate import estimate, expected_tokens
-    from parallelprompt.worker.sizing import TokenPlan
+    """The ``estimate`` command's figures for these settings (warns when no price is known)."""
+    from parallelprompt.results.estimate import estimate_campaign
 
     contract = load_contract(s)
-    w, k = s.worker, s.contract
-    price = pricing(w.model, w.price_in, w.price_out, w.price_cache_write, w.price_cache_read)
+    with _read_db(s) as conn:
+        result, rows, price = estimate_campaign(conn, s.worker, s.contract, contract.system_prompt)
     if not price.known:
         print(
-            f"warning: no price known for {w.model} (not in the catalogue: parallelprompt "
-            "models): costs below are $0; pass --price-in and --price-out (USD per million "
-            "tokens)",
+            f"warning: no price known for {s.worker.model} (not in the catalogue: "
+            "parallelprompt models): costs below are $0; pass --price-in and --price-out (USD "
+            "per million tokens)",
             file=sys.stderr,
         )
-    # the expected count (a tokenizer's), not the limiter's conservative reservation
-    system_tokens = expected_tokens(contract.system_prompt)
-    with _read_db(s) as conn:
-        result = estimate(
-            conn,
-            model=s.worker.model,
-            price_in=price.price_in,
-            price_out=price.price_out,
-            rpm=s.worker.rpm,
-            tpm=s.worker.tpm,
-            max_tokens=s.contract.max_tokens,
-            system_prompt_tokens=system_tokens,
-        )
-    info = lookup(w.model)
-    ceiling = info.max_output_tokens if info else max(k.max_tokens, k.max_tokens_retry)
-    plan = TokenPlan(k.max_tokens, k.max_tokens_retry, k.size_max_tokens, ceiling)
-    rows = estimate_levers(
-        result,
-        model=w.model,
-        price=price,
-        system_tokens=system_tokens,
-        plan=plan,
-        rpm=w.rpm,
-        tpm=w.tpm,
-    )
     return result, rows
 
 

@@ -7,6 +7,8 @@ import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
+from parallelprompt.catalogue import Pricing, lookup, pricing
+from parallelprompt.catalogue.levers import Lever
 from parallelprompt.catalogue.projection import (
     BATCH_DISCOUNT,
     BYTES_PER_TOKEN,
@@ -18,6 +20,10 @@ from parallelprompt.catalogue.projection import (
     project,
 )
 from parallelprompt.db import readside
+from parallelprompt.prompts.settings import ContractSettings
+from parallelprompt.results.costs import estimate_levers
+from parallelprompt.worker.settings import WorkerSettings
+from parallelprompt.worker.sizing import TokenPlan
 
 __all__ = [
     "BATCH_DISCOUNT",
@@ -27,6 +33,7 @@ __all__ = [
     "MESSAGE_OVERHEAD_TOKENS",
     "Observed",
     "estimate",
+    "estimate_campaign",
     "expected_tokens",
     "format_estimate",
     "project",
@@ -64,6 +71,44 @@ def estimate(
         system_prompt_tokens=system_prompt_tokens,
     )
     return {"model": model, **result}
+
+
+def estimate_campaign(
+    conn: sqlite3.Connection,
+    worker: WorkerSettings,
+    contract: ContractSettings,
+    system_prompt: str,
+) -> tuple[dict[str, Any], list[Lever], Pricing]:
+    """The ``estimate`` command's figures: the projection of the pending prompts before
+    caching, the cost per lever (cumulative), and the prices used (``known`` is False when the
+    model is not in the catalogue and no price was given: the costs are then $0)."""
+    w, k = worker, contract
+    price = pricing(w.model, w.price_in, w.price_out, w.price_cache_write, w.price_cache_read)
+    # the expected count (a tokenizer's), not the limiter's conservative reservation
+    system_tokens = expected_tokens(system_prompt)
+    result = estimate(
+        conn,
+        model=w.model,
+        price_in=price.price_in,
+        price_out=price.price_out,
+        rpm=w.rpm,
+        tpm=w.tpm,
+        max_tokens=k.max_tokens,
+        system_prompt_tokens=system_tokens,
+    )
+    info = lookup(w.model)
+    ceiling = info.max_output_tokens if info else max(k.max_tokens, k.max_tokens_retry)
+    plan = TokenPlan(k.max_tokens, k.max_tokens_retry, k.size_max_tokens, ceiling)
+    rows = estimate_levers(
+        result,
+        model=w.model,
+        price=price,
+        system_tokens=system_tokens,
+        plan=plan,
+        rpm=w.rpm,
+        tpm=w.tpm,
+    )
+    return result, rows, price
 
 
 def _duration(minutes: float | None) -> str:

@@ -356,7 +356,7 @@ def compute_stats(
 
 
 #: The cost-per-lever table of a statistics document and its run's recorded configuration
-#: (``parallelprompt.costs``: it sizes calls as the worker does).
+#: (``parallelprompt.results.costs``: it sizes calls as the worker does).
 Levers = Callable[[Stats, str | None], list[dict[str, Any]]]
 
 

@@ -17,9 +17,9 @@ import argparse
 import time
 from pathlib import Path
 
-from parallelprompt.gold import GoldCase, load_gold
 from parallelprompt.prompts import DEFAULT, Candidate, CategorySet, normalise_category, parse_answer
 from parallelprompt.prompts.grounding import Grounder
+from parallelprompt.results.gold import GoldCase, load_gold
 
 GOLD = Path(__file__).resolve().parent.parent / "tests" / "prompts" / "gold" / "gold.jsonl"
 THRESHOLDS = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0)

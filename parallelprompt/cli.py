@@ -290,7 +290,7 @@ def _compare_gold(s: Settings, path: Path) -> int:
     """Both profiles over a labelled gold set; exit 1 when a verdict misses its label."""
     import orjson
 
-    from parallelprompt.gold import compare_gold, format_gold, load_gold
+    from parallelprompt.results.gold import compare_gold, format_gold, load_gold
 
     try:
         cases = load_gold(path)

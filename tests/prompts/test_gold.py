@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from parallelprompt.cli import main
-from parallelprompt.gold import GoldCase, compare_gold, label, load_gold
 from parallelprompt.prompts import CANONICAL_CATEGORIES, Contract
 from parallelprompt.prompts.published import published_shape
+from parallelprompt.results.gold import GoldCase, compare_gold, label, load_gold
 
 from .gold.build import GOLD, build, render
 from .published_oracle import published

@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.grounding import GOLD, scored, table
-from parallelprompt.gold import load_gold
 from parallelprompt.prompts import DEFAULT, Contract, FailureReason
 from parallelprompt.prompts.grounding import Grounder, key, resolve_placeholders
+from parallelprompt.results.gold import load_gold
 
 PROMPT = (
     r"Read this: What is a name of fund ? The long term plan is n't clear .\nIt's &quot;new&quot;."

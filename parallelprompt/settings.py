@@ -16,7 +16,6 @@ import argparse
 import dataclasses
 import math
 import os
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -254,10 +253,6 @@ def build(
     return settings
 
 
-#: AWS region names: us-east-1, eu-central-1, ap-southeast-2, us-gov-west-1, ...
-REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
-
-
 def _check_finite(s: Settings) -> None:
     """NaN and infinity pass every comparison check (and hang limiters): refuse them all."""
     for section in _SECTION_TYPES:
@@ -273,59 +268,16 @@ def _check_finite(s: Settings) -> None:
 
 
 def check(s: Settings) -> None:
-    """Reject values no run could use, with one clear sentence."""
+    """Reject values no run could use, with one clear sentence: each section declares the
+    rules of its settings (``opt(..., rule=...)``); this applies them all."""
     _check_finite(s)
-    w, e = s.worker, s.emulator
-    if w.region is not None and not REGION.fullmatch(w.region):
-        raise SettingsError(
-            f"--region {w.region!r} is not an AWS region name (like us-east-1 or eu-central-1)"
-        )
-    positive = {
-        "--concurrency": w.concurrency,
-        "--rpm": w.rpm,
-        "--tpm": w.tpm,
-        "--max-attempts": w.max_attempts,
-        "--lease-seconds": w.lease_seconds,
-        "--max-tokens": s.contract.max_tokens,
-        "--batch-rows": s.ingest.batch_rows,
-        "--flush-rows": w.flush_rows,
-        "--flush-ms": w.flush_ms,
-        "--connect-timeout": w.connect_timeout,
-        "--read-timeout": w.read_timeout,
-        "emulator --burst-seconds": e.burst_seconds,
-    }
-    for flag, value in positive.items():
-        if value <= 0:
-            raise SettingsError(f"{flag} must be positive, got {value}")
-    not_negative = {
-        "--max-cost-usd": w.max_cost_usd,
-        "--grace-seconds": w.grace_seconds,
-        "--price-in": w.price_in,
-        "--price-out": w.price_out,
-        "--price-cache-write": w.price_cache_write,
-        "--price-cache-read": w.price_cache_read,
-        "--max-tokens-retry": s.contract.max_tokens_retry,
-        "--min-chars": s.ingest.min_chars,
-        "--skip": s.ingest.skip,
-        "--limit": s.ingest.limit,
-        "emulator --rpm": e.rpm,
-        "emulator --tpm": e.tpm,
-        "emulator --latency-ms": e.latency_ms,
-        "emulator --per-token-ms": e.per_token_ms,
-        "emulator --jitter-ms": e.jitter_ms,
-        "emulator --slow-seconds": e.slow_seconds,
-    }
-    for flag, maybe in not_negative.items():
-        if maybe is not None and maybe < 0:
-            raise SettingsError(f"{flag} must be >= 0, got {maybe}")
-    ports = {"--metrics-port": w.metrics_port, "emulator --port": e.port}
-    for flag, port in ports.items():
-        if port is not None and not 0 <= port <= 65535:
-            raise SettingsError(f"{flag} must be a TCP port (0 to 65535), got {port}")
-    if not 0.0 <= s.contract.temperature <= 1.0:
-        raise SettingsError(f"--temperature must be in [0, 1], got {s.contract.temperature}")
-    if not 0.0 <= e.initial_fill <= 1.0:
-        raise SettingsError(f"emulator --initial-fill must be in [0, 1], got {e.initial_fill}")
+    for section in _SECTION_TYPES:
+        values = getattr(s, section)
+        where = "" if section != "emulator" else "emulator "
+        for o in options(section):
+            reason = o.rule(getattr(values, o.name)) if o.rule is not None else None
+            if reason is not None:
+                raise SettingsError(f"{where}{o.flag} {reason}")
 
 
 def apply_aws_aliases(environ: dict[str, str] | os._Environ[str]) -> list[str]:

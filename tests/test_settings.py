@@ -57,11 +57,31 @@ def test_booleans_lists_and_empty_values_from_the_environment() -> None:
         ({"PARALLELPROMPT_API": "grpc"}, "not one of"),
         ({"PARALLELPROMPT_QUIET": "maybe"}, "boolean"),
         ({"PARALLELPROMPT_CONCURRENCY": "0"}, "--concurrency must be positive"),
+        ({"PARALLELPROMPT_TEMPERATURE": "1.5"}, r"--temperature must be in \[0, 1\], got 1.5"),
+        ({"AWS_REGION": "useast1"}, "--region 'useast1' is not an AWS region name"),
+        ({"PARALLELPROMPT_SKIP": "-1"}, "--skip must be >= 0, got -1"),
+        ({"PARALLELPROMPT_EMULATOR_INITIAL_FILL": "2"}, "emulator --initial-fill must be in"),
     ],
 )
 def test_bad_values_are_clear_errors(env: dict[str, str], message: str) -> None:
     with pytest.raises(cfg.SettingsError, match=message):
-        parse(["common", "worker"], [], env)
+        emulator = any(k.startswith("PARALLELPROMPT_EMULATOR_") for k in env)
+        parse(["emulator"] if emulator else ["common", "ingest", "contract", "worker"], [], env)
+
+
+def test_each_section_declares_the_rules_of_its_values() -> None:
+    """The sections own their constraints (``opt(..., rule=...)``); ``check`` only applies them."""
+    from parallelprompt.common.options import positive
+
+    ruled = {
+        (o.section, o.name)
+        for section in cfg._SECTION_TYPES
+        for o in cfg.options(section)
+        if o.rule
+    }
+    assert {("worker", "rpm"), ("contract", "temperature"), ("ingest", "batch_rows")} <= ruled
+    assert {("emulator", "port"), ("worker", "region")} <= ruled
+    assert positive(0) == "must be positive, got 0" and positive(None) is None
 
 
 def test_original_pipeline_aws_names_are_aliases() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,35 @@ class SettingsError(ParallelPromptError, ValueError):
     """A setting has a value that cannot be used; the message says which and why."""
 
 
+#: A rule on a setting's value, declared with the setting (``opt(..., rule=positive)``): why
+#: the value cannot be used ("must be positive, got 0"), or None when it can. Unset (None)
+#: values pass every rule.
+Rule = Callable[[Any], "str | None"]
+
+
+def positive(value: Any) -> str | None:
+    return None if value is None or value > 0 else f"must be positive, got {value}"
+
+
+def non_negative(value: Any) -> str | None:
+    return None if value is None or value >= 0 else f"must be >= 0, got {value}"
+
+
+def tcp_port(value: Any) -> str | None:
+    if value is None or 0 <= value <= 65535:
+        return None
+    return f"must be a TCP port (0 to 65535), got {value}"
+
+
+def between(low: float, high: float) -> Rule:
+    def rule(value: Any) -> str | None:
+        if value is None or low <= value <= high:
+            return None
+        return f"must be in [{low:g}, {high:g}], got {value}"
+
+    return rule
+
+
 def opt(
     default: Any,
     help: str,
@@ -32,6 +61,7 @@ def opt(
     kind: str = "value",
     choices: Sequence[str] | None = None,
     convert: Any = None,
+    rule: Rule | None = None,
 ) -> Any:
     """Declare a setting. ``kind`` is value | bool | list; ``convert`` parses a raw string
     (default: the annotated type)."""
@@ -42,6 +72,7 @@ def opt(
         "kind": kind,
         "choices": choices,
         "convert": convert,
+        "rule": rule,
     }
     if isinstance(default, list | tuple):
         items = tuple(default)
@@ -63,6 +94,7 @@ class Option:
     choices: Sequence[str] | None
     type: Any
     convert: Any
+    rule: Rule | None = None
 
 
 def options_of(cls: type[Any], section: str) -> list[Option]:
@@ -84,6 +116,7 @@ def options_of(cls: type[Any], section: str) -> list[Option]:
                 choices=meta["choices"],
                 type=hints[f.name],
                 convert=meta["convert"] or scalar_type(hints[f.name]),
+                rule=meta["rule"],
             )
         )
     return out

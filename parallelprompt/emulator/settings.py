@@ -6,23 +6,39 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from parallelprompt.common.options import opt
+from parallelprompt.common.options import between, non_negative, opt, positive, tcp_port
 
 
 @dataclass(frozen=True)
 class EmulatorSettings:
     host: str = opt("127.0.0.1", "address to bind", env="PARALLELPROMPT_EMULATOR_HOST")
-    port: int = opt(8787, "port to bind (0: a free one)", env="PARALLELPROMPT_EMULATOR_PORT")
-    rpm: float = opt(0.0, "requests/min quota (0: none)", env="PARALLELPROMPT_EMULATOR_RPM")
-    tpm: float = opt(0.0, "tokens/min quota (0: none)", env="PARALLELPROMPT_EMULATOR_TPM")
+    port: int = opt(
+        8787, "port to bind (0: a free one)", env="PARALLELPROMPT_EMULATOR_PORT", rule=tcp_port
+    )
+    rpm: float = opt(
+        0.0, "requests/min quota (0: none)", env="PARALLELPROMPT_EMULATOR_RPM", rule=non_negative
+    )
+    tpm: float = opt(
+        0.0, "tokens/min quota (0: none)", env="PARALLELPROMPT_EMULATOR_TPM", rule=non_negative
+    )
     burst_seconds: float = opt(
-        60.0, "bucket capacity in seconds of quota", env="PARALLELPROMPT_EMULATOR_BURST_SECONDS"
+        60.0,
+        "bucket capacity in seconds of quota",
+        env="PARALLELPROMPT_EMULATOR_BURST_SECONDS",
+        rule=positive,
     )
-    latency_ms: float = opt(0.0, "base latency", env="PARALLELPROMPT_EMULATOR_LATENCY_MS")
+    latency_ms: float = opt(
+        0.0, "base latency", env="PARALLELPROMPT_EMULATOR_LATENCY_MS", rule=non_negative
+    )
     per_token_ms: float = opt(
-        0.0, "extra latency per output token", env="PARALLELPROMPT_EMULATOR_PER_TOKEN_MS"
+        0.0,
+        "extra latency per output token",
+        env="PARALLELPROMPT_EMULATOR_PER_TOKEN_MS",
+        rule=non_negative,
     )
-    jitter_ms: float = opt(0.0, "uniform latency jitter", env="PARALLELPROMPT_EMULATOR_JITTER_MS")
+    jitter_ms: float = opt(
+        0.0, "uniform latency jitter", env="PARALLELPROMPT_EMULATOR_JITTER_MS", rule=non_negative
+    )
     faults: str = opt(
         "",
         "fault rates, e.g. throttle=0.05,server=0.01,timeout=0.01,malformed=0.01,"
@@ -53,9 +69,11 @@ class EmulatorSettings:
         300.0,
         "how long a 'slow' fault stalls (past a client's read timeout)",
         env="PARALLELPROMPT_EMULATOR_SLOW_SECONDS",
+        rule=non_negative,
     )
     initial_fill: float = opt(
         1.0,
         "quota buckets' fill at start, 0..1 (1: a full burst)",
         env="PARALLELPROMPT_EMULATOR_INITIAL_FILL",
+        rule=between(0.0, 1.0),
     )

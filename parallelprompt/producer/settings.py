@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from parallelprompt.common.options import opt
+from parallelprompt.common.options import non_negative, opt, positive
 from parallelprompt.producer.layouts import Layout
 
 
@@ -28,7 +28,9 @@ class IngestSettings:
         "LAYOUT:STEM of the file or folder, or the layout's dataset id for hub-named shards "
         "like train-00000-of-00002)",
     )
-    min_chars: int = opt(10, "keep first turns with at least this many characters (original: 10)")
+    min_chars: int = opt(
+        10, "keep first turns with at least this many characters (original: 10)", rule=non_negative
+    )
     max_chars: int = opt(
         100_000, "first turns longer than this are stored but flagged as oversized (0: no flag)"
     )
@@ -37,6 +39,8 @@ class IngestSettings:
     )
     drop_toxic: bool = opt(False, "skip rows marked toxic", kind="bool")
     drop_redacted: bool = opt(False, "skip rows marked redacted", kind="bool")
-    limit: int | None = opt(None, "read at most this many source rows")
-    skip: int = opt(0, "skip this many source rows first")
-    batch_rows: int = opt(100_000, "kept rows per ingest transaction (larger: faster ingest)")
+    limit: int | None = opt(None, "read at most this many source rows", rule=non_negative)
+    skip: int = opt(0, "skip this many source rows first", rule=non_negative)
+    batch_rows: int = opt(
+        100_000, "kept rows per ingest transaction (larger: faster ingest)", rule=positive
+    )

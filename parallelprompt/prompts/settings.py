@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from parallelprompt.common.options import opt
+from parallelprompt.common.options import between, non_negative, opt, positive
 
 
 @dataclass(frozen=True)
@@ -17,7 +17,9 @@ class ContractSettings:
     )
     rules: str = opt("default", "validation rule profile: default or original")
     max_tokens: int = opt(
-        1024, "max output tokens per call; calls ask for less when sized (original: 1024)"
+        1024,
+        "max output tokens per call; calls ask for less when sized (original: 1024)",
+        rule=positive,
     )
     size_max_tokens: bool = opt(
         True,
@@ -26,8 +28,12 @@ class ContractSettings:
         kind="bool",
     )
     max_tokens_retry: int = opt(
-        4096, "ceiling of the one retry of an answer cut short by max_tokens (0: no retry)"
+        4096,
+        "ceiling of the one retry of an answer cut short by max_tokens (0: no retry)",
+        rule=non_negative,
     )
     temperature: float = opt(
-        0.2, "sampling temperature (original: 0.2); not sent to models that refuse it"
+        0.2,
+        "sampling temperature (original: 0.2); not sent to models that refuse it",
+        rule=between(0.0, 1.0),
     )

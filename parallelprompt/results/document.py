@@ -177,6 +177,52 @@ class Stats(TypedDict):
     levers: NotRequired[list[dict[str, Any]]]
 
 
+class LiveWorker(TypedDict):
+    id: str
+    run_id: int | None
+    host: str
+    pid: int
+    concurrency: int
+    started_at: float
+    heartbeat_age_s: float
+
+
+class Workers(TypedDict):
+    live: int
+    live_concurrency: int
+    registered: int
+    stale: int
+    list: list[LiveWorker]
+
+
+class RecentRate(TypedDict):
+    last_60s: float
+    last_300s: float
+
+
+class InOut(TypedDict):
+    input: int
+    output: int
+
+
+class Status(TypedDict):
+    """What ``status --json`` prints, key for key."""
+
+    run: RunInfo | None
+    backend_note: str | None
+    queue: Queue
+    pending: int
+    workers: Workers
+    rate_per_min: RecentRate
+    tokens_last_60s: int
+    eta_s: float | None
+    processed: int
+    tokens: InOut
+    cost_usd: float
+    cache: Cache
+    now: float
+
+
 def rate(part: float, whole: float) -> float | None:
     """A share as the document holds it: four decimals; None when there is no whole."""
     return round(part / whole, 4) if whole else None

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Mapping
-from typing import Any
 
 from parallelprompt.db import readside
+from parallelprompt.results.document import Status
 from parallelprompt.results.stats import (
     backend_note,
     cache_usage,
@@ -25,7 +24,7 @@ WINDOWS = (60, 300)  # seconds: the recent-rate windows
 
 def status(
     conn: sqlite3.Connection, *, heartbeat_ttl: float = 30.0, now: float | None = None
-) -> dict[str, Any]:
+) -> Status:
     """Queue depth by status, live workers (heartbeat within ``heartbeat_ttl`` s and not
     stopped), results per minute over the last 1 and 5 minutes, ETA, and the latest run's
     tokens and cost so far."""
@@ -88,7 +87,7 @@ def _eta(seconds: float | None, pending: int) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def format_status(st: Mapping[str, Any]) -> str:
+def format_status(st: Status) -> str:
     q, w, r = st["queue"], st["workers"], st["rate_per_min"]
     run = st["run"]
     lines = [

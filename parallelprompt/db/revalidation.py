@@ -4,8 +4,11 @@ every statement and transaction is here."""
 
 from __future__ import annotations
 
+import operator
+import re
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import cache
 from typing import Any
 
 from parallelprompt.db.connection import write_tx
@@ -16,6 +19,7 @@ from parallelprompt.db.sql import named_queries, query
 Row = tuple[Any, ...]
 
 
+@cache
 def _rq(name: str) -> str:
     return named_queries("results.sql")[name]
 
@@ -40,10 +44,23 @@ def results_to_judge(conn: sqlite3.Connection, run_id: int, first: int, last: in
     return rows
 
 
+@cache
+def positional_upsert() -> tuple[str, Callable[[Mapping[str, Any]], tuple[Any, ...]]]:
+    """``upsert_verdict`` with ``?`` for each ``:name``, and the function that turns its
+    parameter mapping into the matching tuple: sqlite3 binds a tuple several µs faster per row
+    than it looks up 25 names in a dict (same statement, same stored values)."""
+    sql = query("upsert_verdict")
+    names = re.findall(r"(?<![\w:]):(\w+)", sql)
+    getter = operator.itemgetter(*names)
+    return re.sub(r"(?<![\w:]):\w+", "?", sql), getter
+
+
 def store_verdicts(conn: sqlite3.Connection, params: Sequence[Mapping[str, Any]]) -> None:
     """Insert or replace the verdicts (``upsert_verdict`` parameters) in one transaction."""
+    sql, row = positional_upsert()
+    rows = [row(p) for p in params]
     with write_tx(conn):
-        conn.executemany(query("upsert_verdict"), params)
+        conn.executemany(sql, rows)
 
 
 def comparison_rows(

@@ -144,3 +144,31 @@ def test_progress_line_says_how_far_and_how_long() -> None:
         "revalidate: 250,000 of 1,000,000 results judged (25%), 25,000/s, about 30 s left"
     )
     assert id_ranges([1, 2, 5, 9, 10], size=2) == [(1, 2), (5, 9), (10, 10)]
+
+
+def test_positional_upsert_stores_what_the_named_statement_stores(
+    results_db: Path, tmp_path: Path
+) -> None:
+    """``store_verdicts`` binds ``upsert_verdict`` positionally: every stored column equals
+    what the named statement with the same parameter mappings stores."""
+    from parallelprompt.db.revalidation import results_to_judge, run_to_judge, store_verdicts
+    from parallelprompt.db.sql import query
+    from parallelprompt.results.revalidate import judge_batch
+
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(results_db.read_bytes())
+    contract = Contract.load(rules="original")
+    conn, named = connect_sync(results_db), connect_sync(copy)
+    run, ids = run_to_judge(conn, None)
+    assert run is not None and ids
+    params = judge_batch(results_to_judge(conn, run.id, ids[0], ids[-1]), contract)
+    store_verdicts(conn, params)
+    with named:
+        named.execute("BEGIN")
+        named.executemany(query("upsert_verdict"), params)
+    everything = "SELECT * FROM verdicts WHERE profile = 'original' ORDER BY result_id"
+    stored = conn.execute(everything).fetchall()
+    assert len(stored) == len(ids)
+    assert stored == named.execute(everything).fetchall()
+    conn.close()
+    named.close()

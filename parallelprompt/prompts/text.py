@@ -27,5 +27,5 @@ QUOTES = _QUOTES  # for prompts.lean
 def normalise(text: str) -> str:
     """NFKC, unified quotes, case-folded, whitespace collapsed."""
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold()
-    # = _SPACES.sub(" ", text).strip(): str.split and re's \s both split on str.isspace
+    # = re.sub(r"\s+", " ", text).strip(): str.split and re's \s both split on str.isspace
     return " ".join(text.split())

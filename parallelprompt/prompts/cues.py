@@ -140,6 +140,26 @@ LIST_INTRO = re.compile(
     r"|\b(?:phrases|questions|mots|textes|avis|éléments)\s+suivant(?:e)?s\b"
     r"|(?:以下|下面|下列|这些|這些|次の)の?的?(?:问题|問題|句子|单词|單詞|词语|文本|评论|質問|文|単語|文章)"
 )
+# Every LIST_INTRO match contains one of these (a noun of its first branch, "suivant" of its
+# second, a determiner of its third): ``list_intro`` runs the pattern only where one is there.
+_LIST_INTRO_NEEDLES = (
+    "questions", "sentences", "items", "words", "phrases", "texts", "reviews", "statements",
+    "paragraphs", "passages", "names", "tasks", "prompts", "terms", "lines", "comments",
+    "tweets", "titles", "examples", "preguntas", "frases", "oraciones", "palabras", "textos",
+    "reseñas", "mots", "textes", "avis", "fragen", "sätze", "wörter", "texte", "begriffe",
+    "bewertungen", "domande", "frasi", "parole", "testi", "recensioni", "perguntas",
+    "palavras", "вопросы", "предложения", "слова", "тексты", "отзывы", "suivant",
+    "以下", "下面", "下列", "这些", "這些", "次の",
+)  # fmt: skip
+
+
+def list_intro(lower: str) -> bool:
+    """``LIST_INTRO.search(lower)``, faster: the pattern opens with ``\\b`` and a long
+    alternation that ``re`` tries at every character (about 20 µs on a 500-character prompt);
+    substring tests rule most prompts out first."""
+    return any(map(lower.__contains__, _LIST_INTRO_NEEDLES)) and bool(LIST_INTRO.search(lower))
+
+
 LINE_ITEM = re.compile(
     r"(?m)^[ \t]*(?:\(?\d{1,3}\s*[.)．、:：）]|\(?[a-hA-H][.)]\s|[①-⑳]|"
     r"[一二三四五六七八九十]{1,3}[、.．]|[-•*·◦▪–—]\s)"
@@ -244,8 +264,23 @@ def _trie(words: Iterable[str]) -> str:
 
 
 # Where COUNT_REQUEST and COUNT_PLURAL can match: their common start (the lookbehind, a
-# number, whitespace), the number words as a trie.
-_NUMBER_START = re.compile(rf"(?<![\w.,])(?:\d{{1,4}}|{_trie(NUMBER_WORDS)})(?=\s)")
+# number, whitespace), the number words as a trie. ``number_starts`` searches the text after a
+# space for the character before the number instead of the lookbehind: a pattern that opens
+# with a character class lets ``re`` skip to the next candidate in C (about 40 % faster), and
+# the lookahead for a digit or a number word's first letter drops most words at once.
+_NUMBER_FIRST = "".join(sorted({re.escape(word[0]) for word in NUMBER_WORDS}))
+_NUMBER_START = re.compile(
+    rf"[^\w.,](?=[\d{_NUMBER_FIRST}])(?:\d{{1,4}}|{_trie(NUMBER_WORDS)})(?=\s)"
+)
+# The same for an ASCII text, with re.ASCII (its classes test a table, not Unicode
+# properties: about 25 % faster) and the ASCII number words: on ASCII text, \w and \d match
+# what the Unicode classes match; \s does too once \x1c-\x1f (str.isspace) are added.
+_ASCII_WORDS = [word for word in NUMBER_WORDS if word.isascii()]
+_ASCII_FIRST = "".join(sorted({re.escape(word[0]) for word in _ASCII_WORDS}))
+_ASCII_NUMBER_START = re.compile(
+    rf"[^\w.,](?=[\d{_ASCII_FIRST}])(?:\d{{1,4}}|{_trie(_ASCII_WORDS)})(?=[\s\x1c-\x1f])",
+    re.ASCII,
+)
 # Every CJK_COUNT match ends with one of these (가 for 가지).
 _CJK_COUNTER = re.compile(r"[个個条條篇首句道种種则則项項点點つ件問题題개가]")
 
@@ -253,7 +288,9 @@ _CJK_COUNTER = re.compile(r"[个個条條篇首句道种種则則项項点點つ
 def number_starts(lower: str) -> list[int]:
     r"""Every offset where COUNT_REQUEST or COUNT_PLURAL can match, in order: where both
     patterns' common start (``(?<![\w.,])``, ``_NUMBER``, whitespace) matches."""
-    return [m.start() for m in _NUMBER_START.finditer(lower)]
+    # a match's start in " " + lower (the character before the number) is the number's in lower
+    pattern = _ASCII_NUMBER_START if lower.isascii() else _NUMBER_START
+    return [m.start() for m in pattern.finditer(" " + lower)]
 
 
 def _matches_from(

@@ -195,6 +195,9 @@ def candidate_from_object(
     )
 
 
+_NO_POINTERS = Pointers()
+
+
 def _pointers(
     fields: dict[str, Any], coercions: set[Coercion], serial_given: bool
 ) -> Pointers | None:
@@ -214,7 +217,7 @@ def _pointers(
         data_anchors=lean.anchors(fields.get("data")),
         names=names,
     )
-    return None if pointers == Pointers() else pointers
+    return None if pointers == _NO_POINTERS else pointers
 
 
 def _boolean(value: object, coercions: set[Coercion], *, required: bool) -> bool | None:

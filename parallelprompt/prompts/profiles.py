@@ -408,7 +408,7 @@ DEFAULT = RuleProfile(
         Cue(
             "list_intro",
             "a determiner + list noun ('the following questions', 'les phrases suivantes')",
-            lambda k: bool(cues.LIST_INTRO.search(k.lower)),
+            lambda k: cues.list_intro(k.lower),
         ),
         Cue(
             "numbered_list",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
 _QUOTES = str.maketrans(
@@ -23,10 +22,10 @@ _QUOTES = str.maketrans(
     }
 )
 QUOTES = _QUOTES  # for prompts.lean
-_SPACES = re.compile(r"\s+")
 
 
 def normalise(text: str) -> str:
     """NFKC, unified quotes, case-folded, whitespace collapsed."""
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold()
-    return _SPACES.sub(" ", text).strip()
+    # = re.sub(r"\s+", " ", text).strip(): str.split and re's \s both split on str.isspace
+    return " ".join(text.split())

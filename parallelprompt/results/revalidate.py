@@ -8,6 +8,7 @@ each profile and which outcomes/reasons account for the difference.
 
 from __future__ import annotations
 
+import operator
 import os
 import sqlite3
 import sys
@@ -28,7 +29,7 @@ from parallelprompt.db.revalidation import (
     run_to_judge,
     store_verdicts,
 )
-from parallelprompt.db.verdicts import verdict_row
+from parallelprompt.db.verdicts import UPSERT_NAMES, upsert_values, verdict_row
 from parallelprompt.prompts import Contract
 
 BATCH = 5_000  # results read, judged and written per step
@@ -57,10 +58,27 @@ def judge_row(row: Sequence[Any], contract: Contract) -> VerdictRow:
     return verdict_row(contract.judge(prompt, raw_text, stop_reason), contract)
 
 
-def judge_batch(rows: Sequence[Sequence[Any]], contract: Contract) -> list[dict[str, Any]]:
-    """The ``upsert_verdict`` parameters of a batch (pure but for the clock)."""
-    now = time.time()
-    return [verdict_params(int(r[0]), judge_row(r, contract), now, r[1]) for r in rows]
+def judge_batch(
+    rows: Sequence[Sequence[Any]], contract: Contract, now: float | None = None
+) -> list[tuple[Any, ...]]:
+    """The ``upsert_verdict`` parameters of a batch, as tuples in ``UPSERT_NAMES`` order (pure
+    but for the clock): ``verdict_params`` of ``judge_row``, built directly for a judged answer
+    (``upsert_values``)."""
+    now = time.time() if now is None else now
+    out = []
+    for r in rows:
+        rid, prompt, raw_text, stop_reason, error_code = r
+        if raw_text is None:
+            dead = dead_row(error_code, contract)
+            out.append(_in_order(verdict_params(int(rid), dead, now, prompt)))
+        else:
+            verdict = contract.judge(prompt, raw_text, stop_reason)
+            out.append(upsert_values(int(rid), verdict, contract, now, prompt))
+    return out
+
+
+_in_order = operator.itemgetter(*UPSERT_NAMES)
+_OUTCOME = UPSERT_NAMES.index("outcome")
 
 
 def judge_range(
@@ -68,9 +86,9 @@ def judge_range(
 ) -> Counter[str]:
     """Judge the run's results with ids in ``ids`` (inclusive) and store their verdicts in one
     transaction; returns the outcomes."""
-    params = judge_batch(results_to_judge(conn, run_id, *ids), contract)
-    store_verdicts(conn, params)
-    return Counter(p["outcome"] for p in params)
+    values = judge_batch(results_to_judge(conn, run_id, *ids), contract)
+    store_verdicts(conn, values)
+    return Counter(v[_OUTCOME] for v in values)
 
 
 # A judging process's own contract and connection (set by _init_judge): each process reads,

@@ -3,6 +3,8 @@ patterns' plain ``finditer`` finds (``requested_counts_reference``)."""
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,7 +16,8 @@ PIECES = [
     "2", "10", "12345", "٣", "３", "0.5", "1,5", "two.", ",three", "_4",
     "ideas", "names", "minutes", "things", "Names", "examples", "bullet points", "вопросов",
     "个", "條", "가지", "二十", "两", "五", "首",
-    " ", "  ", "\n", "\t", ",", ".", "(", "«", "'", "-", "a", "X", "é", "İ", "catchy",
+    " ", "  ", "\n", "\t", "\x1f", "\x85", ",", ".", "(", "«", "'", "-", "a", "X", "é", "İ",
+    "catchy",
 ]  # fmt: skip
 
 
@@ -43,3 +46,24 @@ def test_overlapping_candidates_follow_finditer() -> None:
     assert cues.requested_counts(prompt) == cues.requested_counts_reference(prompt)
     # requests 5, 3, 2; plurals 2 ("two ideas"), 3, 2 ("4 minutes" is a unit); CJK 3
     assert cues.requested_counts(prompt) == [5, 3, 2, 2, 3, 2, 3]
+
+
+_PLAIN_START = re.compile(
+    rf"(?<![\w.,])(?:\d{{1,4}}|{'|'.join(map(re.escape, cues.NUMBER_WORDS))})(?=\s)"
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=24).map("".join))
+def test_number_starts_are_the_lookbehind_patterns(prompt: str) -> None:
+    """Where the number starts are, ASCII or not (the ASCII search has its own pattern):
+    the non-overlapping matches of the common start written with its lookbehind."""
+    lower = prompt.lower()
+    assert cues.number_starts(lower) == [m.start() for m in _PLAIN_START.finditer(lower)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=60))
+def test_number_starts_on_any_ascii_text(prompt: str) -> None:
+    lower = prompt.lower()
+    assert cues.number_starts(lower) == [m.start() for m in _PLAIN_START.finditer(lower)]

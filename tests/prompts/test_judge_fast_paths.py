@@ -1,7 +1,8 @@
 """The judge's fast paths give the verdicts of the straightforward code, on a corpus.
 
 The fast paths (``revalidate`` at 1M answers): ``cues.requested_counts`` tries its patterns
-only where a number starts, ``lean.evolve`` copies a candidate's fields instead of
+only where a number starts, ``cues.list_intro`` rules prompts out by substring before its
+pattern, ``lean.evolve`` copies a candidate's fields instead of
 ``dataclasses.replace``, ``categories.label_key`` is memoised. Each is swapped back for the
 straightforward code and every answer of the corpus (the gold set's answers, the bench's mixed
 pool of prompts with the heuristic's lean answers and their published shape) is judged under
@@ -44,6 +45,7 @@ def test_fast_paths_judge_as_the_straightforward_code(monkeypatch: pytest.Monkey
     pairs = _corpus()
     fast = _verdicts(pairs)
     monkeypatch.setattr(cues, "requested_counts", cues.requested_counts_reference)
+    monkeypatch.setattr(cues, "list_intro", lambda lower: bool(cues.LIST_INTRO.search(lower)))
     monkeypatch.setattr(lean, "evolve", dataclasses.replace)
     monkeypatch.setattr(categories_module, "label_key", categories_module.label_key.__wrapped__)
     plain = _verdicts(pairs)

@@ -144,3 +144,58 @@ def test_progress_line_says_how_far_and_how_long() -> None:
         "revalidate: 250,000 of 1,000,000 results judged (25%), 25,000/s, about 30 s left"
     )
     assert id_ranges([1, 2, 5, 9, 10], size=2) == [(1, 2), (5, 9), (10, 10)]
+
+
+def test_stored_verdicts_are_the_straightforward_ones(results_db: Path, tmp_path: Path) -> None:
+    """``judge_range`` builds each verdict's parameters as a tuple (``upsert_values``) and binds
+    them by position: every stored column equals what ``verdict_params(judge_row(...))`` with
+    the named statement stores."""
+    from parallelprompt.db.queue import verdict_params
+    from parallelprompt.db.revalidation import results_to_judge, run_to_judge, store_verdicts
+    from parallelprompt.db.sql import query
+    from parallelprompt.results.revalidate import judge_batch, judge_row
+
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(results_db.read_bytes())
+    contract = Contract.load(rules="original")
+    conn, named = connect_sync(results_db), connect_sync(copy)
+    run, ids = run_to_judge(conn, None)
+    assert run is not None and ids
+    rows = results_to_judge(conn, run.id, ids[0], ids[-1])
+    assert any(r[2] is None for r in rows), "the fixture has dead letters"
+    store_verdicts(conn, judge_batch(rows, contract, now=123.0))
+    with named:
+        named.execute("BEGIN")
+        named.executemany(
+            query("upsert_verdict"),
+            [verdict_params(int(r[0]), judge_row(r, contract), 123.0, r[1]) for r in rows],
+        )
+    everything = "SELECT * FROM verdicts WHERE profile = 'original' ORDER BY result_id"
+    stored = conn.execute(everything).fetchall()
+    assert len(stored) == len(ids)
+    assert stored == named.execute(everything).fetchall()
+    conn.close()
+    named.close()
+
+
+def test_upsert_values_are_verdict_params_in_order() -> None:
+    """On the judge's corpus (gold set, bench pool, both shapes) under both profiles."""
+    from operator import itemgetter
+
+    from parallelprompt.db.queue import verdict_params
+    from parallelprompt.db.revalidation import positional_upsert
+    from parallelprompt.db.verdicts import UPSERT_NAMES, upsert_values, verdict_row
+    from tests.prompts.test_judge_fast_paths import _corpus
+
+    assert positional_upsert().count("?") == len(UPSERT_NAMES)
+    in_order = itemgetter(*UPSERT_NAMES)
+    pairs = [*_corpus(), ("a prompt\x00with a NUL", "not json")]
+    outcomes = set()
+    for rules in ("default", "original"):
+        contract = Contract.load(rules=rules)
+        for i, (prompt, raw) in enumerate(pairs):
+            verdict = contract.judge(prompt, raw, "end_turn")
+            outcomes.add(str(verdict.outcome))
+            expected = in_order(verdict_params(i, verdict_row(verdict, contract), 1.5, prompt))
+            assert upsert_values(i, verdict, contract, 1.5, prompt) == expected
+    assert {"high_confidence", "unparseable", "not_parallelizable"} <= outcomes

@@ -1,0 +1,34 @@
+"""``text.normalise`` collapses whitespace with ``str.split`` as ``re.sub(r"\\s+", " ")`` and
+``strip`` do (both split on ``str.isspace``)."""
+
+from __future__ import annotations
+
+import re
+import sys
+import unicodedata
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from parallelprompt.prompts.text import QUOTES, normalise
+
+SPACES = [chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()]
+
+
+def _plain(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).translate(QUOTES).casefold()
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def test_every_space_character_is_collapsed_as_the_pattern_does() -> None:
+    assert len(SPACES) > 20
+    for space in SPACES:
+        text = f"{space}A{space}{space}’b’{space}"
+        assert normalise(text) == _plain(text) == "a 'b'"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([*SPACES, "a", "Ä", "ﬁ", "`", "x", "\u200b"]), max_size=20))
+def test_same_as_the_pattern(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert normalise(text) == _plain(text)

@@ -16,7 +16,7 @@ import argparse
 import dataclasses
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -253,31 +253,29 @@ def build(
     return settings
 
 
-def _check_finite(s: Settings) -> None:
-    """NaN and infinity pass every comparison check (and hang limiters): refuse them all."""
-    for section in _SECTION_TYPES:
-        values = getattr(s, section)
-        for o in options(section):
-            value = getattr(values, o.name)
-            if not isinstance(value, float) or math.isfinite(value):
-                continue
-            if o.convert is budget and value == NO_BUDGET:
-                continue
-            where = "" if section != "emulator" else "emulator "
-            raise SettingsError(f"{where}{o.flag} must be a finite number, got {value}")
-
-
-def check(s: Settings) -> None:
-    """Reject values no run could use, with one clear sentence: each section declares the
-    rules of its settings (``opt(..., rule=...)``); this applies them all."""
-    _check_finite(s)
+def _values(s: Settings) -> Iterator[tuple[str, Option, Any]]:
+    """Every setting of ``s``: the flag as an error names it, its option, its value."""
     for section in _SECTION_TYPES:
         values = getattr(s, section)
         where = "" if section != "emulator" else "emulator "
         for o in options(section):
-            reason = o.rule(getattr(values, o.name)) if o.rule is not None else None
-            if reason is not None:
-                raise SettingsError(f"{where}{o.flag} {reason}")
+            yield f"{where}{o.flag}", o, getattr(values, o.name)
+
+
+def check(s: Settings) -> None:
+    """Reject values no run could use, with one clear sentence: NaN and infinity first (they
+    pass every comparison and hang limiters), then the rules each section declares with its
+    settings (``opt(..., rule=...)``)."""
+    for flag, o, value in _values(s):
+        if not isinstance(value, float) or math.isfinite(value):
+            continue
+        if o.convert is budget and value == NO_BUDGET:
+            continue
+        raise SettingsError(f"{flag} must be a finite number, got {value}")
+    for flag, o, value in _values(s):
+        reason = o.rule(value) if o.rule is not None else None
+        if reason is not None:
+            raise SettingsError(f"{flag} {reason}")
 
 
 def apply_aws_aliases(environ: dict[str, str] | os._Environ[str]) -> list[str]:

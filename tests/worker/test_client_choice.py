@@ -43,6 +43,13 @@ async def test_the_worker_opens_the_adapter_it_is_told(
     assert len(client.calls) == 3 and client.closed
 
 
-def test_an_unknown_client_is_a_one_line_error(db: Path) -> None:
-    with pytest.raises(ValueError, match="unknown LLM backend 'nope'"):
-        registry.opener("nope")
+def test_an_unknown_client_is_refused_by_the_command_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The registry's own refusal is tested in test_llm_bedrock; the user meets the choices."""
+    from parallelprompt.cli import main
+
+    assert main(["work", "--client", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert "--client: invalid choice: 'nope' (choose from 'bedrock')" in err
+    assert len(err.strip().splitlines()) == 1

@@ -9,35 +9,14 @@ from typing import Any
 
 from parallelprompt.catalogue import Pricing, lookup, pricing
 from parallelprompt.catalogue.levers import Lever
-from parallelprompt.catalogue.projection import (
-    BATCH_DISCOUNT,
-    BYTES_PER_TOKEN,
-    CHARS_PER_TOKEN,
-    DEFAULT_OUTPUT_TOKENS,
-    MESSAGE_OVERHEAD_TOKENS,
-    Observed,
-    expected_tokens,
-    project,
-)
+from parallelprompt.catalogue.projection import Observed, expected_tokens, project
 from parallelprompt.db import readside
 from parallelprompt.prompts.settings import ContractSettings
 from parallelprompt.results.costs import estimate_levers
 from parallelprompt.worker.settings import WorkerSettings
 from parallelprompt.worker.sizing import TokenPlan
 
-__all__ = [
-    "BATCH_DISCOUNT",
-    "BYTES_PER_TOKEN",
-    "CHARS_PER_TOKEN",
-    "DEFAULT_OUTPUT_TOKENS",
-    "MESSAGE_OVERHEAD_TOKENS",
-    "Observed",
-    "estimate",
-    "estimate_campaign",
-    "expected_tokens",
-    "format_estimate",
-    "project",
-]
+__all__ = ["estimate", "estimate_campaign", "format_estimate"]
 
 
 def estimate(

@@ -8,13 +8,9 @@ from typing import Any
 import orjson
 import pytest
 
+from parallelprompt.catalogue.projection import DEFAULT_OUTPUT_TOKENS, project
 from parallelprompt.db import connect_sync
-from parallelprompt.results.estimate import (
-    DEFAULT_OUTPUT_TOKENS,
-    estimate,
-    format_estimate,
-    project,
-)
+from parallelprompt.results.estimate import estimate, format_estimate
 from parallelprompt.results.status import format_status, status
 from tests.results.conftest import MODEL, PENDING, T0
 

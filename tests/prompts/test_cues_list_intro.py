@@ -1,4 +1,5 @@
-"""``cues.list_intro`` (substring tests first) answers as ``LIST_INTRO.search`` does."""
+"""``cues.list_intro`` (one pattern searched in " " + the text, its alternations as tries)
+answers as ``LIST_INTRO.search`` does."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ PIECES = [
     "the following", "following", "these", "les", "ces", "die folgenden", "le seguenti",
     "следующие", "эти", "questions", "sentences", "texte", "textes", "reseñas", "sätze",
     "вопросы", "éléments", "suivants", "suivantes", "以下", "这些", "次の", "の", "的", "问题",
-    "文章", "short", "two", " ", "  ", "\n", ".", "-", "a", "x", "questionsx", "İ",
+    "文章", "short", "two", " ", "  ", "\n", ".", "-", "a", "x", "questionsx", "İ", "_", "1", "(",
+    "é", "ñ", "\u00a0", "\u2028",
 ]  # fmt: skip
 
 

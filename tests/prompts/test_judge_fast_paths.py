@@ -1,8 +1,8 @@
 """The judge's fast paths give the verdicts of the straightforward code, on a corpus.
 
 The fast paths (``revalidate`` at 1M answers): ``cues.requested_counts`` tries its patterns
-only where a number starts, ``cues.list_intro`` rules prompts out by substring before its
-pattern, ``lean.evolve`` copies a candidate's fields instead of
+only where a number starts, ``cues.list_intro`` searches a pattern that opens with a character
+class, ``lean.evolve`` copies a candidate's fields instead of
 ``dataclasses.replace``, ``categories.label_key`` is memoised. Each is swapped back for the
 straightforward code and every answer of the corpus (the gold set's answers, the bench's mixed
 pool of prompts with the heuristic's lean answers and their published shape) is judged under

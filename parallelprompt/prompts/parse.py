@@ -161,19 +161,19 @@ def candidate_from_object(
     ones made while decoding; they join the Candidate's coercions. A lean answer's pointers
     (prompts/lean.py) are kept in `pointers`, their text fields left null until
     prompts.lean.expand resolves them; `serial_given` overrides whether `serial` is a key."""
-    fields = {str(k).strip().lower(): v for k, v in obj.items()}
+    coercions: set[Coercion] = set(repairs or ())
+    if _ALL_FIELDS.issuperset(obj):  # every key one of ours as written: nothing to fold
+        fields = obj
+    else:
+        fields = {str(k).strip().lower(): v for k, v in obj.items()}
+        if any(str(k).strip().lower() != k for k in obj if str(k).strip().lower() in _ALL_FIELDS):
+            coercions.add(Coercion.keys_case_folded)
     if "parallelizable" not in fields:
         return ParseFailure(ParseFailureReason.missing_parallelizable, "no 'parallelizable' key")
-    coercions: set[Coercion] = set(repairs or ())
-    if any(str(k).strip().lower() != k for k in obj if str(k).strip().lower() in _ALL_FIELDS):
-        coercions.add(Coercion.keys_case_folded)
     try:
         parallelizable = _boolean(fields["parallelizable"], coercions, required=True)
         novel = _boolean(fields.get("is_novel_category"), coercions, required=False)
-        texts = {
-            name: None if lean.is_pointer(name, value) else _text(name, value, coercions)
-            for name, value in ((name, fields.get(name)) for name in _TEXT_FIELDS)
-        }
+        texts = {name: _text_field(name, fields.get(name), coercions) for name in _TEXT_FIELDS}
     except _WrongType as exc:
         return ParseFailure(ParseFailureReason.wrong_types, str(exc)[:200])
     pointers = _pointers(
@@ -195,7 +195,7 @@ def candidate_from_object(
     )
 
 
-_NO_POINTERS = Pointers()
+_NOTHING = (None, None, None, None)
 
 
 def _pointers(
@@ -208,16 +208,21 @@ def _pointers(
         if given is None:
             coercions.add(Coercion.names_unusable)
         names = given or ()
-    context, template = fields.get("context"), fields.get("template")
-    pointers = Pointers(
+    context = fields.get("context")
+    context_anchors, context_offsets = lean.anchors(context), lean.offsets(context)
+    template_edit = lean.edit(fields.get("template"))
+    data_anchors = lean.anchors(fields.get("data"))
+    pointed = (context_anchors, context_offsets, template_edit, data_anchors)
+    if serial_given and not names and pointed == _NOTHING:  # the published shape
+        return None
+    return Pointers(
         serial_omitted=not serial_given,
-        context_anchors=lean.anchors(context),
-        context_offsets=lean.offsets(context),
-        template_edit=lean.edit(template),
-        data_anchors=lean.anchors(fields.get("data")),
+        context_anchors=context_anchors,
+        context_offsets=context_offsets,
+        template_edit=template_edit,
+        data_anchors=data_anchors,
         names=names,
     )
-    return None if pointers == _NO_POINTERS else pointers
 
 
 def _boolean(value: object, coercions: set[Coercion], *, required: bool) -> bool | None:
@@ -233,6 +238,13 @@ def _boolean(value: object, coercions: set[Coercion], *, required: bool) -> bool
             )
             return word in _TRUE
     raise _WrongType(f"expected a boolean, got {value!r}")
+
+
+def _text_field(name: str, value: object, coercions: set[Coercion]) -> str | None:
+    """A text field's value; None for a lean pointer (``prompts.lean`` resolves it)."""
+    if value is None or isinstance(value, str):  # never a pointer
+        return _text(name, value, coercions)
+    return None if lean.is_pointer(name, value) else _text(name, value, coercions)
 
 
 def _text(name: str, value: object, coercions: set[Coercion]) -> str | None:

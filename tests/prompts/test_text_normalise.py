@@ -1,5 +1,5 @@
 """``text.normalise`` collapses whitespace with ``str.split`` as ``re.sub(r"\\s+", " ")`` and
-``strip`` do (both split on ``str.isspace``)."""
+``strip`` do (both split on ``str.isspace``), and takes a shortcut for ASCII text."""
 
 from __future__ import annotations
 
@@ -31,4 +31,17 @@ def test_every_space_character_is_collapsed_as_the_pattern_does() -> None:
 @given(st.lists(st.sampled_from([*SPACES, "a", "Ä", "ﬁ", "`", "x", "\u200b"]), max_size=20))
 def test_same_as_the_pattern(pieces: list[str]) -> None:
     text = "".join(pieces)
+    assert normalise(text) == _plain(text)
+
+
+def test_every_ascii_character_as_nfkc_quotes_and_casefold_give_it() -> None:
+    ascii_chars = "".join(map(chr, range(128)))
+    for text in (ascii_chars, ascii_chars[::-1], "`Hello`  WORLD\t", "A" * 3 + "\x1c" + "b"):
+        assert text.isascii()
+        assert normalise(text) == _plain(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.characters(max_codepoint=127), max_size=40))
+def test_ascii_text_as_the_pattern(text: str) -> None:
     assert normalise(text) == _plain(text)

@@ -162,6 +162,6 @@ class Verdict:
     @property
     def repairs(self) -> tuple[str, ...]:
         """Every repair made to the answer before it was judged (sorted Coercion names)."""
-        if self.candidate is None:
+        if self.candidate is None or not self.candidate.coercions:
             return ()
         return tuple(sorted(str(c) for c in self.candidate.coercions))

@@ -34,6 +34,7 @@ import pyarrow.parquet as pq
 from parallelprompt.db.connection import database_file
 from parallelprompt.db.errors import QueryError
 from parallelprompt.prompts.published import FIELD_TYPES
+from parallelprompt.results.export_inplace import CHUNK_IDS, chunks, write_in_place
 from parallelprompt.results.export_parts import (
     PARALLEL_MIN,
     Part,
@@ -196,29 +197,26 @@ def _tables(
         yield to_table(rows, backend, schema)
 
 
-def _write_jsonl(
-    out: Path, cursor: sqlite3.Cursor, schema: str, backend: str, csv_raw: bool, later: Parts = ()
-) -> int:
-    written = 0
-    with out.open("wb") as fh:
-        for chunk in _chunks(cursor, backend, schema):
-            fh.write(b"".join(orjson.dumps(r) + b"\n" for r in chunk))
-            written += len(chunk)
-        for part in later:
-            written += part.append_to(fh)
-    return written
+def _jsonl_chunk(
+    conn: sqlite3.Connection, per: str, params: Mapping[str, Any], span: Span, first: bool
+) -> tuple[bytes, int]:
+    """One chunk of a JSONL export (``export_inplace.Encoder``): its lines."""
+    records = list(
+        itertools.chain.from_iterable(
+            _chunks(_query(conn, per, params, span), params["backend"], params["schema"])
+        )
+    )
+    return b"".join([orjson.dumps(r) + b"\n" for r in records]), len(records)
 
 
-def _write_parquet(
-    out: Path, cursor: sqlite3.Cursor, schema: str, backend: str, csv_raw: bool, later: Parts = ()
-) -> int:
+def _write_parquet(out: Path, tables: Iterator[pa.Table], schema: pa.Schema) -> int:
     written = 0
-    with pq.ParquetWriter(out, SCHEMAS[schema]) as writer:
-        for table in _all_tables(cursor, backend, schema, later):
+    with pq.ParquetWriter(out, schema) as writer:
+        for table in tables:
             writer.write_table(table)
             written += table.num_rows
         if written == 0:
-            writer.write_table(SCHEMAS[schema].empty_table())
+            writer.write_table(schema.empty_table())
     return written
 
 
@@ -246,9 +244,7 @@ def _all_tables(
         yield pa.concat_tables(held)
 
 
-def _write_arrow(
-    out: Path, cursor: sqlite3.Cursor, schema: str, backend: str, csv_raw: bool, later: Parts = ()
-) -> int:
+def _write_arrow(out: Path, cursor: sqlite3.Cursor, schema: str, backend: str) -> int:
     """A part of a Parquet or ``hf`` export: the typed tables as an Arrow IPC stream."""
     written = 0
     with pa.ipc.new_stream(str(out), SCHEMAS[schema]) as writer:
@@ -294,54 +290,23 @@ def csv_table(table: pa.Table, raw: bool = False) -> pa.Table:
     return pa.Table.from_arrays(columns, names=table.column_names)
 
 
-def _write_csv(
-    out: Path,
-    cursor: sqlite3.Cursor,
-    schema: str,
-    backend: str,
-    csv_raw: bool,
-    later: Parts = (),
-    header: bool = True,
-) -> int:
-    written = 0
-    names = pa.schema([pa.field(name, pa.string()) for name in SCHEMAS[schema].names])
-    options = pacsv.WriteOptions(include_header=header)
-    writer: pacsv.CSVWriter | None = None
-    try:
-        for table in _tables(cursor, backend, CSV_SCHEMAS[schema]):
-            cells = csv_table(table, csv_raw)
-            if writer is None:
-                writer = pacsv.CSVWriter(out, cells.schema, write_options=options)
-            writer.write_table(cells)
-            written += table.num_rows
-        if writer is None:  # no rows: the header alone (a part without a header: empty)
-            pacsv.write_csv(names.empty_table(), out, write_options=options)
-    finally:
-        if writer is not None:
-            writer.close()
-    if later:
-        with out.open("r+b") as fh:  # not "ab": sendfile cannot write to an O_APPEND file
-            fh.seek(0, 2)
-            for part in later:
-                written += part.append_to(fh)
-    return written
+def _csv_chunk(
+    conn: sqlite3.Connection, per: str, params: Mapping[str, Any], span: Span, first: bool
+) -> tuple[bytes, int]:
+    """One chunk of a CSV export (``export_inplace.Encoder``): its rows, after the header in
+    the first chunk (the header alone when the export has no rows)."""
+    rows = [with_texts(r) for r in _query(conn, per, params, span)]
+    if not rows and not first:
+        return b"", 0
+    table = to_table(rows, params["backend"], CSV_SCHEMAS[params["schema"]])
+    sink = pa.BufferOutputStream()
+    options = pacsv.WriteOptions(include_header=first)
+    pacsv.write_csv(csv_table(table, params["csv_raw"]), sink, write_options=options)
+    return sink.getvalue().to_pybytes(), len(rows)
 
 
-def _write_csv_rows(
-    out: Path, cursor: sqlite3.Cursor, schema: str, backend: str, csv_raw: bool, later: Parts = ()
-) -> int:
-    """A part of a CSV export: its rows without the header."""
-    return _write_csv(out, cursor, schema, backend, csv_raw, header=False)
-
-
-WRITERS = {"jsonl": _write_jsonl, "csv": _write_csv, "parquet": _write_parquet}
-#: How a later part of each format is written (appended to the output by ``WRITERS``).
-PART_WRITERS = {
-    "jsonl": _write_jsonl,
-    "csv": _write_csv_rows,
-    "parquet": _write_arrow,
-    "hf": _write_arrow,
-}
+#: JSONL and CSV are written in place by chunks (``results.export_inplace``).
+ENCODERS = {"jsonl": _jsonl_chunk, "csv": _csv_chunk}
 
 
 def _query(
@@ -352,15 +317,14 @@ def _query(
 
 
 def write_part(path: Path, db_file: str, per: str, params: Mapping[str, Any], span: Span) -> int:
-    """Run in another process: the rows of ``span`` written to ``path`` as a part of the
-    export (``params`` carries the format, schema, backend and ``csv_raw`` besides the
-    query's parameters)."""
+    """Run in another process: the rows of ``span`` written to ``path`` as a part of a
+    Parquet or ``hf`` export, an Arrow IPC stream (``params`` carries the schema and backend
+    besides the query's parameters)."""
     conn = sqlite3.connect(db_file)
     try:
         with snapshot(conn):
             cursor = _query(conn, per, params, span)
-            write = PART_WRITERS[params["fmt"]]
-            return write(path, cursor, params["schema"], params["backend"], params["csv_raw"])
+            return _write_arrow(path, cursor, params["schema"], params["backend"])
     finally:
         conn.close()
 
@@ -427,34 +391,38 @@ def export(
             "language": language,
         }
         low, high = conn.execute(rq("export_id_span"), {"per": per}).fetchone()
-        parts = spans(low, high, default_jobs() if jobs is None else jobs, parallel_min)
+        jobs = default_jobs() if jobs is None else jobs
+        parts = spans(low, high, jobs, parallel_min)  # one when there are too few ids
         task = {**params, "fmt": fmt, "schema": schema, "backend": backend, "csv_raw": csv_raw}
-        folder = out if fmt == "hf" else out.parent
-        if fmt == "hf":
-            folder.mkdir(parents=True, exist_ok=True)
-        db_file = database_file(conn)
-        with later_parts(write_part, db_file, per, task, parts[1:], folder) as later:
-            cursor = _query(conn, per, params, parts[0])
+        if fmt in ENCODERS:
+            pieces = chunks(low, high, CHUNK_IDS)
+            written = write_in_place(out, conn, ENCODERS[fmt], per, task, pieces, len(parts))
+        else:
             if fmt == "hf":
-                from parallelprompt.results.hf import CardFacts, write_hf
+                out.mkdir(parents=True, exist_ok=True)
+            folder = out if fmt == "hf" else out.parent
+            db_file = database_file(conn)
+            with later_parts(write_part, db_file, per, task, parts[1:], folder) as later:
+                tables = _all_tables(_query(conn, per, params, parts[0]), backend, schema, later)
+                if fmt == "hf":
+                    from parallelprompt.results.hf import CardFacts, write_hf
 
-                facts = CardFacts(
-                    run=run_info(run),
-                    profile=the_profile,
-                    schema=schema,
-                    per=per,
-                    filters={
-                        "tier": list(tiers),
-                        "category": category,
-                        "source": source,
-                        "language": language,
-                    },
-                    sources=[str(r[0]) for r in conn.execute(rq("known_sources"))],
-                )
-                tables = _all_tables(cursor, backend, schema, later)
-                written = write_hf(out, tables, SCHEMAS[schema], facts, shard_rows)
-            else:
-                written = WRITERS[fmt](out, cursor, schema, backend, csv_raw, later)
+                    facts = CardFacts(
+                        run=run_info(run),
+                        profile=the_profile,
+                        schema=schema,
+                        per=per,
+                        filters={
+                            "tier": list(tiers),
+                            "category": category,
+                            "source": source,
+                            "language": language,
+                        },
+                        sources=[str(r[0]) for r in conn.execute(rq("known_sources"))],
+                    )
+                    written = write_hf(out, tables, SCHEMAS[schema], facts, shard_rows)
+                else:
+                    written = _write_parquet(out, tables, SCHEMAS[schema])
         if not written:  # a filter that matches nothing at all is a typo, not an empty result
             check_source(conn, source)
             check_language(conn, language)

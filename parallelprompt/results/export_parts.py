@@ -1,11 +1,11 @@
-"""An export split by id range across processes (``results.export``).
+"""A Parquet or ``hf`` export split by id range across processes (``results.export``; JSONL
+and CSV are written in place, see ``results.export_inplace``).
 
 The rows an export walks (source rows, or results per prompt) are cut into consecutive id
 spans. This process writes the first span straight into the output; each other span is read,
-typed and encoded by a process of its own into a part file beside the output (JSONL lines,
-CSV rows without the header, or an Arrow IPC stream for Parquet and ``hf``), which is then
-appended in order: bytes copied in the kernel for JSONL and CSV, record batches read from a
-memory map into the Parquet writer. The output is the same bytes as one process would write.
+typed and encoded by a process of its own into a part file beside the output (an Arrow IPC
+stream), whose record batches are then read in order from a memory map into the Parquet
+writer. The output is the same bytes as one process would write.
 
 Each process reads its own snapshot. The spans are bounded by the ids present when the export
 began, so rows added while it runs are left out, as from one snapshot; a verdict rewritten
@@ -18,16 +18,14 @@ import contextlib
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, wait
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import pyarrow as pa
 
 #: Below this many ids to walk, an export stays in one process (starting one costs more).
 PARALLEL_MIN = 200_000
-#: How often a part being written is checked for more bytes to append.
-FOLLOW_S = 0.05
 #: The whole id range: one span.
 ALL_IDS = (-(2**63), 2**63 - 1)
 
@@ -55,26 +53,6 @@ class Part:
 
     def __init__(self, future: Future[int], path: Path) -> None:
         self.future, self.path = future, path
-
-    def append_to(self, fh: BinaryIO) -> int:
-        """Copy the part's bytes to the end of ``fh`` as the other process writes them (in the
-        kernel, ``sendfile``), until it is done; returns its rows. The copy of what is already
-        written overlaps the rest of its work instead of following it."""
-        fh.flush()
-        out_fd, offset = fh.fileno(), 0
-        with self.path.open("rb") as src:
-            while True:
-                done = self.future.done()  # before the size: a finished part is all written
-                size = os.fstat(src.fileno()).st_size
-                while offset < size:
-                    sent = os.sendfile(out_fd, src.fileno(), offset, size - offset)
-                    if sent == 0:  # pragma: no cover - the file shrank under us
-                        break
-                    offset += sent
-                if done:
-                    break
-                wait([self.future], timeout=FOLLOW_S)
-        return self.future.result()
 
     def tables(self) -> Iterator[pa.Table]:
         """Wait for the part, then its record batches (an Arrow IPC stream), in order."""

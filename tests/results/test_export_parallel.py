@@ -1,4 +1,6 @@
-"""An export split across processes by id range writes the same bytes as one process."""
+"""An export split across processes by id range writes the same bytes as one process: JSONL
+and CSV in place by chunks of ids (here 3 ids each, so that every process has several), Parquet
+and ``hf`` through part files."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from typing import Any
 
 import pytest
 
+import parallelprompt.results.export as export_module
 from parallelprompt.db import connect_sync
 from parallelprompt.results.export import FORMATS, export
 from parallelprompt.results.export_parts import ALL_IDS, spans
@@ -43,8 +46,13 @@ def _same(a: Path, b: Path) -> bool:
     ids=["source", "prompt", "published", "filtered", "empty"],
 )
 def test_parallel_export_is_byte_identical(
-    fmt: str, kw: dict[str, Any], results_db: Path, tmp_path: Path
+    fmt: str,
+    kw: dict[str, Any],
+    results_db: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(export_module, "CHUNK_IDS", 3)
     one, three = tmp_path / f"one.{fmt}", tmp_path / f"three.{fmt}"
     if kw.get("category"):
         with pytest.raises(ValueError):  # a category that matches nothing is an error either way
@@ -65,8 +73,6 @@ def test_parts_recut_into_the_same_row_groups(
     fmt: str, results_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Tables of 4 rows: the spans' tables end mid-group and are re-cut across the boundary."""
-    import parallelprompt.results.export as export_module
-
     monkeypatch.setattr(export_module, "CHUNK_ROWS", 4)
     one, three = tmp_path / f"one.{fmt}", tmp_path / f"three.{fmt}"
     assert _export(results_db, one, 1, fmt=fmt) == _export(results_db, three, 3, fmt=fmt) > 8

@@ -36,12 +36,14 @@ from parallelprompt.db.errors import QueryError
 from parallelprompt.prompts.published import FIELD_TYPES
 from parallelprompt.results.export_inplace import CHUNK_IDS, chunks, write_in_place
 from parallelprompt.results.export_parts import (
+    FIRST_SHARE,
     PARALLEL_MIN,
     Part,
     Span,
     default_jobs,
     later_parts,
     spans,
+    write_pieces,
 )
 from parallelprompt.results.stats import (
     check_category,
@@ -245,13 +247,8 @@ def _all_tables(
 
 
 def _write_arrow(out: Path, cursor: sqlite3.Cursor, schema: str, backend: str) -> int:
-    """A part of a Parquet or ``hf`` export: the typed tables as an Arrow IPC stream."""
-    written = 0
-    with pa.ipc.new_stream(str(out), SCHEMAS[schema]) as writer:
-        for table in _tables(cursor, backend, schema):
-            writer.write_table(table)
-            written += table.num_rows
-    return written
+    """A part of a Parquet or ``hf`` export: the typed tables as Arrow IPC pieces."""
+    return write_pieces(out, _tables(cursor, backend, schema), SCHEMAS[schema])
 
 
 #: What makes a spreadsheet read a cell as a formula (OWASP "CSV injection").
@@ -307,6 +304,12 @@ def _csv_chunk(
 
 #: JSONL and CSV are written in place by chunks (``results.export_inplace``).
 ENCODERS = {"jsonl": _jsonl_chunk, "csv": _csv_chunk}
+
+
+def _arrow_before_fork() -> None:
+    """pyarrow imports pandas on its first ``pa.array`` (0.25-0.6 s): done before an export
+    forks, its processes inherit the import instead of each paying for it again."""
+    pa.array([], pa.int64())
 
 
 def _query(
@@ -392,12 +395,15 @@ def export(
         }
         low, high = conn.execute(rq("export_id_span"), {"per": per}).fetchone()
         jobs = default_jobs() if jobs is None else jobs
-        parts = spans(low, high, jobs, parallel_min)  # one when there are too few ids
+        processes = len(spans(low, high, jobs, parallel_min))  # one when there are too few ids
         task = {**params, "fmt": fmt, "schema": schema, "backend": backend, "csv_raw": csv_raw}
+        if processes > 1 and fmt != "jsonl":
+            _arrow_before_fork()
         if fmt in ENCODERS:
             pieces = chunks(low, high, CHUNK_IDS)
-            written = write_in_place(out, conn, ENCODERS[fmt], per, task, pieces, len(parts))
+            written = write_in_place(out, conn, ENCODERS[fmt], per, task, pieces, processes)
         else:
+            parts = spans(low, high, jobs, parallel_min, FIRST_SHARE)
             if fmt == "hf":
                 out.mkdir(parents=True, exist_ok=True)
             folder = out if fmt == "hf" else out.parent

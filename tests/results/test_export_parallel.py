@@ -8,12 +8,13 @@ import filecmp
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
 import parallelprompt.results.export as export_module
 from parallelprompt.db import connect_sync
 from parallelprompt.results.export import FORMATS, export
-from parallelprompt.results.export_parts import ALL_IDS, spans
+from parallelprompt.results.export_parts import ALL_IDS, later_parts, spans, write_pieces
 from tests.results.conftest import LMSYS
 
 
@@ -81,6 +82,9 @@ def test_parts_recut_into_the_same_row_groups(
 
 def test_spans_cover_the_ids_in_order() -> None:
     assert spans(1, 10, jobs=3, parallel_min=1) == [(ALL_IDS[0], 3), (4, 6), (7, 10)]
+    # the first span smaller (this process also encodes the Parquet), each at least one id
+    assert spans(1, 10, jobs=2, parallel_min=1, first_share=0.5) == [(ALL_IDS[0], 3), (4, 10)]
+    assert spans(5, 7, jobs=3, parallel_min=1, first_share=0.5) == [(ALL_IDS[0], 5), (6, 6), (7, 7)]
     assert spans(1, 10, jobs=3, parallel_min=11) == [ALL_IDS]  # too few to split
     assert spans(None, None, jobs=3, parallel_min=1) == [ALL_IDS]  # nothing to walk
     assert spans(1, 10, jobs=1, parallel_min=1) == [ALL_IDS]
@@ -111,3 +115,22 @@ def test_texts_rebuilt_in_python_match_the_view(results_db: Path, tmp_path: Path
     assert len(rows) == len(view)
     for r in rows:
         assert (r["serial"], r["template"], r["context"]) == view[r["prompt"]]
+
+
+def _pieces_then_fail(path: Path, db_file: str, per: str, params: Any, span: Any) -> int:
+    """A part's process that writes two pieces of one row each, then fails."""
+    schema = pa.schema([("x", pa.int64())])
+    rows = write_pieces(path, (pa.table({"x": [k]}, schema=schema) for k in (1, 2)), schema)
+    raise LookupError(f"failed after {rows} rows")
+
+
+def test_a_part_is_read_piece_by_piece_and_its_failure_raised(tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    db.touch()
+    seen: list[int] = []
+    failing = later_parts(_pieces_then_fail, str(db), "source", {}, [(1, 2)], tmp_path)
+    with pytest.raises(LookupError, match="failed after 2 rows"), failing as parts:
+        for table in parts[0].tables():
+            seen += table.column("x").to_pylist()
+    assert seen == [1, 2]
+    assert not list(tmp_path.glob(".export-part-*")), "its pieces are removed"

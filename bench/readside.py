@@ -4,7 +4,8 @@
     .venv/bin/python -m bench.readside --prompts 100000 --storage-prompts 20000
 
 Builds a results database of N prompts, each with its emulator-style lean answer (the
-heuristic's), 10 % of them seen in a second source row. ``--pool mixed`` (default): 70 % the
+heuristic's), 10 % of them seen in a second source row; every prompt's text is unique, as
+after deduplication. ``--pool mixed`` (default): 70 % the
 bundled sample's real first user turns, 30 % long prompts (lists, passages with questions,
 prose; 200-3,200 characters), a mean of about 470 characters; ``--pool sample``: the sample
 alone (mean 91). Then:
@@ -15,6 +16,8 @@ alone (mean 91). Then:
    default /work/main) re-judges them there;
 2. ``stats``, ``stats --source``, ``report`` and ``export`` in every format, each a separate
    ``parallelprompt`` process as a user runs them, ours on ours and main's on main's layout;
+   each command's output is removed and the page cache's dirty pages written out (``sync``)
+   before the next is timed, so no command pays for writing back an earlier one's gigabytes;
 3. bytes per prompt of both files, checkpointed and vacuumed: the 1M database with one
    profile's verdicts, and ``--storage-prompts`` of each pool with two profiles'.
 
@@ -27,12 +30,13 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from bench.lean import long_prompts, sample_prompts
@@ -66,6 +70,16 @@ def prompt_pool(kind: str) -> list[str]:
     return sample + long * max(1, copies)
 
 
+def _unique(pool: list[str], n: int) -> Iterator[tuple[int, str]]:
+    """Prompts 1..n from the pool, each made unique by a short reference at its end, as
+    deduplicated prompts are (a pool's repeats would let Parquet's dictionary encoding store
+    each text once, and the export would look cheaper than it is). The answers are the pool
+    prompt's: their pointers still find their text."""
+    k = len(pool)
+    for i in range(1, n + 1):
+        yield i, f"{pool[i % k]} (ref {i:x})"
+
+
 def build(db: Path, n: int, kind: str = "mixed") -> None:
     """N prompts with a result each (no verdicts yet: revalidate writes them)."""
     pool = prompt_pool(kind)
@@ -82,7 +96,7 @@ def build(db: Path, n: int, kind: str = "mixed") -> None:
     conn.executemany(
         "INSERT INTO work (id, text_hash, prompt, chars, status, attempts, created_at,"
         " updated_at) VALUES (?, ?, ?, ?, 'done', 1, 0, 0)",
-        ((i, i.to_bytes(16, "big"), pool[i % k], len(pool[i % k])) for i in range(1, n + 1)),
+        ((i, i.to_bytes(16, "big"), text, len(text)) for i, text in _unique(pool, n)),
     )
     conn.executemany(
         "INSERT INTO sources (work_id, source, split, row_index, conversation_id, language)"
@@ -148,7 +162,9 @@ def compact_size(db: Path) -> int:
 def timed(args: Sequence[str], exe: Path | None = None) -> tuple[float, str, float]:
     """Seconds of one ``parallelprompt`` command (``exe``: another checkout's), its stderr, and
     the CPU seconds (user + system) it and its child processes used: on a shared machine the
-    wall time moves with the others' load, the CPU time much less."""
+    wall time moves with the others' load, the CPU time much less. Dirty pages are written out
+    first (``sync``): the command is not charged for an earlier one's writes."""
+    os.sync()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(
@@ -222,6 +238,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ):
             seconds, _err, cpu = timed(_in(cmd, db, Path(tmp) / "ours"))
             theirs = timed(_in(cmd, old, Path(tmp) / "main"), base)[0]
+            for folder in ("ours", "main"):  # gigabytes that no later command needs
+                shutil.rmtree(Path(tmp) / folder)
             name = " ".join(c for c in cmd if c != "--out" and "." not in c)
             row(name, seconds, theirs, TARGET_S, cpu)
         print(f"\nrevalidate progress lines: {len(progress)}; last: {progress[-1:]}")

@@ -201,14 +201,14 @@ def _tables(
 
 def _jsonl_chunk(
     conn: sqlite3.Connection, per: str, params: Mapping[str, Any], span: Span, first: bool
-) -> tuple[bytes, int]:
+) -> tuple[list[bytes], int]:
     """One chunk of a JSONL export (``export_inplace.Encoder``): its lines."""
-    records = list(
-        itertools.chain.from_iterable(
-            _chunks(_query(conn, per, params, span), params["backend"], params["schema"])
-        )
-    )
-    return b"".join([orjson.dumps(r) + b"\n" for r in records]), len(records)
+    lines = [
+        orjson.dumps(r, option=orjson.OPT_APPEND_NEWLINE)
+        for chunk in _chunks(_query(conn, per, params, span), params["backend"], params["schema"])
+        for r in chunk
+    ]
+    return lines, len(lines)
 
 
 def _write_parquet(out: Path, tables: Iterator[pa.Table], schema: pa.Schema) -> int:
@@ -289,17 +289,17 @@ def csv_table(table: pa.Table, raw: bool = False) -> pa.Table:
 
 def _csv_chunk(
     conn: sqlite3.Connection, per: str, params: Mapping[str, Any], span: Span, first: bool
-) -> tuple[bytes, int]:
+) -> tuple[list[bytes], int]:
     """One chunk of a CSV export (``export_inplace.Encoder``): its rows, after the header in
     the first chunk (the header alone when the export has no rows)."""
     rows = [with_texts(r) for r in _query(conn, per, params, span)]
     if not rows and not first:
-        return b"", 0
+        return [], 0
     table = to_table(rows, params["backend"], CSV_SCHEMAS[params["schema"]])
     sink = pa.BufferOutputStream()
     options = pacsv.WriteOptions(include_header=first)
     pacsv.write_csv(csv_table(table, params["csv_raw"]), sink, write_options=options)
-    return sink.getvalue().to_pybytes(), len(rows)
+    return [sink.getvalue().to_pybytes()], len(rows)
 
 
 #: JSONL and CSV are written in place by chunks (``results.export_inplace``).

@@ -39,8 +39,13 @@ CHUNK_IDS = 5_000
 #: How often a process waiting for its offset checks that the others are still working.
 POLL_S = 0.05
 
-#: (connection, per, query parameters, span, whether it is the first chunk) -> (bytes, rows).
-Encoder = Callable[[sqlite3.Connection, str, Mapping[str, Any], Span, bool], tuple[bytes, int]]
+#: (connection, per, query parameters, span, whether it is the first chunk) -> (its bytes, in
+#: order, as one or several buffers, and its rows).
+Encoder = Callable[
+    [sqlite3.Connection, str, Mapping[str, Any], Span, bool], tuple[Sequence[bytes], int]
+]
+#: Buffers per ``os.pwritev`` call (the system's limit, IOV_MAX).
+IOV_MAX = os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 1024
 
 
 class Stopped(Exception):
@@ -173,8 +178,7 @@ def _write_chunks(
             data, n = encode(conn, per, params, spans[k], k == 0)
             if ring is not None and k > 0:
                 offset = _receive(ring[(k - 1) % jobs][0], stop, others_ok)
-            _pwrite_all(fd, data, offset)
-            offset += len(data)
+            offset += _pwrite_all(fd, data, offset)
             rows += n
             if ring is not None and k + 1 < len(spans):
                 ring[k % jobs][1].send(offset)
@@ -192,11 +196,22 @@ def _receive(source: Connection, stop: Event | None, others_ok: Callable[[], boo
     return offset
 
 
-def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.pwrite(fd, view, offset)
-        view, offset = view[written:], offset + written
+def _pwrite_all(fd: int, buffers: Sequence[bytes], offset: int) -> int:
+    """Write the buffers one after the other from ``offset`` (``os.pwritev``, no joined copy);
+    returns the bytes written."""
+    views: list[bytes | memoryview] = [b for b in buffers if b]
+    start, first = offset, 0
+    while first < len(views):
+        written = os.pwritev(fd, views[first : first + IOV_MAX], offset)
+        offset += written
+        while written:  # drop what was written: whole buffers, then the start of one
+            size = len(views[first])
+            if written < size:
+                views[first] = memoryview(views[first])[written:]
+                break
+            written -= size
+            first += 1
+    return offset - start
 
 
 def _result(report: Connection, child: multiprocessing.process.BaseProcess) -> int:

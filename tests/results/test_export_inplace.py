@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from parallelprompt.results import export_inplace
 from parallelprompt.results.export_inplace import chunks, write_in_place
 from parallelprompt.results.export_parts import ALL_IDS, Span
 
@@ -25,7 +26,7 @@ def _db(tmp_path: Path) -> sqlite3.Connection:
 
 def _lines(
     conn: sqlite3.Connection, per: str, params: Mapping[str, Any], span: Span, first: bool
-) -> tuple[bytes, int]:
+) -> tuple[list[bytes], int]:
     """Each row as a line, after a header in the first chunk; ``params["fail"]``: the chunk
     whose encoding raises (or, with ``params["exit"]``, whose process exits)."""
     if span[0] == params.get("fail"):
@@ -33,8 +34,8 @@ def _lines(
             os._exit(3)
         raise LookupError(f"no rows for {span}")
     rows = conn.execute("SELECT id, word FROM t WHERE id BETWEEN ? AND ?", span).fetchall()
-    head = b"id,word\n" if first else b""
-    return head + b"".join(f"{i},{w}\n".encode() for i, w in rows), len(rows)
+    head = [b"id,word\n"] if first else []
+    return head + [f"{i},{w}\n".encode() for i, w in rows], len(rows)
 
 
 def _expected() -> bytes:
@@ -42,7 +43,11 @@ def _expected() -> bytes:
 
 
 @pytest.mark.parametrize("jobs", [1, 2, 3, 5])
-def test_every_chunk_lands_at_its_offset(jobs: int, tmp_path: Path) -> None:
+def test_every_chunk_lands_at_its_offset(
+    jobs: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each line a buffer of its own, three buffers per ``pwritev``."""
+    monkeypatch.setattr(export_inplace, "IOV_MAX", 3)
     conn = _db(tmp_path)
     out = tmp_path / "out.csv"
     out.write_bytes(b"x" * 10_000)  # an older, longer file is replaced, not overwritten

@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 from parallelprompt.db.connection import database_file
 from parallelprompt.db.errors import QueryError
 from parallelprompt.prompts.published import FIELD_TYPES
-from parallelprompt.results.export_inplace import CHUNK_IDS, chunks, write_in_place
+from parallelprompt.results.export_inplace import CHUNK_IDS, Encoder, chunks, write_in_place
 from parallelprompt.results.export_parts import (
     FIRST_SHARE,
     PARALLEL_MIN,
@@ -289,7 +289,7 @@ def csv_table(table: pa.Table, raw: bool = False) -> pa.Table:
 
 def _csv_chunk(
     conn: sqlite3.Connection, per: str, params: Mapping[str, Any], span: Span, first: bool
-) -> tuple[list[bytes], int]:
+) -> tuple[list[memoryview], int]:
     """One chunk of a CSV export (``export_inplace.Encoder``): its rows, after the header in
     the first chunk (the header alone when the export has no rows)."""
     rows = [with_texts(r) for r in _query(conn, per, params, span)]
@@ -299,11 +299,11 @@ def _csv_chunk(
     sink = pa.BufferOutputStream()
     options = pacsv.WriteOptions(include_header=first)
     pacsv.write_csv(csv_table(table, params["csv_raw"]), sink, write_options=options)
-    return [sink.getvalue().to_pybytes()], len(rows)
+    return [memoryview(sink.getvalue())], len(rows)  # Arrow's buffer, not a copy of it
 
 
 #: JSONL and CSV are written in place by chunks (``results.export_inplace``).
-ENCODERS = {"jsonl": _jsonl_chunk, "csv": _csv_chunk}
+ENCODERS: dict[str, Encoder] = {"jsonl": _jsonl_chunk, "csv": _csv_chunk}
 
 
 def _arrow_before_fork() -> None:

@@ -42,7 +42,8 @@ POLL_S = 0.05
 #: (connection, per, query parameters, span, whether it is the first chunk) -> (its bytes, in
 #: order, as one or several buffers, and its rows).
 Encoder = Callable[
-    [sqlite3.Connection, str, Mapping[str, Any], Span, bool], tuple[Sequence[bytes], int]
+    [sqlite3.Connection, str, Mapping[str, Any], Span, bool],
+    tuple[Sequence[bytes | memoryview], int],
 ]
 #: Buffers per ``os.pwritev`` call (the system's limit, IOV_MAX).
 IOV_MAX = os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 1024
@@ -196,7 +197,7 @@ def _receive(source: Connection, stop: Event | None, others_ok: Callable[[], boo
     return offset
 
 
-def _pwrite_all(fd: int, buffers: Sequence[bytes], offset: int) -> int:
+def _pwrite_all(fd: int, buffers: Sequence[bytes | memoryview], offset: int) -> int:
     """Write the buffers one after the other from ``offset`` (``os.pwritev``, no joined copy);
     returns the bytes written."""
     views: list[bytes | memoryview] = [b for b in buffers if b]

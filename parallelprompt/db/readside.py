@@ -48,6 +48,19 @@ def snapshot(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         conn.execute("COMMIT")
 
 
+def chunk_starts(conn: sqlite3.Connection, per: str, first: int | None, size: int) -> list[int]:
+    """The first id of every ``size`` consecutive ids an export walks (source rows, or results
+    with ``per="prompt"``), from ``first`` (the smallest; None when there are none): one
+    index step per chunk, whatever the gaps between ids."""
+    starts: list[int] = []
+    step = rq(f"export_chunk_after_{per}")
+    while first is not None:
+        starts.append(first)
+        row = conn.execute(step, {"id": first, "size": size}).fetchone()
+        first = None if row is None else int(row[0])
+    return starts
+
+
 def resolve_run(conn: sqlite3.Connection, run_id: int | None) -> Run | None:
     """The run asked for, or the latest one; ``None`` when no run was ever started.
 

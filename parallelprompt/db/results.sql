@@ -210,6 +210,14 @@ WHERE r.id BETWEEN :first AND :last AND +r.run_id = :run_id
   AND (:category IS NULL OR v.category = :category COLLATE NOCASE)
 ORDER BY r.id;
 
+-- name: export_chunk_after_source
+-- The id :size source rows after :id (a row id that exists): where the next chunk of an
+-- in-place export starts, whatever the gaps between ids; none past the end.
+SELECT id FROM sources WHERE id >= :id ORDER BY id LIMIT 1 OFFSET :size;
+
+-- name: export_chunk_after_prompt
+SELECT id FROM results WHERE id >= :id ORDER BY id LIMIT 1 OFFSET :size;
+
 -- name: export_id_span
 -- The ids an export walks, min and max (both rowid look-ups): source rows, or results (per
 -- prompt; every run's, which only sets where a parallel export splits).

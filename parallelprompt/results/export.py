@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 
 from parallelprompt.db.connection import database_file
 from parallelprompt.db.errors import QueryError
+from parallelprompt.db.readside import chunk_starts
 from parallelprompt.prompts.published import FIELD_TYPES
 from parallelprompt.results.export_inplace import CHUNK_IDS, Encoder, chunks, write_in_place
 from parallelprompt.results.export_parts import (
@@ -364,7 +365,9 @@ def export(
     ``include_emulator``. Zero rows from filters that each match something is not an error.
 
     From ``parallel_min`` ids to walk on, ``jobs`` processes (default: the cores, at most 4)
-    each read and encode a span of them (see :mod:`results.export_parts`)."""
+    share the work: JSONL and CSV chunks of ``CHUNK_IDS`` ids dealt round them and written in
+    place (:mod:`results.export_inplace`), Parquet and ``hf`` a span each
+    (:mod:`results.export_parts`)."""
     if fmt not in FORMATS:
         raise QueryError(f"unknown export format {fmt!r} (use {', '.join(FORMATS)})")
     if per not in PER:
@@ -394,16 +397,18 @@ def export(
             "language": language,
         }
         low, high = conn.execute(rq("export_id_span"), {"per": per}).fetchone()
-        jobs = default_jobs() if jobs is None else jobs
-        processes = len(spans(low, high, jobs, parallel_min))  # one when there are too few ids
+        starts = chunk_starts(conn, per, low, CHUNK_IDS)
+        # at least this many ids to walk: a whole chunk each but the last, which has one or more
+        ids = (len(starts) - 1) * CHUNK_IDS + 1 if starts else 0
+        jobs = (default_jobs() if jobs is None else jobs) if ids >= parallel_min else 1
         task = {**params, "fmt": fmt, "schema": schema, "backend": backend, "csv_raw": csv_raw}
-        if processes > 1 and fmt != "jsonl":
+        if jobs > 1 and fmt != "jsonl":
             _arrow_before_fork()
         if fmt in ENCODERS:
-            pieces = chunks(low, high, CHUNK_IDS)
-            written = write_in_place(out, conn, ENCODERS[fmt], per, task, pieces, processes)
+            pieces = chunks(starts, high)
+            written = write_in_place(out, conn, ENCODERS[fmt], per, task, pieces, jobs)
         else:
-            parts = spans(low, high, jobs, parallel_min, FIRST_SHARE)
+            parts = spans(low, high, jobs, 1, FIRST_SHARE)
             if fmt == "hf":
                 out.mkdir(parents=True, exist_ok=True)
             folder = out if fmt == "hf" else out.parent

@@ -3,17 +3,20 @@
 The ids an export walks (source rows, or results per prompt) are cut into chunks of
 consecutive ids. With ``jobs`` processes, process ``j`` (this one is 0) reads and encodes
 chunks ``j``, ``j + jobs``, ... each into memory, then writes it straight into the output file
-at its offset (``os.pwrite``). A chunk's offset is where the chunk before it ended: each
+at its offset. A chunk's offset is where the chunk before it ended: each
 process passes that to the next one through a pipe, in a ring, and encodes its next chunk
 while the others write. No part files and no copies: every byte is written once, where it
-belongs, and the file is the same bytes as one process would write.
+belongs (``os.pwritev``), and the file is the same bytes as one process would write.
 
 Each process reads its own snapshot. The chunks are bounded by the ids present when the export
 began, so rows added while it runs are left out, as from one snapshot; a verdict rewritten
 meanwhile (``revalidate``) can show its new values in a later chunk.
 
-A process that fails stops the others: its exception is raised here, and the output file is
-left as far as it was written.
+A process that fails or dies stops the others: each process holds only its own two ends of
+the ring, so when one ends, the next one's read meets the end of the pipe and it stops too,
+around the ring back to here; this process then reads every child's report (its rows, or the
+exception that is raised here) and the output file is left as far as it was written. A process
+that dies of a signal, this one included, stops the rest the same way.
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ import os
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from multiprocessing.connection import Connection
-from multiprocessing.synchronize import Event
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +38,6 @@ from parallelprompt.results.export_parts import ALL_IDS, Span
 #: last one freed instead of faulting in fresh pages: at 20,000 ids a 1M-row JSONL export
 #: spent 1.9 s more in the kernel.
 CHUNK_IDS = 5_000
-#: How often a process waiting for its offset checks that the others are still working.
-POLL_S = 0.05
 
 #: (connection, per, query parameters, span, whether it is the first chunk) -> (its bytes, in
 #: order, as one or several buffers, and its rows).
@@ -53,14 +53,13 @@ class Stopped(Exception):
     """Another process of the export failed: this one stops without writing more."""
 
 
-def chunks(low: int | None, high: int | None, size: int) -> list[Span]:
-    """Consecutive spans of ``size`` ids covering ``[low, high]``, the first open below; the
-    whole range as one span when there is nothing to walk."""
-    if low is None or high is None:
+def chunks(starts: Sequence[int], high: int | None) -> list[Span]:
+    """Consecutive spans from each of ``starts`` (the first open below) to ``high``; the whole
+    range as one span when there is nothing to walk."""
+    if not starts or high is None:
         return [ALL_IDS]
-    cuts = list(range(low + size, high + 1, size))
-    firsts = [ALL_IDS[0], *cuts]
-    lasts = [c - 1 for c in cuts] + [high]
+    firsts = [ALL_IDS[0], *starts[1:]]
+    lasts = [s - 1 for s in starts[1:]] + [high]
     return list(zip(firsts, lasts, strict=True))
 
 
@@ -84,46 +83,53 @@ def write_in_place(
     if jobs == 1 or db_file is None:  # an in-memory database is this process's alone
         return _write_chunks(0, 1, out, conn, encode, per, params, spans, None, None)
     context = multiprocessing.get_context("fork")
-    # ring[k]: from the process of chunk k (mod jobs) to the process of chunk k + 1
+    # ring[k]: (read, write) from the process of chunk k (mod jobs) to that of chunk k + 1
     ring = [context.Pipe(duplex=False) for _ in range(jobs)]
-    reports = [context.Pipe(duplex=False) for _ in range(jobs)]
-    stop = context.Event()
-    children = [
-        context.Process(
-            target=_child,
-            args=(j, jobs, out, db_file, encode, per, params, spans, ring, reports[j][1], stop),
-            daemon=True,
-        )
-        for j in range(1, jobs)
-    ]
-    for child in children:
-        child.start()
+    reports = [context.Pipe(duplex=False) for _ in range(jobs)]  # [0]: unused
+    ends = [c for pair in (*ring, *reports) for c in pair]
+    children: list[multiprocessing.process.BaseProcess] = []
+    outcomes: dict[int, tuple[str, Any]] = {}
     try:
-        rows = _write_chunks(
-            0, jobs, out, conn, encode, per, params, spans, ring, stop, _watch(children)
-        )
+        for j in range(1, jobs):
+            args = (j, jobs, out, db_file, encode, per, params, spans, ring, reports)
+            children.append(context.Process(target=_child, args=args, daemon=True))
+            children[-1].start()
+        source, sink = ring[jobs - 1][0], ring[0][1]
+        _close_all_but(ends, [source, sink, *(r[0] for r in reports)])
+        try:
+            rows: int | None = _write_chunks(
+                0, jobs, out, conn, encode, per, params, spans, source, sink
+            )
+        except Stopped:
+            rows = None  # a child failed or died: its report says which
+        finally:
+            source.close()
+            sink.close()  # the children waiting for an offset stop
         for j, child in enumerate(children, start=1):
-            rows += _result(reports[j][0], child)
-        return rows
-    except BaseException as exc:
-        stop.set()
-        for j, child in enumerate(children, start=1):
-            failure = _failure(reports[j][0], child)
-            if isinstance(exc, Stopped) and failure is not None:
-                raise failure from None  # the child's error is the one that counts
-        raise
+            outcomes[j] = _report(reports[j][0], child)
+        for status, value in outcomes.values():
+            if status == "error":
+                raise value
+        counts: list[int] = [value for status, value in outcomes.values() if status == "ok"]
+        if rows is None or len(counts) < len(children):  # pragma: no cover - no one failed
+            raise RuntimeError("an export process stopped without a reason")
+        return rows + sum(counts)
     finally:
-        stop.set()
-        for child in children:
+        _close_all_but(ends, [r[0] for r in reports])
+        for j, child in enumerate(children, start=1):
+            if j not in outcomes:  # this process failed: let each child send its report
+                _report(reports[j][0], child)
             child.join(timeout=5)
             if child.is_alive():  # pragma: no cover - a child stuck in a system call
                 child.kill()
                 child.join()
+        _close_all_but(ends, [])
 
 
-def _watch(children: Sequence[multiprocessing.process.BaseProcess]) -> Callable[[], bool]:
-    """Whether every child is still running or finished cleanly."""
-    return lambda: all(c.exitcode in (None, 0) for c in children)
+def _close_all_but(ends: Sequence[Connection], keep: Sequence[Connection]) -> None:
+    for end in ends:
+        if not any(end is k for k in keep):
+            end.close()
 
 
 def _child(
@@ -136,26 +142,33 @@ def _child(
     params: Mapping[str, Any],
     spans: Sequence[Span],
     ring: Sequence[tuple[Connection, Connection]],
-    report: Connection,
-    stop: Event,
+    reports: Sequence[tuple[Connection, Connection]],
 ) -> None:
-    """A forked process's chunks; reports ``("ok", rows)`` or ``("error", exception)``."""
+    """A forked process's chunks; reports ``("ok", rows)``, ``("stopped", None)`` or
+    ``("error", exception)``."""
+    source, sink, report = ring[j - 1][0], ring[j][1], reports[j][1]
+    _close_all_but([c for pair in (*ring, *reports) for c in pair], [source, sink, report])
+    message: tuple[str, Any]
     try:
         conn = sqlite3.connect(db_file)
         try:
             with snapshot(conn):
-                rows = _write_chunks(j, jobs, out, conn, encode, per, params, spans, ring, stop)
+                rows = _write_chunks(j, jobs, out, conn, encode, per, params, spans, source, sink)
         finally:
             conn.close()
-        report.send(("ok", rows))
+        message = ("ok", rows)
     except Stopped:
-        report.send(("stopped", None))
+        message = ("stopped", None)
     except BaseException as exc:  # reported to the parent, which raises it
-        stop.set()
-        try:
-            report.send(("error", exc))
-        except Exception:  # an exception that does not pickle: its text
-            report.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+        message = ("error", exc)
+    finally:
+        source.close()
+        sink.close()  # before the report: the next process stops even if this one blocks
+    try:
+        report.send(message)
+    except Exception:  # an exception that does not pickle: its type and text
+        failure = message[1]
+        report.send(("error", RuntimeError(f"{type(failure).__name__}: {failure}"[:2000])))
 
 
 def _write_chunks(
@@ -167,33 +180,38 @@ def _write_chunks(
     per: str,
     params: Mapping[str, Any],
     spans: Sequence[Span],
-    ring: Sequence[tuple[Connection, Connection]] | None,
-    stop: Event | None,
-    others_ok: Callable[[], bool] = lambda: True,
+    source: Connection | None,
+    sink: Connection | None,
 ) -> int:
-    """Chunks ``j``, ``j + jobs``, ... encoded and written at their offsets; returns rows."""
+    """Chunks ``j``, ``j + jobs``, ... encoded and written at their offsets (each received on
+    ``source`` from the process of the chunk before, and the end passed on ``sink``); returns
+    the rows. Stopped when a neighbour is gone."""
     rows, offset = 0, 0
     fd = os.open(out, os.O_WRONLY)
     try:
         for k in range(j, len(spans), jobs):
             data, n = encode(conn, per, params, spans[k], k == 0)
-            if ring is not None and k > 0:
-                offset = _receive(ring[(k - 1) % jobs][0], stop, others_ok)
+            if source is not None and k > 0:
+                offset = _receive(source)
             offset += _pwrite_all(fd, data, offset)
             rows += n
-            if ring is not None and k + 1 < len(spans):
-                ring[k % jobs][1].send(offset)
+            if sink is not None and k + 1 < len(spans):
+                try:
+                    sink.send(offset)
+                except OSError as exc:  # the next process is gone
+                    raise Stopped from exc
     finally:
         os.close(fd)
     return rows
 
 
-def _receive(source: Connection, stop: Event | None, others_ok: Callable[[], bool]) -> int:
-    """The offset where this process's next chunk starts, once the chunk before is written."""
-    while not source.poll(POLL_S):
-        if (stop is not None and stop.is_set()) or not others_ok():
-            raise Stopped
-    offset: int = source.recv()
+def _receive(source: Connection) -> int:
+    """The offset where this process's next chunk starts, once the chunk before is written;
+    Stopped when the process that writes it ended without sending it."""
+    try:
+        offset: int = source.recv()
+    except (EOFError, OSError) as exc:
+        raise Stopped from exc
     return offset
 
 
@@ -204,6 +222,8 @@ def _pwrite_all(fd: int, buffers: Sequence[bytes | memoryview], offset: int) -> 
     start, first = offset, 0
     while first < len(views):
         written = os.pwritev(fd, views[first : first + IOV_MAX], offset)
+        if written <= 0:  # pragma: no cover - a regular file writes something or raises
+            raise OSError(f"pwritev wrote nothing at offset {offset}")
         offset += written
         while written:  # drop what was written: whole buffers, then the start of one
             size = len(views[first])
@@ -215,29 +235,14 @@ def _pwrite_all(fd: int, buffers: Sequence[bytes | memoryview], offset: int) -> 
     return offset - start
 
 
-def _result(report: Connection, child: multiprocessing.process.BaseProcess) -> int:
-    child.join()
-    if not report.poll():
-        raise RuntimeError(f"export process {child.name} ended with code {child.exitcode}")
-    status, value = report.recv()
-    if status == "error":
-        raise value
-    if status != "ok":
-        raise RuntimeError(f"export process {child.name} stopped")
-    rows: int = value
-    return rows
-
-
-def _failure(
-    report: Connection, child: multiprocessing.process.BaseProcess
-) -> BaseException | None:
-    """The exception a child reported, if it failed on its own."""
-    child.join(timeout=5)
-    if report.poll():
+def _report(report: Connection, child: multiprocessing.process.BaseProcess) -> tuple[str, Any]:
+    """What a child reported, read before it is joined (a large report would not fit in the
+    pipe); a child that ended without one died: its exit code."""
+    try:
         status, value = report.recv()
-        if status == "error" and isinstance(value, BaseException):
-            return value
-        return None
-    if child.exitcode not in (None, 0):
-        return RuntimeError(f"export process {child.name} ended with code {child.exitcode}")
-    return None
+    except (EOFError, OSError):
+        child.join()
+        return "error", RuntimeError(
+            f"export process {child.name} ended with code {child.exitcode}"
+        )
+    return status, value

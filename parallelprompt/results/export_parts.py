@@ -5,8 +5,9 @@ The rows an export walks (source rows, or results per prompt) are cut into conse
 spans. This process writes the first span straight into the output; each other span is read,
 typed and encoded by a process of its own into a part beside the output: one Arrow IPC file
 per table of rows (a piece), named once complete. This process reads the pieces in order from
-a memory map into the Parquet writer as they appear, and removes them. The output is the same
-bytes as one process would write.
+a memory map into the Parquet writer as they appear, and removes them. The output holds the
+same rows in the same row groups as one process would write (the same bytes in the tests;
+with texts of hundreds of thousands of characters, Parquet's page boundaries can differ).
 
 Each process reads its own snapshot. The spans are bounded by the ids present when the export
 began, so rows added while it runs are left out, as from one snapshot; a verdict rewritten

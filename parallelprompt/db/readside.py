@@ -48,6 +48,18 @@ def snapshot(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         conn.execute("COMMIT")
 
 
+@contextlib.contextmanager
+def snapshot_of(db_file: str) -> Iterator[sqlite3.Connection]:
+    """A connection of its own to ``db_file`` (another process's, e.g. a part of a parallel
+    export), inside one :func:`snapshot`; closed on exit."""
+    conn = sqlite3.connect(db_file)
+    try:
+        with snapshot(conn):
+            yield conn
+    finally:
+        conn.close()
+
+
 def chunk_starts(conn: sqlite3.Connection, per: str, first: int | None, size: int) -> list[int]:
     """The first id of every ``size`` consecutive ids an export walks (source rows, or results
     with ``per="prompt"``), from ``first`` (the smallest; None when there are none): one

@@ -33,14 +33,15 @@ import pyarrow.parquet as pq
 
 from parallelprompt.db.connection import database_file
 from parallelprompt.db.errors import QueryError
-from parallelprompt.db.readside import chunk_starts
+from parallelprompt.db.readside import chunk_starts, snapshot_of
 from parallelprompt.prompts.published import FIELD_TYPES
-from parallelprompt.results.export_inplace import CHUNK_IDS, Encoder, chunks, write_in_place
+from parallelprompt.results.export_inplace import CHUNK_IDS, Encoder, write_in_place
 from parallelprompt.results.export_parts import (
     FIRST_SHARE,
     PARALLEL_MIN,
     Part,
     Span,
+    chunks,
     default_jobs,
     later_parts,
     spans,
@@ -324,13 +325,9 @@ def write_part(path: Path, db_file: str, per: str, params: Mapping[str, Any], sp
     """Run in another process: the rows of ``span`` written to ``path`` as a part of a
     Parquet or ``hf`` export, an Arrow IPC stream (``params`` carries the schema and backend
     besides the query's parameters)."""
-    conn = sqlite3.connect(db_file)
-    try:
-        with snapshot(conn):
-            cursor = _query(conn, per, params, span)
-            return _write_arrow(path, cursor, params["schema"], params["backend"])
-    finally:
-        conn.close()
+    with snapshot_of(db_file) as conn:
+        cursor = _query(conn, per, params, span)
+        return _write_arrow(path, cursor, params["schema"], params["backend"])
 
 
 def export(

@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from parallelprompt.db.connection import database_file
-from parallelprompt.db.readside import snapshot
-from parallelprompt.results.export_parts import ALL_IDS, Span
+from parallelprompt.db.readside import snapshot_of
+from parallelprompt.results.export_parts import Span
 
 #: Ids per chunk. A chunk's bytes (about 1.7 KB a row at a mean prompt of 470 characters)
 #: stay below glibc's largest mmap threshold (32 MiB), so each chunk reuses the heap that the
@@ -51,16 +51,6 @@ IOV_MAX = os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 1024
 
 class Stopped(Exception):
     """Another process of the export failed: this one stops without writing more."""
-
-
-def chunks(starts: Sequence[int], high: int | None) -> list[Span]:
-    """Consecutive spans from each of ``starts`` (the first open below) to ``high``; the whole
-    range as one span when there is nothing to walk."""
-    if not starts or high is None:
-        return [ALL_IDS]
-    firsts = [ALL_IDS[0], *starts[1:]]
-    lasts = [s - 1 for s in starts[1:]] + [high]
-    return list(zip(firsts, lasts, strict=True))
 
 
 def write_in_place(
@@ -150,12 +140,8 @@ def _child(
     _close_all_but([c for pair in (*ring, *reports) for c in pair], [source, sink, report])
     message: tuple[str, Any]
     try:
-        conn = sqlite3.connect(db_file)
-        try:
-            with snapshot(conn):
-                rows = _write_chunks(j, jobs, out, conn, encode, per, params, spans, source, sink)
-        finally:
-            conn.close()
+        with snapshot_of(db_file) as conn:
+            rows = _write_chunks(j, jobs, out, conn, encode, per, params, spans, source, sink)
         message = ("ok", rows)
     except Stopped:
         message = ("stopped", None)

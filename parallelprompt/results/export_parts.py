@@ -56,8 +56,16 @@ def spans(
     cuts: list[int] = []
     for k in range(jobs - 1):  # each span at least one id
         cuts.append(max((cuts[-1] if cuts else low) + 1, low + int(size * (first_share + k))))
-    firsts = [ALL_IDS[0], *cuts]
-    lasts = [c - 1 for c in cuts] + [high]
+    return chunks([low, *cuts], high)
+
+
+def chunks(starts: Sequence[int], high: int | None) -> list[Span]:
+    """Consecutive spans from each of ``starts`` (the first open below) to ``high``; the whole
+    range as one span when there is nothing to walk."""
+    if not starts or high is None:
+        return [ALL_IDS]
+    firsts = [ALL_IDS[0], *starts[1:]]
+    lasts = [s - 1 for s in starts[1:]] + [high]
     return list(zip(firsts, lasts, strict=True))
 
 

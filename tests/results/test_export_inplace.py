@@ -17,8 +17,8 @@ import pytest
 
 from parallelprompt.db.readside import chunk_starts
 from parallelprompt.results import export_inplace
-from parallelprompt.results.export_inplace import chunks, write_in_place
-from parallelprompt.results.export_parts import ALL_IDS, Span
+from parallelprompt.results.export_inplace import write_in_place
+from parallelprompt.results.export_parts import ALL_IDS, Span, chunks
 
 ROOT = Path(__file__).resolve().parents[2]
 
